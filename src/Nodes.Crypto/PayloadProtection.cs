@@ -1,0 +1,183 @@
+using System.Security.Cryptography;
+
+namespace Nodes.Crypto;
+
+/// <summary>
+/// Confidentiality and integrity for one direction of an SA, shared by ESP (RFC 4303) and IKE's SK payload
+/// (RFC 7296 section 3.14, RFC 5282). A protected packet is laid out as
+/// <c>[authenticated header][IV][encrypted body][ICV]</c>; the caller builds the header and the padding,
+/// this type encrypts the body in place and computes or checks the ICV.
+/// <list type="bullet">
+/// <item>Combined mode (AES-GCM): nonce = salt ‖ IV, associated data = <c>aad</c>; <c>macTrailer</c> must be empty.</item>
+/// <item>Cipher + HMAC: the body is encrypted with the IV, then ICV = truncated HMAC over
+/// <c>aad ‖ IV ‖ ciphertext ‖ macTrailer</c> (the trailer carries ESN's high 32 bits, RFC 4303 section 3.3.2.1).</item>
+/// </list>
+/// Not thread-safe: one owner (one SA) uses an instance.
+/// </summary>
+public abstract class PayloadProtection : IDisposable
+{
+    protected PayloadProtection(CipherSuite suite) => Suite = suite;
+
+    public CipherSuite Suite { get; }
+
+    /// <summary>Encrypts <paramref name="body"/> in place and writes the ICV.</summary>
+    public abstract void Seal(ReadOnlySpan<byte> aad, ReadOnlySpan<byte> iv, Span<byte> body, Span<byte> icv, ReadOnlySpan<byte> macTrailer = default);
+
+    /// <summary>
+    /// Verifies the ICV and, only if it is right, decrypts <paramref name="body"/> in place. Returns false for a
+    /// wrong ICV; the body's contents are then unspecified and must be discarded.
+    /// </summary>
+    public abstract bool Open(ReadOnlySpan<byte> aad, ReadOnlySpan<byte> iv, Span<byte> body, ReadOnlySpan<byte> icv, ReadOnlySpan<byte> macTrailer = default);
+
+    public abstract void Dispose();
+
+    protected void CheckShapes(ReadOnlySpan<byte> iv, int bodyLength, int icvLength)
+    {
+        if (iv.Length != Suite.IvLength) throw new ArgumentException($"{Suite} takes a {Suite.IvLength}-byte IV, got {iv.Length}");
+        if (bodyLength % Suite.BlockSize != 0) throw new ArgumentException($"{Suite} needs the body padded to {Suite.BlockSize} bytes, got {bodyLength}");
+        if (icvLength != Suite.IcvLength) throw new ArgumentException($"{Suite} has a {Suite.IcvLength}-byte ICV, got {icvLength}");
+    }
+}
+
+/// <summary>AES-GCM with a 4-byte salt and an 8-byte explicit IV (RFC 4106 section 4, RFC 5282 section 4).</summary>
+internal sealed class GcmProtection : PayloadProtection
+{
+    private readonly AesGcm? _aes;                         // 12- and 16-byte tags: .NET's AES-NI implementation
+    private readonly Org.BouncyCastle.Crypto.Modes.GcmBlockCipher? _bc; // 8-byte tags, which .NET refuses
+    private readonly byte[] _key;
+    private readonly byte[] _salt;
+
+    public GcmProtection(CipherSuite suite, SecretKey encryptionKey) : base(suite)
+    {
+        var material = encryptionKey.Expose();
+        _key = material[..^4].ToArray();
+        _salt = material[^4..].ToArray();
+        if (suite.IcvLength >= 12) _aes = new AesGcm(_key, suite.IcvLength);
+        else _bc = new Org.BouncyCastle.Crypto.Modes.GcmBlockCipher(new Org.BouncyCastle.Crypto.Engines.AesEngine());
+    }
+
+    public override void Seal(ReadOnlySpan<byte> aad, ReadOnlySpan<byte> iv, Span<byte> body, Span<byte> icv, ReadOnlySpan<byte> macTrailer = default)
+    {
+        CheckShapes(iv, body.Length, icv.Length);
+        Span<byte> nonce = stackalloc byte[12];
+        _salt.CopyTo(nonce);
+        iv.CopyTo(nonce[4..]);
+        if (_aes is not null)
+        {
+            _aes.Encrypt(nonce, body, body, icv, aad);
+            return;
+        }
+        var output = new byte[body.Length + icv.Length];
+        _bc!.Init(true, new Org.BouncyCastle.Crypto.Parameters.AeadParameters(new Org.BouncyCastle.Crypto.Parameters.KeyParameter(_key), icv.Length * 8, nonce.ToArray(), aad.ToArray()));
+        var n = _bc.ProcessBytes(body.ToArray(), 0, body.Length, output, 0);
+        _bc.DoFinal(output, n);
+        output.AsSpan(0, body.Length).CopyTo(body);
+        output.AsSpan(body.Length).CopyTo(icv);
+    }
+
+    public override bool Open(ReadOnlySpan<byte> aad, ReadOnlySpan<byte> iv, Span<byte> body, ReadOnlySpan<byte> icv, ReadOnlySpan<byte> macTrailer = default)
+    {
+        CheckShapes(iv, body.Length, icv.Length);
+        Span<byte> nonce = stackalloc byte[12];
+        _salt.CopyTo(nonce);
+        iv.CopyTo(nonce[4..]);
+        if (_aes is not null)
+        {
+            try
+            {
+                _aes.Decrypt(nonce, body, icv, body, aad);
+                return true;
+            }
+            catch (AuthenticationTagMismatchException)
+            {
+                return false;
+            }
+        }
+        var input = new byte[body.Length + icv.Length];
+        body.CopyTo(input);
+        icv.CopyTo(input.AsSpan(body.Length));
+        var output = new byte[body.Length];
+        _bc!.Init(false, new Org.BouncyCastle.Crypto.Parameters.AeadParameters(new Org.BouncyCastle.Crypto.Parameters.KeyParameter(_key), icv.Length * 8, nonce.ToArray(), aad.ToArray()));
+        try
+        {
+            var n = _bc.ProcessBytes(input, 0, input.Length, output, 0);
+            _bc.DoFinal(output, n);
+        }
+        catch (Org.BouncyCastle.Crypto.InvalidCipherTextException)
+        {
+            return false;
+        }
+        output.CopyTo(body);
+        return true;
+    }
+
+    public override void Dispose()
+    {
+        _aes?.Dispose();
+        CryptographicOperations.ZeroMemory(_key);
+        CryptographicOperations.ZeroMemory(_salt);
+    }
+}
+
+/// <summary>AES-CBC (RFC 3602), 3DES-CBC (RFC 2451) or NULL (RFC 2410) with truncated HMAC (RFC 2404, RFC 4868).</summary>
+internal sealed class CbcHmacProtection : PayloadProtection
+{
+    private readonly SymmetricAlgorithm? _cipher;
+    private readonly IncrementalHash _mac;
+    private readonly byte[] _macKey;
+
+    public CbcHmacProtection(CipherSuite suite, SecretKey encryptionKey, SecretKey integrityKey) : base(suite)
+    {
+        _cipher = suite.Encryption switch
+        {
+            EncryptionAlgorithm.AesCbc => Aes.Create(),
+            EncryptionAlgorithm.Des3Cbc => TripleDES.Create(),
+            _ => null,
+        };
+        _cipher?.Key = encryptionKey.Expose().ToArray();
+        _macKey = integrityKey.Expose().ToArray();
+        _mac = IncrementalHash.CreateHMAC(suite.Integrity switch
+        {
+            IntegrityAlgorithm.HmacSha1_96 => HashAlgorithmName.SHA1,
+            IntegrityAlgorithm.HmacSha256_128 => HashAlgorithmName.SHA256,
+            IntegrityAlgorithm.HmacSha384_192 => HashAlgorithmName.SHA384,
+            _ => HashAlgorithmName.SHA512,
+        }, _macKey);
+    }
+
+    public override void Seal(ReadOnlySpan<byte> aad, ReadOnlySpan<byte> iv, Span<byte> body, Span<byte> icv, ReadOnlySpan<byte> macTrailer = default)
+    {
+        CheckShapes(iv, body.Length, icv.Length);
+        _cipher?.EncryptCbc(body, iv, body, PaddingMode.None);
+        ComputeIcv(aad, iv, body, macTrailer, icv);
+    }
+
+    public override bool Open(ReadOnlySpan<byte> aad, ReadOnlySpan<byte> iv, Span<byte> body, ReadOnlySpan<byte> icv, ReadOnlySpan<byte> macTrailer = default)
+    {
+        CheckShapes(iv, body.Length, icv.Length);
+        Span<byte> expected = stackalloc byte[icv.Length];
+        ComputeIcv(aad, iv, body, macTrailer, expected);
+        if (!CryptographicOperations.FixedTimeEquals(expected, icv)) return false;
+        _cipher?.DecryptCbc(body, iv, body, PaddingMode.None);
+        return true;
+    }
+
+    private void ComputeIcv(ReadOnlySpan<byte> aad, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> trailer, Span<byte> icv)
+    {
+        _mac.AppendData(aad);
+        _mac.AppendData(iv);
+        _mac.AppendData(ciphertext);
+        _mac.AppendData(trailer);
+        Span<byte> full = stackalloc byte[64];
+        var n = _mac.GetHashAndReset(full);
+        full[..icv.Length].CopyTo(icv);
+        CryptographicOperations.ZeroMemory(full[..n]);
+    }
+
+    public override void Dispose()
+    {
+        _cipher?.Dispose();
+        _mac.Dispose();
+        CryptographicOperations.ZeroMemory(_macKey);
+    }
+}
