@@ -123,18 +123,33 @@ internal sealed class GcmProtection : PayloadProtection
 internal sealed class CbcHmacProtection : PayloadProtection
 {
     private readonly SymmetricAlgorithm? _cipher;
+    private readonly BouncyTripleDesCbc? _tripleDes;     // 3DES keys that .NET refuses as weak
     private readonly IncrementalHash _mac;
     private readonly byte[] _macKey;
 
     public CbcHmacProtection(CipherSuite suite, SecretKey encryptionKey, SecretKey integrityKey) : base(suite)
     {
-        _cipher = suite.Encryption switch
+        if (suite.Encryption == EncryptionAlgorithm.AesCbc)
         {
-            EncryptionAlgorithm.AesCbc => Aes.Create(),
-            EncryptionAlgorithm.Des3Cbc => TripleDES.Create(),
-            _ => null,
-        };
-        _cipher?.Key = encryptionKey.Expose().ToArray();
+            _cipher = Aes.Create();
+            _cipher.Key = encryptionKey.Expose().ToArray();
+        }
+        else if (suite.Encryption == EncryptionAlgorithm.Des3Cbc)
+        {
+            // .NET refuses 3DES keys with K1 = K2 or K2 = K3 ("known weak key"), but prf+ output may be
+            // anything and RFC 2451 peers use whatever KEYMAT gives; BouncyCastle takes every 24-byte key.
+            var tripleDes = TripleDES.Create();
+            try
+            {
+                tripleDes.Key = encryptionKey.Expose().ToArray();
+                _cipher = tripleDes;
+            }
+            catch (CryptographicException)
+            {
+                tripleDes.Dispose();
+                _tripleDes = new BouncyTripleDesCbc(encryptionKey.Expose());
+            }
+        }
         _macKey = integrityKey.Expose().ToArray();
         _mac = IncrementalHash.CreateHMAC(suite.Integrity switch
         {
@@ -148,7 +163,8 @@ internal sealed class CbcHmacProtection : PayloadProtection
     public override void Seal(ReadOnlySpan<byte> aad, ReadOnlySpan<byte> iv, Span<byte> body, Span<byte> icv, ReadOnlySpan<byte> macTrailer = default)
     {
         CheckShapes(iv, body.Length, icv.Length);
-        _cipher?.EncryptCbc(body, iv, body, PaddingMode.None);
+        if (_tripleDes is not null) _tripleDes.Encrypt(iv, body);
+        else _cipher?.EncryptCbc(body, iv, body, PaddingMode.None);
         ComputeIcv(aad, iv, body, macTrailer, icv);
     }
 
@@ -158,7 +174,8 @@ internal sealed class CbcHmacProtection : PayloadProtection
         Span<byte> expected = stackalloc byte[icv.Length];
         ComputeIcv(aad, iv, body, macTrailer, expected);
         if (!CryptographicOperations.FixedTimeEquals(expected, icv)) return false;
-        _cipher?.DecryptCbc(body, iv, body, PaddingMode.None);
+        if (_tripleDes is not null) _tripleDes.Decrypt(iv, body);
+        else _cipher?.DecryptCbc(body, iv, body, PaddingMode.None);
         return true;
     }
 
@@ -177,7 +194,49 @@ internal sealed class CbcHmacProtection : PayloadProtection
     public override void Dispose()
     {
         _cipher?.Dispose();
+        _tripleDes?.Dispose();
         _mac.Dispose();
         CryptographicOperations.ZeroMemory(_macKey);
     }
+}
+
+/// <summary>3DES-EDE in CBC mode on BouncyCastle, in place, for keys .NET's TripleDES will not take.</summary>
+internal sealed class BouncyTripleDesCbc : IDisposable
+{
+    private readonly byte[] _key;
+    private readonly Org.BouncyCastle.Crypto.Engines.DesEdeEngine _engine = new();
+
+    public BouncyTripleDesCbc(ReadOnlySpan<byte> key) => _key = key.ToArray();
+
+    public void Encrypt(ReadOnlySpan<byte> iv, Span<byte> body)
+    {
+        _engine.Init(true, new Org.BouncyCastle.Crypto.Parameters.KeyParameter(_key));
+        Span<byte> chain = stackalloc byte[8];
+        iv.CopyTo(chain);
+        for (var offset = 0; offset < body.Length; offset += 8)
+        {
+            var block = body.Slice(offset, 8);
+            for (var i = 0; i < 8; i++) chain[i] ^= block[i];
+            _engine.ProcessBlock(chain, block);
+            block.CopyTo(chain);
+        }
+    }
+
+    public void Decrypt(ReadOnlySpan<byte> iv, Span<byte> body)
+    {
+        _engine.Init(false, new Org.BouncyCastle.Crypto.Parameters.KeyParameter(_key));
+        Span<byte> chain = stackalloc byte[8];
+        Span<byte> cipherBlock = stackalloc byte[8];
+        iv.CopyTo(chain);
+        for (var offset = 0; offset < body.Length; offset += 8)
+        {
+            var block = body.Slice(offset, 8);
+            block.CopyTo(cipherBlock);
+            _engine.ProcessBlock(cipherBlock, block);
+            for (var i = 0; i < 8; i++) block[i] ^= chain[i];
+            cipherBlock.CopyTo(chain);
+        }
+    }
+
+    public void Dispose() => CryptographicOperations.ZeroMemory(_key);
 }
