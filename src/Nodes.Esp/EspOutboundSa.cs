@@ -87,11 +87,7 @@ public sealed class EspOutboundSa : IDisposable
         var length = SealedLength(inner.Length);
         if (destination.Length < length) return EspSealStatus.BufferTooSmall;
         if (!_sequence.TryNext(out var sequence)) return EspSealStatus.SequenceExhausted;
-        var iv = destination.Slice(EspHeader.Length, Suite.IvLength);
-        // RFC 4106 section 3.1: the IV must never repeat under a key; the sequence number never does.
-        if (Suite.IsAead) BinaryPrimitives.WriteUInt64BigEndian(iv, sequence);
-        else _random.Fill(iv);
-        written = SealAt(inner, destination[..length], nextHeader, sequence);
+        written = SealAt(inner, destination[..length], nextHeader, sequence, default);
         return EspSealStatus.Sealed;
     }
 
@@ -101,23 +97,29 @@ public sealed class EspOutboundSa : IDisposable
     /// </summary>
     internal int SealWith(ReadOnlySpan<byte> inner, Span<byte> destination, byte nextHeader, ulong sequence, ReadOnlySpan<byte> iv)
     {
-        var length = SealedLength(inner.Length);
-        iv.CopyTo(destination.Slice(EspHeader.Length, Suite.IvLength));
-        return SealAt(inner, destination[..length], nextHeader, sequence);
+        if (iv.Length != Suite.IvLength) throw new ArgumentException($"{Suite} takes a {Suite.IvLength}-byte IV", nameof(iv));
+        return SealAt(inner, destination[..SealedLength(inner.Length)], nextHeader, sequence, iv);
     }
 
-    private int SealAt(ReadOnlySpan<byte> inner, Span<byte> packet, byte nextHeader, ulong sequence)
+    /// <param name="fixedIv">The IV to use; empty to take the sequence number (GCM) or random bytes (CBC).</param>
+    private int SealAt(ReadOnlySpan<byte> inner, Span<byte> packet, byte nextHeader, ulong sequence, ReadOnlySpan<byte> fixedIv)
     {
-        new EspHeader(Spi, (uint)sequence).Encode(packet);
         var ivLength = Suite.IvLength;
         var icvLength = Suite.IcvLength;
         var body = packet[PayloadOffset..^icvLength];
-        // The inner packet may already sit at its place in the buffer; then there is nothing to move.
+        // Move the inner packet first: it may overlap the header or IV of the buffer it is sealed into. When it
+        // already sits at its place there is nothing to move.
         if (!(inner.Overlaps(body, out var offset) && offset == 0)) inner.CopyTo(body);
-        var padLength = body.Length - inner.Length - EspTrailer.FixedLength;
-        new EspTrailer((byte)padLength, nextHeader).Encode(body[inner.Length..]);
-
+        var innerLength = inner.Length;
+        new EspHeader(Spi, (uint)sequence).Encode(packet);
         var iv = packet.Slice(EspHeader.Length, ivLength);
+        if (!fixedIv.IsEmpty) fixedIv.CopyTo(iv);
+        // RFC 4106 section 3.1: the IV must never repeat under a key; the sequence number never does.
+        else if (Suite.IsAead) BinaryPrimitives.WriteUInt64BigEndian(iv, sequence);
+        else _random.Fill(iv);
+        var padLength = body.Length - innerLength - EspTrailer.FixedLength;
+        new EspTrailer((byte)padLength, nextHeader).Encode(body[innerLength..]);
+
         var icv = packet[^icvLength..];
         var high = (uint)(sequence >> 32);
         if (Suite.IsAead)
@@ -141,7 +143,7 @@ public sealed class EspOutboundSa : IDisposable
             BinaryPrimitives.WriteUInt32BigEndian(trailer, high);
             _protection.Seal(packet[..EspHeader.Length], iv, body, icv, ExtendedSequenceNumbers ? trailer : default);
         }
-        Counters.Count(inner.Length);
+        Counters.Count(innerLength);
         return packet.Length;
     }
 

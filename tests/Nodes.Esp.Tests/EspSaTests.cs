@@ -253,18 +253,22 @@ public class EspSaTests
     }
 
     [Theory]
-    [InlineData(0, 40)]
-    [InlineData(1, 40)]
-    public void EspOutboundSa_must_seal_an_inner_packet_already_in_place(int extraTail, int innerLength)
+    [InlineData("already at the payload offset", -1)]
+    [InlineData("at the start of the buffer, under the header and IV", 0)]
+    [InlineData("just behind its place", 3)]
+    [InlineData("behind its place, reaching over the trailer and ICV", 30)]
+    public void EspOutboundSa_must_seal_an_inner_packet_inside_its_own_buffer(string description, int innerOffset)
     {
         using var pair = new SaPair(Suites.Gcm16_256);
+        const int innerLength = 40;
         var inner = Suites.InnerPacket(innerLength, 0x33);
-        var buffer = new byte[pair.Out.SealedLength(innerLength) + extraTail];
-        inner.CopyTo(buffer, pair.Out.PayloadOffset);
-        var status = pair.Out.Seal(buffer.AsSpan(pair.Out.PayloadOffset, innerLength), buffer, out var written);
+        var offset = innerOffset < 0 ? pair.Out.PayloadOffset : innerOffset;
+        var buffer = new byte[Math.Max(pair.Out.SealedLength(innerLength), offset + innerLength)];
+        inner.CopyTo(buffer, offset);
+        var status = pair.Out.Seal(buffer.AsSpan(offset, innerLength), buffer, out var written);
         Assert.Equal(EspSealStatus.Sealed, status);
         var packet = buffer[..written];
-        Assert.True(pair.In.TryOpen(packet, out var opened, out _));
+        Assert.True(pair.In.TryOpen(packet, out var opened, out var reason), $"{description}: {reason}");
         Assert.Equal(inner, opened.Slice(packet).ToArray());
     }
 

@@ -53,6 +53,8 @@ internal sealed class SaPair : IDisposable
 
 internal static class Suites
 {
+    public static readonly CipherSuite Gcm8_128 = new(EncryptionAlgorithm.AesGcm8, 128, IntegrityAlgorithm.None);
+    public static readonly CipherSuite Gcm12_192 = new(EncryptionAlgorithm.AesGcm12, 192, IntegrityAlgorithm.None);
     public static readonly CipherSuite Gcm16_128 = new(EncryptionAlgorithm.AesGcm16, 128, IntegrityAlgorithm.None);
     public static readonly CipherSuite Gcm16_192 = new(EncryptionAlgorithm.AesGcm16, 192, IntegrityAlgorithm.None);
     public static readonly CipherSuite Gcm16_256 = new(EncryptionAlgorithm.AesGcm16, 256, IntegrityAlgorithm.None);
@@ -65,7 +67,7 @@ internal static class Suites
     public static readonly CipherSuite NullSha256 = new(EncryptionAlgorithm.Null, 0, IntegrityAlgorithm.HmacSha256_128);
 
     public static readonly CipherSuite[] All =
-        [Gcm16_128, Gcm16_256, Cbc128Sha1, Cbc128Sha256, Cbc256Sha1, Cbc256Sha256, Des3Sha1, NullSha1, NullSha256];
+        [Gcm16_128, Gcm16_256, Gcm8_128, Gcm12_192, Cbc128Sha1, Cbc128Sha256, Cbc256Sha1, Cbc256Sha256, Des3Sha1, NullSha1, NullSha256];
 
     public static TheoryData<string> Names()
     {
