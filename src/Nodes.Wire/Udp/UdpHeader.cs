@@ -138,8 +138,8 @@ public readonly record struct UdpHeader(ushort SourcePort, ushort DestinationPor
     }
 
     /// <summary>
-    /// The checksum to send for <paramref name="datagram"/> (header and data, whatever its checksum
-    /// field holds), with the IPv4 pseudo-header. A computed 0 is returned as 0xFFFF, because 0 on
+    /// The checksum to send for <paramref name="datagram"/> (header and data, exactly Length octets,
+    /// whatever its checksum field holds), with the IPv4 pseudo-header. A computed 0 is returned as 0xFFFF, because 0 on
     /// the wire means "no checksum" (RFC 768).
     /// </summary>
     public static ushort ComputeChecksum(ReadOnlySpan<byte> datagram, Ipv4Address source, Ipv4Address destination)
