@@ -94,8 +94,8 @@ public class KnownAnswerTests
     // ---- draft-mcgrew-gcm-test-01 section 4: AES-GCM ESP packets with 16-byte ICVs. Fields per vector: key,
     // salt, SPI, sequence number (64-bit when the draft's AAD is 12 bytes, i.e. ESN), IV, the plaintext that
     // ends with padding, pad length and next header, then ciphertext and ICV. The published ESP packet is
-    // SPI || low 32 bits of the sequence number || IV || ciphertext || ICV. Hex transcribed from the draft (the
-    // same values appear in snabbco/snabb src/lib/ipsec/aes_gcm.lua and in Go and C++ test tables).
+    // SPI || low 32 bits of the sequence number || IV || ciphertext || ICV. Hex transcribed from the draft's test
+    // cases as reproduced in public GCM test tables (11 of them also in snabbco/snabb src/lib/ipsec/aes_gcm.lua).
 
     public sealed record GcmVector(
         string Name, string Key, string Salt, uint Spi, ulong Seq, bool Esn, string Iv, string Plaintext, string Ciphertext, string Icv)
