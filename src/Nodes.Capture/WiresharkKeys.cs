@@ -72,7 +72,7 @@ public sealed class WiresharkKeys
         EncryptionAlgorithm.AesGcm12 => "AES-GCM with 12 octet ICV [RFC4106]",
         EncryptionAlgorithm.AesGcm8 => "AES-GCM with 8 octet ICV [RFC4106]",
         EncryptionAlgorithm.AesCbc => "AES-CBC [RFC3602]",
-        EncryptionAlgorithm.Des3Cbc => "TripleDes-CBC [RFC2451]",
+        EncryptionAlgorithm.Des3Cbc => "TripleDES-CBC [RFC2451]",
         EncryptionAlgorithm.Null => "NULL",
         _ => throw new ArgumentOutOfRangeException(nameof(s), s.Encryption, "no Wireshark name"),
     };
