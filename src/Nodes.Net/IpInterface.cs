@@ -1,0 +1,78 @@
+using Nodes.Wire.Ip;
+
+namespace Nodes.Net;
+
+/// <summary>
+/// One IPv4 interface of a node: its name (unique within the node), its address with the prefix
+/// length of the attached subnet, and the MTU of the attached link. Immutable.
+/// </summary>
+public sealed record IpInterface
+{
+    /// <summary>The smallest MTU IPv4 allows: a 60-octet header plus one 8-octet fragment (RFC 791 §3.2).</summary>
+    public const int MinimumMtu = 68;
+
+    /// <summary>The usual Ethernet MTU.</summary>
+    public const int EthernetMtu = 1500;
+
+    /// <summary>Builds an interface; throws for an empty name, a prefix length outside 0..32 or an MTU outside 68..65535.</summary>
+    public IpInterface(string name, Ipv4Address address, int prefixLength, int mtu = EthernetMtu)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentOutOfRangeException.ThrowIfLessThan(mtu, MinimumMtu);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(mtu, ushort.MaxValue);
+        Name = name;
+        Address = address;
+        Prefix = new Ipv4Prefix(address, prefixLength);
+        Mtu = mtu;
+    }
+
+    /// <summary>Parses "192.168.29.55/24" for the address and prefix length.</summary>
+    public static IpInterface Parse(string name, string addressWithPrefix, int mtu = EthernetMtu)
+    {
+        var slash = addressWithPrefix.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0 || !Ipv4Prefix.TryParse(addressWithPrefix, out var prefix))
+        {
+            throw new FormatException($"'{addressWithPrefix}' is not address/length");
+        }
+
+        return new IpInterface(name, Ipv4Address.Parse(addressWithPrefix[..slash]), prefix.Length, mtu);
+    }
+
+    /// <summary>Interface name, e.g. "eth0" or "lan".</summary>
+    public string Name { get; }
+
+    /// <summary>The interface's own address.</summary>
+    public Ipv4Address Address { get; }
+
+    /// <summary>The attached subnet.</summary>
+    public Ipv4Prefix Prefix { get; }
+
+    /// <summary>The link MTU: the largest datagram sent through this interface unfragmented.</summary>
+    public int Mtu { get; }
+
+    /// <summary>The subnet's directed broadcast address (none for /31 and /32, RFC 3021).</summary>
+    public Ipv4Address? DirectedBroadcast => Prefix.Length >= 31 ? null : Prefix.Last;
+}
+
+/// <summary>A datagram leaving a node: the egress interface, the next hop on that link, and the bytes.</summary>
+/// <param name="Interface">Name of the egress interface.</param>
+/// <param name="NextHop">Address the link layer delivers to (the gateway, or the destination when on-link).</param>
+/// <param name="Datagram">The whole IPv4 datagram; owned by the receiver of this value.</param>
+public sealed record Transmission(string Interface, Ipv4Address NextHop, byte[] Datagram);
+
+/// <summary>Address classes that never name a single sender or receiver (RFC 1122 §3.2.1.3, RFC 1812 §5.3.7).</summary>
+public static class AddressClass
+{
+    /// <summary>224.0.0.0/4.</summary>
+    public static bool IsMulticast(Ipv4Address address) => (address.Value & 0xF0000000) == 0xE0000000;
+
+    /// <summary>127.0.0.0/8.</summary>
+    public static bool IsLoopback(Ipv4Address address) => (address.Value >> 24) == 127;
+
+    /// <summary>255.255.255.255.</summary>
+    public static bool IsLimitedBroadcast(Ipv4Address address) => address == Ipv4Address.Broadcast;
+
+    /// <summary>True for an address that cannot be a datagram's source: broadcast, multicast, loopback or 240/4 class E.</summary>
+    public static bool IsMartianSource(Ipv4Address address) =>
+        IsLimitedBroadcast(address) || IsMulticast(address) || IsLoopback(address) || (address.Value & 0xF0000000) == 0xF0000000;
+}
