@@ -105,9 +105,10 @@ public static class IkeKeySchedule
         {
             Prf.Plus(prf, skD.Expose(), seed, keymat);
             var reader = new KeymatReader(keymat);
-            var ei = reader.Take(enc)!;
+            // NULL encryption (RFC 2410) has no key: an empty one keeps the encryption keys non-null.
+            var ei = reader.Take(enc) ?? new SecretKey([]);
             var ai = reader.Take(integ);
-            var er = reader.Take(enc)!;
+            var er = reader.Take(enc) ?? new SecretKey([]);
             var ar = reader.Take(integ);
             return new ChildSaKeys(espSuite, ei, ai, er, ar);
         }

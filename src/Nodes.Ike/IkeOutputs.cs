@@ -1,0 +1,151 @@
+using System.Collections.Immutable;
+using Nodes.Crypto;
+using Nodes.Ike.Proposals;
+using Nodes.Wire.Ike;
+using Nodes.Wire.Ip;
+
+namespace Nodes.Ike;
+
+/// <summary>The states of an IKE SA, from either side.</summary>
+public enum IkeSaState
+{
+    /// <summary>Not started yet.</summary>
+    Created,
+    /// <summary>Initiator: IKE_SA_INIT request sent.</summary>
+    InitSent,
+    /// <summary>Responder: IKE_SA_INIT answered, waiting for IKE_AUTH.</summary>
+    InitAnswered,
+    /// <summary>Initiator: IKE_AUTH request sent.</summary>
+    AuthSent,
+    /// <summary>Both sides authenticated: the IKE SA is up.</summary>
+    Established,
+    /// <summary>A DELETE of the IKE SA is in flight.</summary>
+    Deleting,
+    /// <summary>Gone: deleted, failed, dead peer, or replaced by a rekeyed IKE SA.</summary>
+    Closed,
+}
+
+/// <summary>What an IKE SA asks its owner to do or to record. Drained with <see cref="IkeSa.TakeOutputs"/>.</summary>
+public abstract record IkeOutput;
+
+/// <summary>
+/// Send an IKE message. On UDP port 4500 the owner puts the 4-byte non-ESP marker in front of it
+/// (<see cref="NeedsNonEspMarker"/>, RFC 3948 section 2.2).
+/// </summary>
+public sealed record IkeSend(Ipv4Endpoint From, Ipv4Endpoint To, byte[] Message, ExchangeType Exchange, uint MessageId, bool IsResponse, bool IsRetransmission) : IkeOutput
+{
+    public bool NeedsNonEspMarker => From.Port == Wire.Udp.UdpPorts.IkeNatTraversal || To.Port == Wire.Udp.UdpPorts.IkeNatTraversal;
+}
+
+/// <summary>Send a NAT keepalive (one 0xFF byte in UDP, RFC 3948 section 2.3).</summary>
+public sealed record IkeSendKeepalive(Ipv4Endpoint From, Ipv4Endpoint To) : IkeOutput;
+
+/// <summary>The IKE SA changed state.</summary>
+public sealed record IkeStateChange(IkeSaState From, IkeSaState To, string Reason) : IkeOutput;
+
+/// <summary>An exchange finished (both directions seen): the material for one trace span.</summary>
+public sealed record IkeExchangeDone(ExchangeType Exchange, string Purpose, uint MessageId, bool WeInitiated, DateTimeOffset Started, DateTimeOffset Ended, bool Succeeded, string? Error) : IkeOutput
+{
+    /// <summary>The name a reader of "IKE phase 1 / phase 2" write-ups knows the exchange by.</summary>
+    public string PhaseName => Exchange switch
+    {
+        ExchangeType.IkeSaInit => "IKE phase 1: IKE_SA_INIT",
+        ExchangeType.IkeAuth => "IKE phase 1: IKE_AUTH",
+        ExchangeType.CreateChildSa => "IKE phase 2: CREATE_CHILD_SA",
+        _ => "IKE INFORMATIONAL",
+    };
+}
+
+/// <summary>Something worth a trace event or a log line: NAT detected, a retransmission, a liveness check, an endpoint change.</summary>
+public sealed record IkeEvent(string Name, string Detail) : IkeOutput;
+
+/// <summary>
+/// A failure an engineer must act on, with the notify that went on (or came off) the wire:
+/// NO_PROPOSAL_CHOSEN, AUTHENTICATION_FAILED, TS_UNACCEPTABLE, INVALID_KE_PAYLOAD, INVALID_SYNTAX, ...
+/// </summary>
+public sealed record IkeFailure(NotifyType? Notify, string Reason, bool ReportedByPeer) : IkeOutput
+{
+    public override string ToString() => Notify is { } n ? $"{NotifyNames.Of(n)}: {Reason}" : Reason;
+}
+
+/// <summary>A Child SA is ready: the owner creates its data plane (ESP inbound and outbound).</summary>
+public sealed record ChildSaUp(ChildSaInfo Sa) : IkeOutput;
+
+/// <summary>The owner starts sending on the Child SA with <paramref name="InboundSpi"/> (make-before-break switch-over).</summary>
+public sealed record ChildSaOutboundActive(uint InboundSpi) : IkeOutput;
+
+/// <summary>A Child SA is gone; the owner drops its data plane.</summary>
+public sealed record ChildSaDown(uint InboundSpi, uint OutboundSpi, string Reason) : IkeOutput;
+
+/// <summary>The IKE SA now answers to new SPIs (after an IKE SA rekey); the owner updates its lookup table.</summary>
+public sealed record IkeSpisChanged(ulong OldInitiatorSpi, ulong OldResponderSpi, ulong NewInitiatorSpi, ulong NewResponderSpi) : IkeOutput;
+
+/// <summary>The peer's address or port changed and the SA followed it (RFC 7296 section 2.23).</summary>
+public sealed record IkePeerEndpointChanged(Ipv4Endpoint Old, Ipv4Endpoint New) : IkeOutput;
+
+/// <summary>
+/// One negotiated Child SA in tunnel mode, with its keys. The inbound SPI is the one this side chose (the peer
+/// sends with it); the outbound SPI is the peer's.
+/// </summary>
+public sealed record ChildSaInfo(
+    string Name,
+    uint InboundSpi,
+    uint OutboundSpi,
+    ChildSuite Suite,
+    ChildSaKeys Keys,
+    bool WeInitiatedExchange,
+    ImmutableArray<TsRange> LocalTs,
+    ImmutableArray<TsRange> RemoteTs,
+    bool Encapsulated,
+    Ipv4Endpoint Local,
+    Ipv4Endpoint Remote,
+    uint? ReplacesInboundSpi,
+    int ReplayWindow,
+    DateTimeOffset Established)
+{
+    /// <summary>Key that decrypts what the peer sends on this Child SA.</summary>
+    public SecretKey InboundEncryptionKey => WeInitiatedExchange ? Keys.ResponderToInitiatorEncryption : Keys.InitiatorToResponderEncryption;
+
+    /// <summary>Key that checks the ICV of what the peer sends (null for combined-mode ciphers).</summary>
+    public SecretKey? InboundIntegrityKey => WeInitiatedExchange ? Keys.ResponderToInitiatorIntegrity : Keys.InitiatorToResponderIntegrity;
+
+    /// <summary>Key that encrypts what this side sends.</summary>
+    public SecretKey OutboundEncryptionKey => WeInitiatedExchange ? Keys.InitiatorToResponderEncryption : Keys.ResponderToInitiatorEncryption;
+
+    /// <summary>Key that computes the ICV of what this side sends (null for combined-mode ciphers).</summary>
+    public SecretKey? OutboundIntegrityKey => WeInitiatedExchange ? Keys.InitiatorToResponderIntegrity : Keys.ResponderToInitiatorIntegrity;
+
+    public override string ToString() =>
+        $"{Name} in 0x{InboundSpi:x8} out 0x{OutboundSpi:x8} {Suite} {string.Join(',', LocalTs)} === {string.Join(',', RemoteTs)}{(Encapsulated ? " UDP-encap" : "")}";
+}
+
+/// <summary>RFC 7296 names of notify types, as engineers search for them in logs.</summary>
+public static class NotifyNames
+{
+    public static string Of(NotifyType t) => t switch
+    {
+        NotifyType.UnsupportedCriticalPayload => "UNSUPPORTED_CRITICAL_PAYLOAD",
+        NotifyType.InvalidIkeSpi => "INVALID_IKE_SPI",
+        NotifyType.InvalidMajorVersion => "INVALID_MAJOR_VERSION",
+        NotifyType.InvalidSyntax => "INVALID_SYNTAX",
+        NotifyType.InvalidMessageId => "INVALID_MESSAGE_ID",
+        NotifyType.InvalidSpi => "INVALID_SPI",
+        NotifyType.NoProposalChosen => "NO_PROPOSAL_CHOSEN",
+        NotifyType.InvalidKePayload => "INVALID_KE_PAYLOAD",
+        NotifyType.AuthenticationFailed => "AUTHENTICATION_FAILED",
+        NotifyType.SinglePairRequired => "SINGLE_PAIR_REQUIRED",
+        NotifyType.NoAdditionalSas => "NO_ADDITIONAL_SAS",
+        NotifyType.InternalAddressFailure => "INTERNAL_ADDRESS_FAILURE",
+        NotifyType.FailedCpRequired => "FAILED_CP_REQUIRED",
+        NotifyType.TsUnacceptable => "TS_UNACCEPTABLE",
+        NotifyType.InvalidSelectors => "INVALID_SELECTORS",
+        NotifyType.TemporaryFailure => "TEMPORARY_FAILURE",
+        NotifyType.ChildSaNotFound => "CHILD_SA_NOT_FOUND",
+        NotifyType.InitialContact => "INITIAL_CONTACT",
+        NotifyType.NatDetectionSourceIp => "NAT_DETECTION_SOURCE_IP",
+        NotifyType.NatDetectionDestinationIp => "NAT_DETECTION_DESTINATION_IP",
+        NotifyType.Cookie => "COOKIE",
+        NotifyType.RekeySa => "REKEY_SA",
+        _ => $"NOTIFY_{(ushort)t}",
+    };
+}

@@ -1,0 +1,119 @@
+using Nodes.Wire.Ike;
+using Nodes.Wire.Ip;
+
+namespace Nodes.Ike;
+
+// INFORMATIONAL (RFC 7296 sections 1.4, 1.5, 2.4):
+//   liveness check:   HDR, SK {}                 -->  <--  HDR, SK {}
+//   delete Child SA:  HDR, SK {D(ESP, SPIs)}     -->  <--  HDR, SK {D(ESP, SPIs of the paired SAs)}
+//   delete IKE SA:    HDR, SK {D(IKE)}           -->  <--  HDR, SK {}
+public sealed partial class IkeSa
+{
+    private void StartDpd(DateTimeOffset now)
+    {
+        Emit(new IkeEvent("liveness check", $"nothing heard from {Remote} since {_lastInbound:HH:mm:ss}"));
+        SendProtectedRequest(ExchangeType.Informational, "liveness check", [], now, (_, _, _, t) =>
+            Emit(new IkeEvent("peer alive", $"{Remote} answered the liveness check")));
+    }
+
+    private void StartChildDelete(ChildRecord c, DateTimeOffset now)
+    {
+        c.State = ChildState.Deleting;
+        StartChildDelete(c.Info.InboundSpi, now);
+    }
+
+    private void StartChildDelete(uint inboundSpi, DateTimeOffset now)
+    {
+        SendProtectedRequest(ExchangeType.Informational, "delete Child SA", [new DeletePayload(IkeProtocolId.Esp, new[] { inboundSpi })], now, (_, _, _, t) =>
+        {
+            if (_children.TryGetValue(inboundSpi, out var c)) RemoveChild(c, "deleted");
+            ActivateSuccessorsOf(inboundSpi);
+        });
+    }
+
+    private void StartIkeDelete(DateTimeOffset now)
+    {
+        SetState(IkeSaState.Deleting, "deleting the IKE SA");
+        SendProtectedRequest(ExchangeType.Informational, "delete IKE SA", [DeletePayload.IkeSa()], now, (_, _, _, t) => Close("deleted", t));
+    }
+
+    private void StartInvalidSpi(uint spi, DateTimeOffset now)
+    {
+        Span<byte> data = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(data, spi);
+        SendProtectedRequest(ExchangeType.Informational, "report INVALID_SPI", [NotifyPayload.Status(NotifyType.InvalidSpi, data)], now, (_, _, _, _) => { });
+    }
+
+    private (List<IkePayload> Response, Action? After) HandleInformationalRequest(List<IkePayload> request, DateTimeOffset now)
+    {
+        var response = new List<IkePayload>();
+        Action? after = null;
+        foreach (var d in request.OfType<DeletePayload>())
+        {
+            if (d.Protocol == IkeProtocolId.Ike)
+            {
+                Emit(new IkeEvent("peer deleted the IKE SA", $"{Remote} sent DELETE for the IKE SA"));
+                after = () => Close("the peer deleted the IKE SA", now);
+                return (response, after);
+            }
+            if (d.Protocol != IkeProtocolId.Esp) continue;
+            var ours = new List<uint>();
+            foreach (var peerInbound in d.Spis)
+            {
+                var c = _children.Values.FirstOrDefault(x => x.Info.OutboundSpi == peerInbound && x.State != ChildState.Deleted);
+                if (c is null) continue;
+                // RFC 7296 section 1.4.1: an SA we are deleting ourselves is not listed again in the response.
+                if (c.State != ChildState.Deleting) ours.Add(c.Info.InboundSpi);
+                RemoveChild(c, "the peer deleted it");
+                ActivateSuccessorsOf(c.Info.InboundSpi);
+            }
+            if (ours.Count > 0) response.Add(new DeletePayload(IkeProtocolId.Esp, ours.ToArray()));
+        }
+        foreach (var n in request.OfType<NotifyPayload>())
+        {
+            switch (n.NotifyType)
+            {
+                case NotifyType.AuthenticationFailed:
+                    Emit(new IkeFailure(NotifyType.AuthenticationFailed, $"{Remote} reports that our AUTH did not verify: the pre-shared keys differ", ReportedByPeer: true));
+                    after = () => Close("AUTHENTICATION_FAILED", now);
+                    break;
+                case NotifyType.InvalidSpi:
+                    Emit(new IkeEvent("peer reports INVALID_SPI", n.Data.Length == 4 ? $"0x{System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(n.Data.Span):x8}" : "unknown SPI"));
+                    break;
+                default:
+                    if (n.IsError) Emit(new IkeFailure(n.NotifyType, "reported by the peer in an INFORMATIONAL exchange", ReportedByPeer: true));
+                    break;
+            }
+        }
+        return (response, after);
+    }
+
+    /// <summary>After an old Child SA is gone, its successor (the rekeyed SA) carries outbound traffic.</summary>
+    private void ActivateSuccessorsOf(uint oldInboundSpi)
+    {
+        foreach (var c in _children.Values)
+            if (c.Info.ReplacesInboundSpi == oldInboundSpi && c.State == ChildState.Installed) ActivateOutbound(c);
+    }
+
+    /// <summary>A message on the SPIs of the IKE SA being replaced: only its DELETE is expected there.</summary>
+    private void ReceiveOnOldSa(IkeHeader header, byte[] message, Ipv4Endpoint from, DateTimeOffset now)
+    {
+        if ((header.Flags & IkeFlags.Response) != 0 || header.Exchange != ExchangeType.Informational || _oldCrypto is null || _old is not { } old)
+        {
+            Drop($"{header.Exchange} on the IKE SA being replaced");
+            return;
+        }
+        var copy = (byte[])message.Clone();
+        if (!_oldCrypto.TryOpen(copy, out var payloads, out var failure, out _))
+        {
+            Drop($"message on the IKE SA being replaced did not open ({failure})");
+            return;
+        }
+        AuthenticatedFrom(from, now);
+        var flags = (old.WeOriginalInitiator ? IkeFlags.Initiator : 0) | IkeFlags.Response;
+        var bytes = _oldCrypto.Seal(old.SpiI, old.SpiR, ExchangeType.Informational, flags, header.MessageId, []);
+        Send(bytes, ExchangeType.Informational, header.MessageId, isResponse: true, retransmission: false);
+        Emit(new IkeExchangeDone(ExchangeType.Informational, "delete old IKE SA", header.MessageId, false, now, now, true, null));
+        if (payloads.OfType<DeletePayload>().Any(d => d.Protocol == IkeProtocolId.Ike)) RetireOld();
+    }
+}

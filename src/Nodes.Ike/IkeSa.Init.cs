@@ -1,0 +1,281 @@
+using Nodes.Crypto;
+using Nodes.Ike.Proposals;
+using Nodes.Wire.Ike;
+using Nodes.Wire.Ip;
+using WireProposal = Nodes.Wire.Ike.Proposal;
+
+namespace Nodes.Ike;
+
+// IKE_SA_INIT (RFC 7296 sections 1.2, 2.6, 2.10, 2.14, 2.23):
+//   HDR, SAi1, KEi, Ni, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP)  -->
+//                                  <--  HDR, SAr1, KEr, Nr, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP)
+public sealed partial class IkeSa
+{
+    private IKeyExchange? _keyExchange;
+    private byte[]? _cookie;
+    private int _invalidKeRetries;
+
+    /// <summary>Initiator: sends IKE_SA_INIT. The first DH group of the first proposal is guessed for KEi.</summary>
+    public void Start(DateTimeOffset now)
+    {
+        if (!IsOriginalInitiator || State != IkeSaState.Created) throw new InvalidOperationException("only a new initiator starts");
+        _lastInbound = now;
+        _lastOutbound = now;
+        var group = _config.IkeProposals.SelectMany(p => p.Groups).First();
+        _ni = NewNonce();
+        SendInit(group, now);
+        SetState(IkeSaState.InitSent, $"IKE_SA_INIT sent to {Remote}");
+    }
+
+    private void SendInit(DhGroup group, DateTimeOffset now)
+    {
+        _keyExchange?.Dispose();
+        _keyExchange = _env.KeyExchangeFactory(group, _env.Random);
+        var payloads = new List<IkePayload>();
+        // RFC 7296 section 2.6: the cookie notify comes first, before the SA payload.
+        if (_cookie is not null) payloads.Add(NotifyPayload.Cookie(_cookie));
+        payloads.Add(ProposalWire.ToPayload(_config.IkeProposals, IkeProtocolId.Ike, default));
+        payloads.Add(new KeyExchangePayload((ushort)group, OctetString.Copy(_keyExchange.PublicKey)));
+        payloads.Add(new NoncePayload(OctetString.Copy(_ni)));
+        payloads.AddRange(NatDetectionPayloads(InitiatorSpi, 0, Local, Remote));
+        var message = new IkeMessage(InitiatorSpi, 0, ExchangeType.IkeSaInit, IkeFlags.Initiator, 0, payloads);
+        _initRequest = message.ToArray();
+        _nextRequestId = 0;
+        SendRequest(ExchangeType.IkeSaInit, "IKE SA setup", _initRequest, now, OnInitResponse);
+    }
+
+    /// <summary>NAT_DETECTION_SOURCE_IP (our address as we send it) and _DESTINATION_IP (the peer's as we address it).</summary>
+    private IEnumerable<NotifyPayload> NatDetectionPayloads(ulong spiI, ulong spiR, Ipv4Endpoint source, Ipv4Endpoint destination)
+    {
+        yield return NotifyPayload.NatDetection(NotifyType.NatDetectionSourceIp, NatHash(spiI, spiR, _config.ForceEncapsulation ? FakeEndpoint() : source));
+        yield return NotifyPayload.NatDetection(NotifyType.NatDetectionDestinationIp, NatHash(spiI, spiR, destination));
+    }
+
+    /// <summary>A source endpoint no peer can observe: how a side forces encapsulation (strongSwan's "encap").</summary>
+    private Ipv4Endpoint FakeEndpoint()
+    {
+        Span<byte> b = stackalloc byte[6];
+        _env.Random.Fill(b);
+        return new Ipv4Endpoint(Ipv4Address.Read(b), (ushort)(b[4] << 8 | b[5]));
+    }
+
+    private static byte[] NatHash(ulong spiI, ulong spiR, Ipv4Endpoint endpoint)
+    {
+        Span<byte> address = stackalloc byte[4];
+        endpoint.Address.Write(address);
+        var hash = new byte[20];
+        IkeKeySchedule.NatDetectionHash(spiI, spiR, address, endpoint.Port, hash);
+        return hash;
+    }
+
+    /// <summary>
+    /// Compares received NAT detection hashes with the endpoints the message really travelled between. Returns
+    /// (peer behind NAT, we behind NAT), or null when the peer sent no NAT detection at all.
+    /// </summary>
+    private static (bool Remote, bool Local)? DetectNat(IEnumerable<IkePayload> payloads, ulong spiI, ulong spiR, Ipv4Endpoint from, Ipv4Endpoint to)
+    {
+        var sources = payloads.OfType<NotifyPayload>().Where(n => n.NotifyType == NotifyType.NatDetectionSourceIp).ToList();
+        var destination = payloads.OfType<NotifyPayload>().FirstOrDefault(n => n.NotifyType == NotifyType.NatDetectionDestinationIp);
+        if (sources.Count == 0 || destination is null) return null;
+        var seenFrom = NatHash(spiI, spiR, from);
+        var seenTo = NatHash(spiI, spiR, to);
+        var remote = !sources.Any(s => s.Data.Span.SequenceEqual(seenFrom));
+        var local = !destination.Data.Span.SequenceEqual(seenTo);
+        return (remote, local);
+    }
+
+    private void OnInitResponse(IkeHeader header, List<IkePayload> payloads, byte[] message, DateTimeOffset now)
+    {
+        var notifies = payloads.OfType<NotifyPayload>().ToList();
+        if (notifies.FirstOrDefault(n => n.NotifyType == NotifyType.Cookie) is { } cookie && header.ResponderSpi == 0)
+        {
+            // RFC 7296 section 2.6: the responder is under load; repeat the request with its cookie.
+            _cookie = cookie.Data.Span.ToArray();
+            Emit(new IkeEvent("cookie challenge", $"{Remote} asked for a cookie; repeating IKE_SA_INIT with it"));
+            Done(new Pending(ExchangeType.IkeSaInit, "IKE SA setup", 0, [], now, now, now, (_, _, _, _) => { }), now, true, "COOKIE");
+            SendInit(_keyExchange!.Group, now);
+            return;
+        }
+        if (notifies.FirstOrDefault(n => n.NotifyType == NotifyType.InvalidKePayload) is { } invalidKe)
+        {
+            if (invalidKe.TryGetAcceptedGroup(out var wanted) && _invalidKeRetries++ < 2
+                && _config.IkeProposals.Any(p => p.Groups.Contains((DhGroup)wanted)) && KeyExchange.IsSupported((DhGroup)wanted))
+            {
+                Emit(new IkeFailure(NotifyType.InvalidKePayload, $"the peer wants DH group {Names.Of((DhGroup)wanted)}, not {Names.Of(_keyExchange!.Group)}; retrying with it", ReportedByPeer: true));
+                SendInit((DhGroup)wanted, now);
+                return;
+            }
+            var wantedText = invalidKe.TryGetAcceptedGroup(out var w) ? Names.Of((DhGroup)w) : "an unreadable group";
+            Fail(NotifyType.InvalidKePayload, $"the peer wants DH group {wantedText}, which none of our proposals ({ProposalText.List(_config.IkeProposals)}) allows", byPeer: true, now);
+            Close("IKE_SA_INIT refused: INVALID_KE_PAYLOAD", now);
+            return;
+        }
+        if (notifies.FirstOrDefault(n => n.IsError) is { } error)
+        {
+            var reason = error.NotifyType == NotifyType.NoProposalChosen
+                ? $"we offered {ProposalText.List(_config.IkeProposals)}; the peer accepts none of them"
+                : $"the peer refused IKE_SA_INIT";
+            Fail(error.NotifyType, reason, byPeer: true, now);
+            Close($"IKE_SA_INIT refused: {NotifyNames.Of(error.NotifyType)}", now);
+            return;
+        }
+        var sa = payloads.OfType<SecurityAssociationPayload>().FirstOrDefault();
+        var ke = payloads.OfType<KeyExchangePayload>().FirstOrDefault();
+        var nonce = payloads.OfType<NoncePayload>().FirstOrDefault();
+        if (sa is null || ke is null || nonce is null || sa.Proposals.Count != 1 || header.ResponderSpi == 0)
+        {
+            Fail(NotifyType.InvalidSyntax, "IKE_SA_INIT response lacks SA, KE or Nonce, or carries more than one proposal", byPeer: false, now);
+            Close("malformed IKE_SA_INIT response", now);
+            return;
+        }
+        var chosen = ProposalWire.FromWire(sa.Proposals[0]);
+        var suite = ProposalSelection.SelectIke([chosen], _config.IkeProposals);
+        if (suite is null || chosen.Encryption.Length != 1 || chosen.Groups.Length != 1 || (DhGroup)ke.Group != suite.Value.Suite.Group || ke.Group != (ushort)_keyExchange!.Group)
+        {
+            Fail(NotifyType.NoProposalChosen, $"the peer chose {chosen}, which is not one of our proposals {ProposalText.List(_config.IkeProposals)} or does not match our KE group", byPeer: false, now);
+            Close("IKE_SA_INIT response chose something we did not offer", now);
+            return;
+        }
+        if (!_keyExchange.TryDeriveSharedSecret(ke.Data.Span, out var shared))
+        {
+            Fail(NotifyType.InvalidSyntax, $"the peer's {Names.Of(_keyExchange.Group)} public value is not valid", byPeer: false, now);
+            Close("invalid key exchange value from the peer", now);
+            return;
+        }
+        ResponderSpi = header.ResponderSpi;
+        _nr = nonce.Nonce.Span.ToArray();
+        _initResponse = message;
+        _suite = suite.Value.Suite;
+        DeriveKeys(shared, now);
+        shared.Dispose();
+        _keyExchange.Dispose();
+        _keyExchange = null;
+
+        if (DetectNat(payloads, InitiatorSpi, ResponderSpi, Remote, Local) is { } nat)
+        {
+            RemoteBehindNat = nat.Remote;
+            LocalBehindNat = nat.Local;
+        }
+        ReportNat();
+        if (Encapsulated) FloatTo4500();
+        SendAuthRequest(now);
+    }
+
+    private void ReportNat()
+    {
+        if (LocalBehindNat) Emit(new IkeEvent("NAT detected", "this side is behind a NAT: IKE and ESP move to UDP 4500, keepalives on"));
+        if (RemoteBehindNat) Emit(new IkeEvent("NAT detected", "the peer is behind a NAT: IKE and ESP move to UDP 4500"));
+        if (!LocalBehindNat && !RemoteBehindNat && _config.ForceEncapsulation) Emit(new IkeEvent("UDP encapsulation forced", "no NAT seen, ESP in UDP 4500 by configuration"));
+    }
+
+    /// <summary>RFC 7296 section 2.23: after NAT detection the initiator moves to port 4500 for everything that follows.</summary>
+    private void FloatTo4500()
+    {
+        const ushort natT = Wire.Udp.UdpPorts.IkeNatTraversal;
+        if (Local.Port == natT && Remote.Port == natT) return;
+        var oldLocal = Local;
+        var oldRemote = Remote;
+        Local = Local with { Port = natT };
+        if (IsOriginalInitiator) Remote = Remote with { Port = natT };
+        Emit(new IkeEvent("NAT-T float", $"{oldLocal} → {oldRemote} becomes {Local} → {Remote}"));
+    }
+
+    private void DeriveKeys(SecretKey shared, DateTimeOffset now)
+    {
+        var suite = _suite!;
+        using var skeyseed = IkeKeySchedule.Skeyseed(suite.Prf, _ni, _nr, shared);
+        var keys = IkeKeySchedule.DeriveIkeSaKeys(suite.Prf, suite.Cipher, skeyseed, _ni, _nr, InitiatorSpi, ResponderSpi);
+        _crypto = new IkeCrypto(suite, keys, IsOriginalInitiator, _env.Random);
+        Emit(new IkeEvent("keys derived", $"IKE SA {InitiatorSpi:x16}_i {ResponderSpi:x16}_r with {suite}"));
+        _ = now;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Responder
+
+    /// <summary>
+    /// What a responder does with an IKE_SA_INIT request: either answer without keeping state (a refusal or a
+    /// cookie challenge, in <paramref name="statelessReply"/>) or create the responder's IKE SA, which has already
+    /// produced its response among its outputs.
+    /// </summary>
+    public static IkeSa? RespondToInit(IkeSaConfig config, IkeEnvironment env, IkeMessage request, byte[] requestBytes,
+        Ipv4Endpoint from, Ipv4Endpoint to, DateTimeOffset now, out IkeMessage? statelessReply, out IkeFailure? refusal)
+    {
+        statelessReply = null;
+        refusal = null;
+        IkeMessage Refuse(NotifyPayload n) => new(request.InitiatorSpi, 0, ExchangeType.IkeSaInit, IkeFlags.Response, 0, new IkePayload[] { n });
+
+        var sa = request.PayloadsOf<SecurityAssociationPayload>().FirstOrDefault();
+        var ke = request.PayloadsOf<KeyExchangePayload>().FirstOrDefault();
+        var nonce = request.PayloadsOf<NoncePayload>().FirstOrDefault();
+        if (sa is null || ke is null || nonce is null)
+        {
+            refusal = new IkeFailure(NotifyType.InvalidSyntax, $"IKE_SA_INIT from {from} lacks SA, KE or Nonce", false);
+            statelessReply = Refuse(NotifyPayload.Status(NotifyType.InvalidSyntax));
+            return null;
+        }
+        var offered = sa.Proposals.Where(p => p.Protocol == IkeProtocolId.Ike).Select(ProposalWire.FromWire).ToList();
+        var choice = ProposalSelection.SelectIke(offered, config.IkeProposals);
+        if (choice is null)
+        {
+            refusal = new IkeFailure(NotifyType.NoProposalChosen, ProposalSelection.NoProposalChosenReason(offered, config.IkeProposals, weOffered: false), false);
+            statelessReply = Refuse(NotifyPayload.Status(NotifyType.NoProposalChosen));
+            return null;
+        }
+        var suite = choice.Value.Suite;
+        if (ke.Group != (ushort)suite.Group)
+        {
+            // RFC 7296 section 1.3: tell the initiator which group we want; it retries.
+            refusal = new IkeFailure(NotifyType.InvalidKePayload, $"the peer guessed DH group {Names.Of((DhGroup)ke.Group)} but we chose {Names.Of(suite.Group)}", false);
+            statelessReply = Refuse(NotifyPayload.InvalidKePayload((ushort)suite.Group));
+            return null;
+        }
+        using var exchange = env.KeyExchangeFactory(suite.Group, env.Random);
+        if (!exchange.TryDeriveSharedSecret(ke.Data.Span, out var shared))
+        {
+            refusal = new IkeFailure(NotifyType.InvalidSyntax, $"the peer's {Names.Of(suite.Group)} public value is not valid", false);
+            statelessReply = Refuse(NotifyPayload.Status(NotifyType.InvalidSyntax));
+            return null;
+        }
+
+        var ike = new IkeSa(config, env, originalInitiator: false, to, from)
+        {
+            InitiatorSpi = request.InitiatorSpi,
+            _ni = nonce.Nonce.Span.ToArray(),
+            _initRequest = requestBytes,
+            _suite = suite,
+            _lastInbound = now,
+            _lastOutbound = now,
+            _expectedPeerRequestId = 1,
+        };
+        ike.ResponderSpi = ike.NewIkeSpi();
+        ike._nr = ike.NewNonce();
+        if (DetectNat(request.Payloads, request.InitiatorSpi, 0, from, to) is { } nat)
+        {
+            ike.RemoteBehindNat = nat.Remote;
+            ike.LocalBehindNat = nat.Local;
+        }
+        var proposalNumber = sa.Proposals.Where(p => p.Protocol == IkeProtocolId.Ike).ElementAt(choice.Value.ProposalIndex).Number;
+        var response = new List<IkePayload>
+        {
+            ProposalWire.Chosen(suite, proposalNumber, default),
+            new KeyExchangePayload((ushort)suite.Group, OctetString.Copy(exchange.PublicKey)),
+            new NoncePayload(OctetString.Copy(ike._nr)),
+        };
+        response.AddRange(ike.NatDetectionPayloads(request.InitiatorSpi, ike.ResponderSpi, to, from));
+        var bytes = new IkeMessage(request.InitiatorSpi, ike.ResponderSpi, ExchangeType.IkeSaInit, IkeFlags.Response, 0, response).ToArray();
+        ike._initResponse = bytes;
+        ike.DeriveKeys(shared, now);
+        shared.Dispose();
+        ike.ReportNat();
+        ike._cachedResponse = (0, bytes, ExchangeType.IkeSaInit);
+        ike.Send(bytes, ExchangeType.IkeSaInit, 0, isResponse: true, retransmission: false);
+        ike.Emit(new IkeExchangeDone(ExchangeType.IkeSaInit, "IKE SA setup", 0, WeInitiated: false, now, now, true, null));
+        ike.SetState(IkeSaState.InitAnswered, $"IKE_SA_INIT answered, {suite}");
+        ike._halfOpenDeadline = now + config.Retransmit.GiveUpAfter;
+        return ike;
+    }
+
+    /// <summary>Builds the proposals of a fresh SA payload from a wire proposal list, for logs.</summary>
+    internal static string Describe(IEnumerable<WireProposal> proposals) => ProposalText.List(proposals.Select(ProposalWire.FromWire));
+}

@@ -1,0 +1,206 @@
+using Nodes.Crypto;
+using Nodes.Ike.Proposals;
+using Nodes.Wire.Ike;
+using Nodes.Wire.Ip;
+using Proposal = Nodes.Ike.Proposals.Proposal;
+
+namespace Nodes.Ike.Tests;
+
+/// <summary>
+/// Two IKE engines joined by an in-memory network with a virtual clock and, optionally, a NAT in front of the
+/// initiator (as the ISP router in front of RRAS). Every message that crosses is recorded, so tests read like a
+/// message sequence chart and the captures can be handed to tshark.
+/// </summary>
+public sealed class IkePair : IDisposable
+{
+    public static readonly Ipv4Endpoint RrasLan = new(Ipv4Address.Parse("192.168.29.52"), 500);
+    public static readonly Ipv4Address NatPublic = Ipv4Address.Parse("203.0.113.10");
+    public static readonly Ipv4Endpoint AzureGw = new(Ipv4Address.Parse("52.172.171.0"), 500);
+
+    private readonly Dictionary<Ipv4Endpoint, Ipv4Endpoint> _natOut = [];
+    private readonly Dictionary<Ipv4Endpoint, Ipv4Endpoint> _natIn = [];
+    private ushort _nextNatPort = 61000;
+
+    public IkePair(IkeSaConfig initiator, IkeSaConfig responder, bool nat = true, ulong seed = 1)
+    {
+        InitiatorConfig = initiator;
+        ResponderConfig = responder;
+        Nat = nat;
+        InitiatorEnv = new IkeEnvironment(new SeededRandomSource(seed, "initiator"));
+        ResponderEnv = new IkeEnvironment(new SeededRandomSource(seed, "responder"));
+        Initiator = IkeSa.CreateInitiator(initiator, InitiatorEnv, RrasLan, AzureGw);
+    }
+
+    public IkeSaConfig InitiatorConfig { get; }
+    public IkeSaConfig ResponderConfig { get; }
+    public IkeEnvironment InitiatorEnv { get; }
+    public IkeEnvironment ResponderEnv { get; }
+    public bool Nat { get; }
+    public IkeSa Initiator { get; }
+    public IkeSa? Responder { get; private set; }
+    public DateTimeOffset Now { get; private set; } = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Everything each side produced, in order.</summary>
+    public List<IkeOutput> InitiatorOutputs { get; } = [];
+    public List<IkeOutput> ResponderOutputs { get; } = [];
+    public List<IkeFailure> ResponderRefusals { get; } = [];
+
+    /// <summary>Every datagram on the wire between the NAT and the gateway (outer endpoints as seen there).</summary>
+    public List<Wired> Wire { get; } = [];
+
+    public sealed record Wired(DateTimeOffset At, Ipv4Endpoint From, Ipv4Endpoint To, byte[] Payload, bool Marker, bool Keepalive, bool Delivered);
+
+    /// <summary>Drops datagrams for which this returns true (loss, partitions).</summary>
+    public Func<Wired, bool> Drop { get; set; } = _ => false;
+
+    public void Start()
+    {
+        Initiator.Start(Now);
+        Pump();
+    }
+
+    /// <summary>Moves virtual time forward, running timers at every deadline on the way.</summary>
+    public void Advance(TimeSpan span)
+    {
+        var end = Now + span;
+        while (true)
+        {
+            var next = Min(Initiator.NextDeadline, Responder?.NextDeadline);
+            if (next is null || next > end) break;
+            if (next > Now) Now = next.Value;
+            Initiator.Tick(Now);
+            Responder?.Tick(Now);
+            Pump();
+        }
+        Now = end;
+        Initiator.Tick(Now);
+        Responder?.Tick(Now);
+        Pump();
+    }
+
+    private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a < b ? a : b;
+
+    /// <summary>Delivers messages until both sides are quiet.</summary>
+    public void Pump()
+    {
+        for (var round = 0; round < 1000; round++)
+        {
+            var a = Initiator.TakeOutputs();
+            var b = Responder?.TakeOutputs() ?? [];
+            if (a.Count == 0 && b.Count == 0) return;
+            InitiatorOutputs.AddRange(a);
+            ResponderOutputs.AddRange(b);
+            foreach (var o in a) FromInitiator(o);
+            foreach (var o in b) FromResponder(o);
+        }
+        throw new InvalidOperationException("the engines did not go quiet");
+    }
+
+    private void FromInitiator(IkeOutput o)
+    {
+        switch (o)
+        {
+            case IkeSend s:
+                var outside = Translate(s.From);
+                var w = new Wired(Now, outside, s.To, s.Message, s.NeedsNonEspMarker, false, true);
+                if (Drop(w)) { Wire.Add(w with { Delivered = false }); return; }
+                Wire.Add(w);
+                DeliverToResponder(s.Message, outside, s.To);
+                break;
+            case IkeSendKeepalive k:
+                Wire.Add(new Wired(Now, Translate(k.From), k.To, [0xff], false, true, true));
+                break;
+        }
+    }
+
+    private void FromResponder(IkeOutput o)
+    {
+        if (o is not IkeSend s) return;
+        var w = new Wired(Now, s.From, s.To, s.Message, s.NeedsNonEspMarker, false, true);
+        if (Drop(w)) { Wire.Add(w with { Delivered = false }); return; }
+        Wire.Add(w);
+        var inside = Nat ? (_natIn.TryGetValue(s.To, out var i) ? i : (Ipv4Endpoint?)null) : s.To;
+        if (inside is null) return; // no mapping: the NAT drops it
+        Initiator.Receive(s.Message, s.From, inside.Value, Now);
+    }
+
+    private Ipv4Endpoint Translate(Ipv4Endpoint inside)
+    {
+        if (!Nat) return inside;
+        if (!_natOut.TryGetValue(inside, out var outside))
+        {
+            outside = new Ipv4Endpoint(NatPublic, _nextNatPort++);
+            _natOut[inside] = outside;
+            _natIn[outside] = inside;
+        }
+        return outside;
+    }
+
+    /// <summary>The NAT forgets its mappings: the next packet from inside gets a new external port.</summary>
+    public void RebindNat()
+    {
+        _natOut.Clear();
+        _natIn.Clear();
+    }
+
+    private void DeliverToResponder(byte[] message, Ipv4Endpoint from, Ipv4Endpoint to)
+    {
+        if (Responder is null || Responder.State == IkeSaState.Closed && IsNewInit(message))
+        {
+            if (!IkeMessage.TryParse(message, out var parsed, out _) || parsed!.Exchange != ExchangeType.IkeSaInit) return;
+            var sa = IkeSa.RespondToInit(ResponderConfig, ResponderEnv, parsed, message, from, to, Now, out var reply, out var refusal);
+            if (refusal is not null) ResponderRefusals.Add(refusal);
+            if (sa is not null)
+            {
+                Responder?.Dispose();
+                Responder = sa;
+            }
+            else if (reply is not null)
+            {
+                var bytes = reply.ToArray();
+                Wire.Add(new Wired(Now, to, from, bytes, false, false, true));
+                var inside = Nat ? _natIn[from] : from;
+                Initiator.Receive(bytes, to, inside, Now);
+            }
+            return;
+        }
+        Responder.Receive(message, from, to, Now);
+    }
+
+    private static bool IsNewInit(byte[] message) =>
+        IkeHeader.TryParse(message, out var h, out _) && h.Exchange == ExchangeType.IkeSaInit && h.ResponderSpi == 0;
+
+    public void Dispose()
+    {
+        Initiator.Dispose();
+        Responder?.Dispose();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    public static SecretKey Psk(string text) => new(System.Text.Encoding.ASCII.GetBytes(text));
+
+    /// <summary>RRAS as configured by Azure's script: initiator, Windows' defaults, any-to-any selectors.</summary>
+    public static IkeSaConfig Rras(string psk = "AzureSharedKey123", IReadOnlyList<Proposal>? ike = null, IReadOnlyList<Proposal>? esp = null) => new()
+    {
+        Name = "52.172.171.0",
+        LocalId = IkeIdentity.Address(Ipv4Address.Parse("192.168.29.52")),
+        SharedKey = Psk(psk),
+        IkeProposals = ike ?? DeviceDefaults.WindowsIke,
+        EspProposals = esp ?? DeviceDefaults.WindowsEsp,
+        Lifetimes = new Lifetimes(TimeSpan.FromSeconds(28_800), TimeSpan.FromSeconds(3_600), 100L * 1024 * 1024),
+    };
+
+    /// <summary>The Azure gateway's connection to that RRAS: responder, Azure's lists and lifetimes.</summary>
+    public static IkeSaConfig Azure(string psk = "AzureSharedKey123", IReadOnlyList<Proposal>? ike = null, IReadOnlyList<Proposal>? esp = null) => new()
+    {
+        Name = "to-rras",
+        LocalId = IkeIdentity.Address(AzureGw.Address),
+        SharedKey = Psk(psk),
+        IkeProposals = ike ?? DeviceDefaults.AzureIke,
+        EspProposals = esp ?? DeviceDefaults.AzureEspResponder,
+    };
+
+    public static Proposal IkeP(string s) => ProposalText.Parse(s, forIke: true);
+    public static Proposal EspP(string s) => ProposalText.Parse(s, forIke: false);
+}
