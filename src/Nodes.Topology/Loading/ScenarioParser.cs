@@ -1,0 +1,329 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Nodes.Topology.Model;
+using Nodes.Wire.Ip;
+
+namespace Nodes.Topology.Loading;
+
+/// <summary>Reads one scenario, resolving node, link and tunnel references against the parsed topology.</summary>
+internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YMap? nodesYaml, NodeParser nodeParser, string[] declaredNodes)
+{
+    private string _scenario = "";
+
+    public ScenarioSpec? Parse(YScalar key, YNode body)
+    {
+        _scenario = key.Value;
+        var what = $"scenario '{key.Value}'";
+        var m = ctx.Map(body, what, TopologyKeys.Scenario);
+        if (m is null) return null;
+        var ok = true;
+        var description = m.Has("description") ? ctx.Text(m["description"], "description") : null;
+        var isDefault = m.Has("default") ? ctx.Bool(m["default"], "default") ?? false : false;
+        var duration = m.Has("duration") ? ctx.Duration(m["duration"], "duration") : null;
+        if (m.Has("duration") && duration is null) ok = false;
+        var timeScale = m.Has("time-scale") ? ctx.Number(m["time-scale"], "time-scale", 0.001, 1000) : 1.0;
+        if (timeScale is null) ok = false;
+
+        var overrides = ImmutableArray.CreateBuilder<NodeSpec>();
+        if (m["nodes"] is { } on)
+        {
+            if (on is not YMap om)
+            {
+                ctx.Error(on, $"nodes of {what} must be a mapping of node names to changed settings, found {on.Describe()}", "write 'client: { default-gateway: 192.168.29.52 }'");
+                ok = false;
+            }
+            else
+            {
+                foreach (var (nk, nv) in om.Entries)
+                {
+                    if (nodesYaml?[nk.Value] is not YMap baseMap)
+                    {
+                        if (nodesYaml?[nk.Value] is null) UnknownNode(nk, nk.Value, $"{what} overrides");
+                        ok = false;
+                        continue;
+                    }
+                    if (nv is not YMap ovm)
+                    {
+                        ctx.Error(nv, $"override of node '{nk.Value}' must be a mapping, found {nv.Describe()}", "write the keys that change, e.g. '{ default-gateway: 192.168.29.52 }'");
+                        ok = false;
+                        continue;
+                    }
+                    var n = nodeParser.Parse(nk, YMap.Merge(baseMap, ovm));
+                    if (n is null) ok = false;
+                    else overrides.Add(n with { Location = nk.At });
+                }
+            }
+        }
+        var view = topology with { Nodes = [.. topology.Nodes.Select(n => overrides.FirstOrDefault(o => o.Name == n.Name) ?? n)] };
+
+        var traffic = ImmutableArray.CreateBuilder<TrafficSpec>();
+        foreach (var item in ctx.List(m["traffic"], "traffic"))
+        {
+            var t = Traffic(item, view);
+            if (t is null) ok = false;
+            else traffic.Add(t);
+        }
+        var expect = ExpectationSpec.Empty(body.At);
+        if (m["expect"] is { } en)
+        {
+            var e = Expect(en, traffic, view);
+            if (e is null) ok = false;
+            else expect = e;
+        }
+        var faults = ImmutableArray.CreateBuilder<FaultSpec>();
+        foreach (var item in ctx.List(m["faults"], "faults"))
+        {
+            var f = Fault(item, view, duration);
+            if (f is null) ok = false;
+            else faults.Add(f);
+        }
+        if (!ok) return null;
+        return new ScenarioSpec(key.Value, description, isDefault, traffic.ToImmutable(), expect, faults.ToImmutable(), duration, timeScale!.Value, overrides.ToImmutable(), key.At);
+    }
+
+    private void UnknownNode(YNode at, string name, string where)
+    {
+        var near = Suggest.Closest(name, declaredNodes);
+        ctx.Error(at, $"{where} unknown node '{name}'", near is not null ? $"did you mean '{near}'?" : $"nodes are: {string.Join(", ", declaredNodes)}");
+    }
+
+    private string? NodeRef(YNode? node, string what)
+    {
+        if (ctx.Text(node, what) is not { } n) return null;
+        if (declaredNodes.Contains(n)) return topology.FindNode(n) is not null ? n : null;
+        UnknownNode(node!, n, $"{what} in scenario '{_scenario}' names");
+        return null;
+    }
+
+    private TrafficSpec? Traffic(YNode item, TopologySpec view)
+    {
+        var m = ctx.Map(item, "traffic item", TopologyKeys.TrafficItem);
+        if (m is null) return null;
+        if (m.Node.Entries.Count != 1)
+        {
+            ctx.Error(item, $"a traffic item holds exactly one of ping or udp, found {m.Node.Entries.Count} keys", "split it into one list item per kind of traffic");
+            return null;
+        }
+        var (kindKey, body) = m.Node.Entries[0];
+        var isPing = kindKey.Value == "ping";
+        if (!isPing && kindKey.Value != "udp") return null;
+        var t = ctx.Map(body, kindKey.Value, isPing ? TopologyKeys.Ping : TopologyKeys.Udp);
+        if (t is null) return null;
+        var ok = true;
+        var fromNode = t.Required("from", "the node that sends, e.g. client");
+        var from = NodeRef(fromNode, "from");
+        var toNode = t.Required("to", "an address such as 10.0.10.4, or a node name");
+        Ipv4Address? to = null;
+        string? toText = ctx.Text(toNode, "to");
+        if (toText is not null)
+        {
+            if (Ipv4Address.TryParse(toText, out var a)) to = a;
+            else if (declaredNodes.Contains(toText))
+            {
+                if (view.FindNode(toText) is { } target) to = target.Interfaces.FirstOrDefault()?.Address;
+            }
+            else UnknownNode(toNode!, toText, $"to in scenario '{_scenario}' is not an IPv4 address and names");
+        }
+        var start = t.Has("start") ? ctx.Duration(t["start"], "start") : TimeSpan.Zero;
+        if (from is null || to is null || start is null) return null;
+        if (isPing)
+        {
+            var count = t.Has("count") ? ctx.Int(t["count"], "count", 1, 1_000_000) : 4;
+            var interval = t.Has("interval") ? ctx.Duration(t["interval"], "interval") : TimeSpan.FromSeconds(1);
+            if (interval is { } iv && iv <= TimeSpan.Zero)
+            {
+                ctx.Error(t["interval"]!, "ping interval must be longer than zero", "e.g. 1s or 200ms");
+                ok = false;
+            }
+            var defaultSize = view.FindNode(from) is HostSpec h ? h.DefaultPingSize : 56;
+            var size = t.Has("size") ? ctx.Int(t["size"], "size", 0, 65_507) : defaultSize;
+            var df = t.Has("df") ? ctx.Bool(t["df"], "df") : false;
+            if (!ok || count is null || interval is null || size is null || df is null) return null;
+            return new PingSpec(from, to.Value, toText!, start.Value, item.At, count.Value, interval.Value, size.Value, df.Value);
+        }
+        var port = ctx.Int(t.Required("port", "the destination UDP port, e.g. 5001"), "port", 1, 65_535);
+        var packets = t.Has("packets") ? ctx.Int(t["packets"], "packets", 1, 100_000_000) : 10;
+        var usize = t.Has("size") ? ctx.Int(t["size"], "size", 0, 65_507) : 64;
+        var rate = t.Has("rate") ? ctx.Number(t["rate"], "rate (packets per second)", 0.001, 10_000_000) : 10;
+        if (port is null || packets is null || usize is null || rate is null) return null;
+        return new UdpSpec(from, to.Value, toText!, start.Value, item.At, (ushort)port.Value, packets.Value, usize.Value, rate.Value);
+    }
+
+    private ExpectationSpec? Expect(YNode body, ImmutableArray<TrafficSpec>.Builder traffic, TopologySpec view)
+    {
+        var m = ctx.Map(body, "expect", TopologyKeys.Expect);
+        if (m is null) return null;
+        var ok = true;
+        var pings = traffic.OfType<PingSpec>().Sum(p => p.Count);
+        var udps = traffic.OfType<UdpSpec>().Sum(p => p.Packets);
+        var answered = m.Has("pings-answered") ? Count(m["pings-answered"]!, "pings-answered", pings, "ping") : null;
+        if (m.Has("pings-answered") && answered is null) ok = false;
+        var delivered = m.Has("udp-delivered") ? Count(m["udp-delivered"]!, "udp-delivered", udps, "udp") : null;
+        if (m.Has("udp-delivered") && delivered is null) ok = false;
+        var tunnels = ImmutableArray.CreateBuilder<TunnelExpectation>();
+        if (m["tunnel"] is { } tn)
+        {
+            var items = tn is YSeq s ? s.Items : [tn];
+            var known = view.Nodes.OfType<AzureVpnGatewaySpec>().SelectMany(g => g.Connections.Select(c => c.Name))
+                .Concat(view.Nodes.OfType<RrasSpec>().Where(r => r.Vpn is not null).Select(r => r.Vpn!.InterfaceName)).Distinct().ToArray();
+            foreach (var item in items)
+            {
+                var t = ctx.Map(item, "tunnel expectation", TopologyKeys.TunnelExpectation);
+                if (t is null) { ok = false; continue; }
+                var name = t.Has("name") ? ctx.Text(t["name"], "tunnel name") : null;
+                if (name is not null && !known.Contains(name))
+                {
+                    var near = Suggest.Closest(name, known);
+                    ctx.Error(t["name"]!, $"tunnel '{name}' is neither an Azure connection nor an RRAS demand-dial interface", near is not null ? $"did you mean '{near}'?" : $"tunnels are: {string.Join(", ", known)}");
+                    ok = false;
+                }
+                if (known.Length == 0)
+                {
+                    ctx.Error(item, "the scenario expects a tunnel but the topology has no VPN", "add a vpn block to an rras node or connections to an azure-vpn-gateway");
+                    ok = false;
+                }
+                var state = t.Has("state")
+                    ? ctx.Choice(t["state"], "tunnel state", [("Connected", TunnelState.Connected), ("Connecting", TunnelState.Connecting), ("NotConnected", TunnelState.NotConnected)])
+                    : TunnelState.Connected;
+                var nat = t.Has("nat-detected") ? ctx.Bool(t["nat-detected"], "nat-detected") : null;
+                if (state is null || (t.Has("nat-detected") && nat is null)) { ok = false; continue; }
+                tunnels.Add(new TunnelExpectation(name, state.Value, nat, item.At));
+            }
+        }
+        var drops = ImmutableDictionary.CreateBuilder<string, int>();
+        if (ctx.Map(m["max-drops"], "max-drops", DropReasons.All) is { } dm)
+            foreach (var (k, v) in dm.Node.Entries)
+            {
+                if (!DropReasons.All.Contains(k.Value)) { ok = false; continue; }
+                if (ctx.Int(v, $"max-drops {k.Value}", 0, int.MaxValue) is { } n) drops[k.Value] = n;
+                else ok = false;
+            }
+        else if (m.Has("max-drops")) ok = false;
+        if (!ok) return null;
+        return new ExpectationSpec(answered, delivered, tunnels.ToImmutable(), drops.ToImmutable(), body.At);
+    }
+
+    private CountExpectation? Count(YNode node, string what, int sent, string kind)
+    {
+        if (ctx.Text(node, what) is not { } text) return null;
+        if (sent == 0)
+        {
+            ctx.Error(node, $"{what} is expected but the scenario sends no {kind} traffic", $"add a {kind} item under traffic, or remove {what}");
+            return null;
+        }
+        var t = text.Replace(" ", "", StringComparison.Ordinal);
+        (CountComparison Op, string Number) parsed = t switch
+        {
+            "all" => (CountComparison.All, "0"),
+            "none" => (CountComparison.Equal, "0"),
+            _ when t.StartsWith(">=", StringComparison.Ordinal) => (CountComparison.AtLeast, t[2..]),
+            _ when t.StartsWith("<=", StringComparison.Ordinal) => (CountComparison.AtMost, t[2..]),
+            _ when t.StartsWith("==", StringComparison.Ordinal) => (CountComparison.Equal, t[2..]),
+            _ when t.StartsWith('>') => (CountComparison.MoreThan, t[1..]),
+            _ when t.StartsWith('<') => (CountComparison.LessThan, t[1..]),
+            _ => (CountComparison.Equal, t),
+        };
+        if (!int.TryParse(parsed.Number, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+        {
+            ctx.Error(node, $"{what} '{text}' is not a count condition", "write all, none, a number, or a comparison such as \">= 3\"");
+            return null;
+        }
+        var possible = parsed.Op switch
+        {
+            CountComparison.Equal or CountComparison.AtLeast => value <= sent,
+            CountComparison.MoreThan => value < sent,
+            CountComparison.LessThan => value > 0,
+            _ => true,
+        };
+        if (!possible)
+        {
+            ctx.Error(node, $"{what} '{text}' can never hold: the scenario sends {sent} {kind} packets", $"use a count up to {sent}, or 'all'");
+            return null;
+        }
+        return new CountExpectation(parsed.Op, value, text, node.At);
+    }
+
+    private FaultSpec? Fault(YNode item, TopologySpec view, TimeSpan? duration)
+    {
+        var m = ctx.Map(item, "fault", TopologyKeys.Fault);
+        if (m is null) return null;
+        var ok = true;
+        var at = ctx.Duration(m.Required("at", "when the fault happens, e.g. 5s"), "at");
+        if (at is { } a && duration is { } d && a > d)
+        {
+            ctx.Error(m["at"]!, $"fault at {((YScalar)m["at"]!).Value} comes after the scenario's end ({d.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s)", "move it earlier or lengthen duration");
+            ok = false;
+        }
+        var faultNode = m.Required("fault", $"faults: {string.Join(", ", TopologyKeys.FaultNames)}");
+        FaultKind? kind = null;
+        if (ctx.Text(faultNode, "fault") is { } fname)
+        {
+            var index = Array.IndexOf(TopologyKeys.FaultNames, fname);
+            if (index >= 0) kind = (FaultKind)index;
+            else
+            {
+                var near = Suggest.Closest(fname, TopologyKeys.FaultNames);
+                ctx.Error(faultNode!, $"unknown fault '{fname}'", near is not null ? $"did you mean '{near}'?" : $"faults: {string.Join(", ", TopologyKeys.FaultNames)}");
+            }
+        }
+        var node = m.Has("node") ? NodeRef(m["node"], "fault node") : null;
+        if (m.Has("node") && node is null) ok = false;
+        string? link = null;
+        if (m.Has("link") && ctx.Text(m["link"], "link") is { } lt)
+        {
+            var found = view.Links.FirstOrDefault(l => l.Name == lt || l.Endpoints.Any(e => e.ToString() == lt));
+            if (found is null)
+            {
+                var names = view.Links.Select(l => l.Name).ToArray();
+                var near = Suggest.Closest(lt, names);
+                ctx.Error(m["link"]!, $"fault link '{lt}' is not a link", near is not null ? $"did you mean '{near}'?" : "name a segment or one end of a link, e.g. \"isp-router:wan\"");
+                ok = false;
+            }
+            else link = found.Name;
+        }
+        else if (m.Has("link")) ok = false;
+        var parameters = ImmutableDictionary.CreateBuilder<string, string>();
+        ImpairmentSpec? impairments = null;
+        if (kind == FaultKind.LinkImpair)
+        {
+            var pm = ctx.Map(m.Required("params", "the netem impairments to apply, e.g. '{ loss: 5%, delay: 50ms }'"), "link-impair params", TopologyKeys.Impairments);
+            impairments = pm is null ? null : nodeParser.Impairments(pm, "the link-impair fault");
+            if (impairments is null) ok = false;
+        }
+        if (m["params"] is { } p)
+        {
+            if (p is YMap pmap)
+            {
+                foreach (var (k, v) in pmap.Entries)
+                    if (ctx.Text(v, $"fault parameter '{k.Value}'") is { } s) parameters[k.Value] = s;
+                    else ok = false;
+            }
+            else if (kind != FaultKind.LinkImpair)
+            {
+                ctx.Error(p, $"params must be a mapping, found {p.Describe()}", "write '{ name: value }'");
+                ok = false;
+            }
+        }
+        if (kind is FaultKind.NatRebind or FaultKind.NatExpire)
+        {
+            if (!m.Has("node")) { ctx.Error(item, $"fault '{TopologyKeys.FaultNames[(int)kind]}' needs the NAT node", "add 'node: isp-router'"); ok = false; }
+            else if (node is not null && view.FindNode(node) is { } n && n is not NatRouterSpec)
+            {
+                ctx.Error(m["node"]!, $"fault '{TopologyKeys.FaultNames[(int)kind]}' needs a nat-router, and '{node}' is a {n.Kind}", "name a node of kind nat-router");
+                ok = false;
+            }
+        }
+        if (kind is FaultKind.LinkDown or FaultKind.LinkUp or FaultKind.LinkImpair or FaultKind.MtuBlackhole && !m.Has("link"))
+        {
+            ctx.Error(item, $"fault '{TopologyKeys.FaultNames[(int)kind!]}' needs a link", "add 'link: <segment name or node:interface>'");
+            ok = false;
+        }
+        if (kind is FaultKind.NodeCrash or FaultKind.NodeRestart or FaultKind.ClockSkew or FaultKind.ForceRekey or FaultKind.PskMismatch or FaultKind.ProposalMismatch or FaultKind.ReplayAttack && !m.Has("node"))
+        {
+            ctx.Error(item, $"fault '{TopologyKeys.FaultNames[(int)kind!]}' needs a node", "add 'node: <node name>'");
+            ok = false;
+        }
+        if (!ok || at is null || kind is null) return null;
+        return new FaultSpec(at.Value, kind.Value, node, link, parameters.ToImmutable(), impairments, item.At);
+    }
+}

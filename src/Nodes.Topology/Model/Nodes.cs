@@ -1,0 +1,133 @@
+using System.Collections.Immutable;
+using Nodes.Wire.Ip;
+
+namespace Nodes.Topology.Model;
+
+/// <summary>The node kinds a topology may use, written in YAML as host, router, nat-router, rras, azure-vpn-gateway.</summary>
+public enum NodeKind
+{
+    Host,
+    Router,
+    NatRouter,
+    Rras,
+    AzureVpnGateway,
+}
+
+/// <summary>Operating system of a host; it decides default TTL and ping payload size.</summary>
+public enum HostOs
+{
+    Windows,
+    Linux,
+}
+
+/// <summary>An interface with its address and the subnet the prefix length gives it.</summary>
+/// <param name="External">Set when the interface is attached to the real network of the machine running Nodes.</param>
+public sealed record InterfaceSpec(string Name, Ipv4Address Address, Ipv4Prefix Subnet, int Mtu, ExternalSpec? External, SourceLocation Location)
+{
+    /// <summary>"192.168.29.55/24".</summary>
+    public string Cidr => $"{Address}/{Subnet.Length}";
+}
+
+/// <summary>The real-network side of an external interface: the address Nodes uses there.</summary>
+public sealed record ExternalSpec(Ipv4Address Address, SourceLocation Location);
+
+/// <summary>A static route; a default gateway is the route 0.0.0.0/0.</summary>
+public sealed record RouteSpec(Ipv4Prefix Destination, Ipv4Address NextHop, int Metric, SourceLocation Location);
+
+/// <summary>What all nodes share: a name, interfaces, static routes and an optional default gateway.</summary>
+public abstract record NodeSpec(
+    string Name,
+    ImmutableArray<InterfaceSpec> Interfaces,
+    ImmutableArray<RouteSpec> Routes,
+    Ipv4Address? DefaultGateway,
+    SourceLocation Location)
+{
+    public abstract NodeKind Kind { get; }
+
+    /// <summary>Where the default-gateway key was written (the node's location when it was not).</summary>
+    public SourceLocation DefaultGatewayLocation { get; init; } = Location;
+
+    public InterfaceSpec? FindInterface(string name)
+    {
+        foreach (var i in Interfaces)
+            if (i.Name == name) return i;
+        return null;
+    }
+
+    /// <summary>Static routes followed by the default gateway as 0.0.0.0/0 with metric 0.</summary>
+    public IEnumerable<RouteSpec> EffectiveRoutes =>
+        DefaultGateway is { } gw ? Routes.Append(new RouteSpec(default, gw, 0, DefaultGatewayLocation)) : Routes;
+}
+
+/// <summary>An end system: the client PC, an Azure VM.</summary>
+public sealed record HostSpec(
+    string Name, ImmutableArray<InterfaceSpec> Interfaces, ImmutableArray<RouteSpec> Routes, Ipv4Address? DefaultGateway, SourceLocation Location,
+    HostOs Os)
+    : NodeSpec(Name, Interfaces, Routes, DefaultGateway, Location)
+{
+    public override NodeKind Kind => NodeKind.Host;
+
+    /// <summary>Initial TTL of packets the host originates: 128 on Windows, 64 on Linux.</summary>
+    public int DefaultTtl => Os == HostOs.Windows ? 128 : 64;
+
+    /// <summary>Default ping payload: 32 bytes for Windows ping.exe, 56 for Linux iputils ping.</summary>
+    public int DefaultPingSize => Os == HostOs.Windows ? 32 : 56;
+}
+
+/// <summary>A plain IPv4 router, optionally clamping TCP MSS (Azure recommends 1350).</summary>
+public sealed record RouterSpec(
+    string Name, ImmutableArray<InterfaceSpec> Interfaces, ImmutableArray<RouteSpec> Routes, Ipv4Address? DefaultGateway, SourceLocation Location,
+    int? MssClamp)
+    : NodeSpec(Name, Interfaces, Routes, DefaultGateway, Location)
+{
+    public override NodeKind Kind => NodeKind.Router;
+}
+
+/// <summary>A router that translates inside addresses to one outside address (a home router, a carrier-grade NAT).</summary>
+public sealed record NatRouterSpec(
+    string Name, ImmutableArray<InterfaceSpec> Interfaces, ImmutableArray<RouteSpec> Routes, Ipv4Address? DefaultGateway, SourceLocation Location,
+    NatSpec Nat)
+    : NodeSpec(Name, Interfaces, Routes, DefaultGateway, Location)
+{
+    public override NodeKind Kind => NodeKind.NatRouter;
+}
+
+/// <summary>Windows Server with Routing and Remote Access, optionally with a site-to-site demand-dial interface.</summary>
+/// <param name="LanInterface">The interface facing the LAN.</param>
+/// <param name="InternetInterface">The interface IKE and ESP leave from; the same as the LAN one on a single-NIC server.</param>
+public sealed record RrasSpec(
+    string Name, ImmutableArray<InterfaceSpec> Interfaces, ImmutableArray<RouteSpec> Routes, Ipv4Address? DefaultGateway, SourceLocation Location,
+    string LanInterface,
+    string InternetInterface,
+    RrasVpnSpec? Vpn)
+    : NodeSpec(Name, Interfaces, Routes, DefaultGateway, Location)
+{
+    public override NodeKind Kind => NodeKind.Rras;
+}
+
+/// <summary>Azure's gateway type; only route-based gateways speak IKEv2.</summary>
+public enum AzureVpnType
+{
+    RouteBased,
+    PolicyBased,
+}
+
+/// <summary>
+/// An Azure virtual network gateway. It reaches the VNet through <see cref="VnetNextHop"/>, the first
+/// address of the GatewaySubnet, which Azure reserves for the subnet's default gateway: the lab puts a router
+/// there standing for Azure's VNet routing.
+/// </summary>
+public sealed record AzureVpnGatewaySpec(
+    string Name, ImmutableArray<InterfaceSpec> Interfaces, ImmutableArray<RouteSpec> Routes, Ipv4Address? DefaultGateway, SourceLocation Location,
+    Ipv4Address PublicAddress,
+    ImmutableArray<Ipv4Prefix> VnetAddressSpaces,
+    Ipv4Prefix GatewaySubnet,
+    AzureVpnType VpnType,
+    ImmutableArray<AzureConnectionSpec> Connections)
+    : NodeSpec(Name, Interfaces, Routes, DefaultGateway, Location)
+{
+    public override NodeKind Kind => NodeKind.AzureVpnGateway;
+
+    /// <summary>The first host address of the GatewaySubnet (Azure reserves it as the subnet's gateway).</summary>
+    public Ipv4Address VnetNextHop => new(GatewaySubnet.Network.Value + 1);
+}

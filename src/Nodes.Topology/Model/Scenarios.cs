@@ -1,0 +1,112 @@
+using System.Collections.Immutable;
+using Nodes.Wire.Ip;
+
+namespace Nodes.Topology.Model;
+
+/// <summary>
+/// Something to run on the topology: traffic to send, faults to inject, what must be true at the end, and
+/// nodes whose configuration differs for this scenario (e.g. the client's default gateway).
+/// </summary>
+public sealed record ScenarioSpec(
+    string Name,
+    string? Description,
+    bool IsDefault,
+    ImmutableArray<TrafficSpec> Traffic,
+    ExpectationSpec Expect,
+    ImmutableArray<FaultSpec> Faults,
+    TimeSpan? Duration,
+    double TimeScale,
+    ImmutableArray<NodeSpec> NodeOverrides,
+    SourceLocation Location);
+
+/// <summary>Traffic a node originates, starting <see cref="Start"/> after the scenario begins.</summary>
+public abstract record TrafficSpec(string From, Ipv4Address To, string ToText, TimeSpan Start, SourceLocation Location);
+
+/// <summary>ICMP echo requests, like ping.exe or iputils ping.</summary>
+/// <param name="Size">ICMP payload bytes (default by the sender's OS: 32 Windows, 56 Linux).</param>
+/// <param name="DontFragment">Set the IPv4 DF bit (ping -f on Windows, -M do on Linux).</param>
+public sealed record PingSpec(string From, Ipv4Address To, string ToText, TimeSpan Start, SourceLocation Location, int Count, TimeSpan Interval, int Size, bool DontFragment)
+    : TrafficSpec(From, To, ToText, Start, Location);
+
+/// <summary>A stream of UDP datagrams to one port.</summary>
+public sealed record UdpSpec(string From, Ipv4Address To, string ToText, TimeSpan Start, SourceLocation Location, ushort Port, int Packets, int Size, double PacketsPerSecond)
+    : TrafficSpec(From, To, ToText, Start, Location);
+
+/// <summary>How a counted outcome is compared.</summary>
+public enum CountComparison
+{
+    All,
+    Equal,
+    AtLeast,
+    AtMost,
+    MoreThan,
+    LessThan,
+}
+
+/// <summary>"all", "none", "4", "&gt;= 3": a condition on how many of the sent probes were answered.</summary>
+public sealed record CountExpectation(CountComparison Comparison, int Value, string Text, SourceLocation Location)
+{
+    public bool IsSatisfiedBy(int count, int sent) => Comparison switch
+    {
+        CountComparison.All => count == sent,
+        CountComparison.Equal => count == Value,
+        CountComparison.AtLeast => count >= Value,
+        CountComparison.AtMost => count <= Value,
+        CountComparison.MoreThan => count > Value,
+        CountComparison.LessThan => count < Value,
+        _ => false,
+    };
+}
+
+/// <summary>Azure's connection status values.</summary>
+public enum TunnelState
+{
+    Connected,
+    Connecting,
+    NotConnected,
+}
+
+/// <summary>The state a tunnel must be in at the end; a null name means every tunnel.</summary>
+public sealed record TunnelExpectation(string? Name, TunnelState State, bool? NatDetected, SourceLocation Location);
+
+/// <summary>What must hold when the scenario ends.</summary>
+/// <param name="MaxDrops">Upper bounds on dropped packets, by drop reason (see <see cref="DropReasons"/>).</param>
+public sealed record ExpectationSpec(CountExpectation? PingsAnswered, CountExpectation? UdpDelivered, ImmutableArray<TunnelExpectation> Tunnels, ImmutableDictionary<string, int> MaxDrops, SourceLocation Location)
+{
+    public static ExpectationSpec Empty(SourceLocation at) => new(null, null, [], ImmutableDictionary<string, int>.Empty, at);
+}
+
+/// <summary>The drop reasons max-drops may bound.</summary>
+public static class DropReasons
+{
+    public static readonly ImmutableArray<string> All =
+    [
+        "total", "link-loss", "no-route", "ttl-expired", "nat-no-mapping", "fragmentation-needed",
+        "esp-replay", "esp-integrity", "esp-unknown-spi", "ike-retransmit-exhausted",
+    ];
+}
+
+/// <summary>Fault families a scenario can inject.</summary>
+public enum FaultKind
+{
+    NatRebind,
+    NatExpire,
+    LinkDown,
+    LinkUp,
+    LinkImpair,
+    NodeCrash,
+    NodeRestart,
+    Partition,
+    Heal,
+    ClockSkew,
+    ForceRekey,
+    PskMismatch,
+    ProposalMismatch,
+    MtuBlackhole,
+    ReplayAttack,
+}
+
+/// <summary>A fault at a point in scenario time, on a node and/or a link, with its parameters.</summary>
+/// <param name="Parameters">The params mapping as written (scalar values only).</param>
+/// <param name="Impairments">For link-impair: the params read as netem impairments.</param>
+public sealed record FaultSpec(TimeSpan At, FaultKind Kind, string? Node, string? Link, ImmutableDictionary<string, string> Parameters, ImpairmentSpec? Impairments, SourceLocation Location);
