@@ -89,6 +89,12 @@ public sealed partial class IkeSa : IDisposable
     public DateTimeOffset? EstablishedAt { get; private set; }
     public IEnumerable<ChildSaInfo> ChildSas => _children.Values.Where(c => c.State != ChildState.Deleted).Select(c => c.Info);
 
+    /// <summary>
+    /// The IKE SA's keys, for a capture's Wireshark key file only (the user asked for a decryptable capture); null
+    /// before the keys exist.
+    /// </summary>
+    public (IkeSuite Suite, IkeSaKeys Keys)? ExportKeysForCapture() => _crypto is null ? null : (_crypto.Suite, _crypto.Keys);
+
     /// <summary>The earliest time at which <see cref="Tick"/> has something to do, or null.</summary>
     public DateTimeOffset? NextDeadline
     {
