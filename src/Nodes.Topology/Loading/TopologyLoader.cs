@@ -156,9 +156,9 @@ internal sealed class TopologyParser(ParseContext ctx)
             ok = false;
         }
         var mtu = m.Has("mtu") ? ctx.Int(m["mtu"], "link mtu", 68, 9216) : null;
-        if (m.Has("mtu") && mtu is null) ok = false;
-        var impairments = nodeParser.Impairments(m, "this link");
-        if (!ok || epNode is null || impairments is null) return null;
+        // A link whose settings are bad still joins its endpoints, so its interfaces are not reported as unattached too.
+        var impairments = nodeParser.Impairments(m, "this link") ?? ImpairmentSpec.None;
+        if (epNode is null || (!ok && endpoints.Count < 2)) return null;
         var name = segment ?? string.Join("--", endpoints.Select(e => e.ToString()));
         return new LinkSpec(name, segment, endpoints.ToImmutable(), mtu, impairments, item.At);
     }

@@ -91,9 +91,9 @@ internal static class YamlTree
     public static YNode? Read(string text, string file, List<TopologyDiagnostic> diagnostics)
     {
         var anchors = new Dictionary<string, YNode>(StringComparer.Ordinal);
+        var parser = new Parser(new StringReader(text));
         try
         {
-            var parser = new Parser(new StringReader(text));
             parser.Consume<StreamStart>();
             if (parser.Accept<StreamEnd>(out _))
             {
@@ -114,6 +114,15 @@ internal static class YamlTree
             var cut = message.LastIndexOf("): ", StringComparison.Ordinal);
             if (message.StartsWith("(Line", StringComparison.Ordinal) && cut >= 0) message = message[(cut + 3)..];
             diagnostics.Add(new(file, Line(e.Start), Col(e.Start), $"YAML syntax error: {message}", "check the indentation and quoting around this place"));
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner gives up on some broken flow collections ("{ a: b" followed by more lines) without a
+            // YamlException; the place is then the end of the last complete event.
+            var at = parser.Current?.End ?? Mark.Empty;
+            diagnostics.Add(new(file, Math.Max(1, Line(at)), Math.Max(1, Col(at)), "YAML syntax error: unterminated or malformed flow collection after this point",
+                "check that every '{' and '[' is closed on the same item"));
             return null;
         }
     }

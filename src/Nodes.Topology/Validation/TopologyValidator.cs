@@ -27,6 +27,7 @@ public static class TopologyValidator
 
         // Endpoint → link, and each link's resolved interfaces.
         var linkOf = new Dictionary<(string, string), LinkSpec>();
+        var misnamed = new HashSet<string>(StringComparer.Ordinal); // nodes with an endpoint naming a missing interface
         var resolved = new Dictionary<LinkSpec, List<(EndpointSpec End, InterfaceSpec If)>>(ReferenceEqualityComparer.Instance);
         foreach (var link in spec.Links)
         {
@@ -44,6 +45,7 @@ public static class TopologyValidator
                 var iface = node.FindInterface(e.Interface);
                 if (iface is null)
                 {
+                    misnamed.Add(e.Node);
                     if (broken.Contains(e.ToString())) continue;
                     var names = node.Interfaces.Select(i => i.Name).ToArray();
                     var near = Suggest.Closest(e.Interface, names);
@@ -98,7 +100,7 @@ public static class TopologyValidator
         foreach (var node in spec.Nodes)
         {
             foreach (var iface in node.Interfaces)
-                if (iface.External is null && !linkOf.ContainsKey((node.Name, iface.Name)) && !spec.Links.Any(l => l.Endpoints.Any(e => e.Node == node.Name && e.Interface == iface.Name)))
+                if (iface.External is null && !misnamed.Contains(node.Name) && !linkOf.ContainsKey((node.Name, iface.Name)) && !spec.Links.Any(l => l.Endpoints.Any(e => e.Node == node.Name && e.Interface == iface.Name)))
                     d.Add(TopologyDiagnostic.At(iface.Location, $"interface '{node.Name}:{iface.Name}' is not attached to any link", $"add a link with endpoint \"{node.Name}:{iface.Name}\", mark it external, or remove it"));
 
             foreach (var route in node.EffectiveRoutes)

@@ -1,0 +1,118 @@
+using System.Collections.Immutable;
+using Nodes.Ike.Proposals;
+using Nodes.Topology.Model;
+using Nodes.Wire.Ip;
+
+namespace Nodes.Topology;
+
+/// <summary>
+/// Builds a hub-and-spoke lab of any size for scale runs: one Azure VPN gateway with a VM, and N branch sites,
+/// each a client, an RRAS server and a NAT router on the branch LAN, all joined by one "internet" router.
+/// Addressing, for branch i = 1..N:
+/// LAN 10.(100 + (i-1)/256).((i-1)%256).0/24 (client .55, RRAS .52, NAT .1), clear of the VNet 10.0.0.0/16;
+/// WAN the /31 198.18.(2(i-1)/256).(2(i-1)%256) in the RFC 2544 benchmarking block 198.18.0.0/15, NAT side odd.
+/// That allows up to <see cref="MaxBranches"/> branches.
+/// </summary>
+public static class HubTopology
+{
+    /// <summary>Limited by the LAN scheme (10.100.0.0 to 10.254.255.0).</summary>
+    public const int MaxBranches = 155 * 256;
+
+    private static readonly Ipv4Address AzurePublic = Ipv4Address.Parse("52.172.171.0");
+
+    /// <summary>The hub with <paramref name="branches"/> sites; shared keys derive from <paramref name="seed"/>.</summary>
+    public static TopologySpec Generate(int branches, ulong seed = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(branches, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(branches, MaxBranches);
+        var at = new SourceLocation($"<hub with {branches} branches>", 0, 0);
+        var nodes = ImmutableArray.CreateBuilder<NodeSpec>();
+        var links = ImmutableArray.CreateBuilder<LinkSpec>();
+        var connections = ImmutableArray.CreateBuilder<AzureConnectionSpec>();
+        var traffic = ImmutableArray.CreateBuilder<TrafficSpec>();
+        var internetIfs = ImmutableArray.CreateBuilder<InterfaceSpec>();
+        var vnet = Ipv4Prefix.Parse("10.0.0.0/16");
+        var gatewaySubnet = Ipv4Prefix.Parse("10.0.255.0/27");
+        var vm = Ipv4Address.Parse("10.0.10.4");
+        var random = seed;
+
+        internetIfs.Add(Interface("azure", "52.172.171.1/31", at));
+        var vnetRoutes = ImmutableArray.CreateBuilder<RouteSpec>();
+        for (var i = 1; i <= branches; i++)
+        {
+            var n = i - 1;
+            var lan = new Ipv4Prefix(Ipv4Address.FromOctets(10, (byte)(100 + n / 256), (byte)(n % 256), 0), 24);
+            var wanBase = Ipv4Address.Parse("198.18.0.0").Value + (uint)(2 * n);
+            var internetSide = new Ipv4Address(wanBase);
+            var natSide = new Ipv4Address(wanBase + 1);
+            string Host(uint last) => $"{new Ipv4Address(lan.Network.Value + last)}/24";
+            var prefix = $"branch{i}";
+            var key = SharedKey(ref random);
+
+            nodes.Add(new HostSpec($"{prefix}-client", [Interface("eth0", Host(55), at)], [], Next(lan, 52), at, HostOs.Windows));
+            nodes.Add(new RrasSpec($"{prefix}-rras", [Interface("lan", Host(52), at)], [], Next(lan, 1), at, "lan", "lan",
+                new RrasVpnSpec(AzurePublic.ToString(), AzurePublic, [new RrasSubnet(vnet, 100, at)], key, false, 0, 3, 60,
+                    RrasVpnSpec.DefaultNatKeepalive, [], [], PolicySource.DeviceDefaults, [.. DeviceDefaults.WindowsIke], [.. DeviceDefaults.WindowsEsp],
+                    RrasVpnSpec.DefaultIkeLifetime, RrasVpnSpec.DefaultChildLifetime, RrasVpnSpec.DefaultChildLifetimeKilobytes, at)));
+            nodes.Add(new NatRouterSpec($"{prefix}-nat", [Interface("lan", Host(1), at), Interface("wan", $"{natSide}/31", at)], [], internetSide, at,
+                new NatSpec(["lan"], "wan", natSide, NatMapping.EndpointIndependent, NatPortAllocation.Preserve, NatSpec.DefaultPortRange,
+                    NatSpec.DefaultUdpTimeout, NatSpec.DefaultIcmpTimeout, at)));
+            internetIfs.Add(Interface(prefix, $"{internetSide}/31", at));
+            links.Add(Link($"{prefix}-lan", [($"{prefix}-client", "eth0"), ($"{prefix}-rras", "lan"), ($"{prefix}-nat", "lan")], at));
+            links.Add(Link(null, [($"{prefix}-nat", "wan"), ("internet", prefix)], at));
+            connections.Add(new AzureConnectionSpec(prefix, new LocalNetworkGatewaySpec(prefix, natSide, null, [lan], at), key, ConnectionMode.Default,
+                AzureConnectionSpec.DefaultDpdTimeoutSeconds, false, [], PolicySource.DeviceDefaults, [.. DeviceDefaults.AzureIke],
+                [.. DeviceDefaults.AzureEspInitiator], [.. DeviceDefaults.AzureEspResponder], DeviceDefaults.AzureIkeLifetime,
+                DeviceDefaults.AzureChildLifetime, AzureConnectionSpec.DefaultChildLifetimeKilobytes, at));
+            vnetRoutes.Add(new RouteSpec(lan, Ipv4Address.Parse("10.0.255.4"), 1, at));
+            traffic.Add(new PingSpec($"{prefix}-client", vm, vm.ToString(), TimeSpan.Zero, at, 4, TimeSpan.FromSeconds(1), 32, false));
+        }
+        nodes.Add(new RouterSpec("internet", internetIfs.ToImmutable(), [], null, at, null));
+        nodes.Add(new AzureVpnGatewaySpec("azure-gw", [Interface("internet", "52.172.171.0/31", at), Interface("gateway-subnet", "10.0.255.4/27", at)], [],
+            Ipv4Address.Parse("52.172.171.1"), at, AzurePublic, [vnet], gatewaySubnet, AzureVpnType.RouteBased, connections.ToImmutable()));
+        nodes.Add(new RouterSpec("vnet-router", [Interface("gateway-subnet", "10.0.255.1/27", at), Interface("workload", "10.0.10.1/24", at)],
+            vnetRoutes.ToImmutable(), null, at, null));
+        nodes.Add(new HostSpec("vm", [Interface("eth0", "10.0.10.4/24", at)], [], Ipv4Address.Parse("10.0.10.1"), at, HostOs.Linux));
+        links.Add(Link(null, [("internet", "azure"), ("azure-gw", "internet")], at));
+        links.Add(Link(null, [("azure-gw", "gateway-subnet"), ("vnet-router", "gateway-subnet")], at));
+        links.Add(Link(null, [("vnet-router", "workload"), ("vm", "eth0")], at));
+
+        var scenario = new ScenarioSpec("all-branches-ping", "Every branch client pings the VM four times through its own NATed RRAS tunnel.", true,
+            traffic.ToImmutable(),
+            new ExpectationSpec(new CountExpectation(CountComparison.All, 0, "all", at), null,
+                [new TunnelExpectation(null, TunnelState.Connected, true, at)], ImmutableDictionary<string, int>.Empty, at),
+            [], TimeSpan.FromSeconds(60), 1, [], at);
+        return new TopologySpec($"hub-{branches}-branches", seed, DefaultsSpec.Standard, nodes.ToImmutable(), links.ToImmutable(), null, [scenario], at);
+    }
+
+    private static Ipv4Address Next(Ipv4Prefix lan, uint last) => new(lan.Network.Value + last);
+
+    private static InterfaceSpec Interface(string name, string cidr, SourceLocation at)
+    {
+        var slash = cidr.IndexOf('/');
+        return new InterfaceSpec(name, Ipv4Address.Parse(cidr[..slash]), Ipv4Prefix.Parse(cidr), 1500, null, at);
+    }
+
+    private static LinkSpec Link(string? segment, (string Node, string Interface)[] ends, SourceLocation at)
+    {
+        var endpoints = ends.Select(e => new EndpointSpec(e.Node, e.Interface, at)).ToImmutableArray();
+        return new LinkSpec(segment ?? string.Join("--", endpoints), segment, endpoints, null, ImpairmentSpec.None, at);
+    }
+
+    /// <summary>20 letters and digits from SplitMix64, within Azure's allowed shared-key characters.</summary>
+    private static string SharedKey(ref ulong state)
+    {
+        const string alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+        Span<char> chars = stackalloc char[20];
+        for (var i = 0; i < chars.Length; i++)
+        {
+            state += 0x9E3779B97F4A7C15;
+            var z = state;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+            z ^= z >> 31;
+            chars[i] = alphabet[(int)(z % (ulong)alphabet.Length)];
+        }
+        return new string(chars);
+    }
+}

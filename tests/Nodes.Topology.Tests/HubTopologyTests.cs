@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using Nodes.Topology.Model;
+using Nodes.Topology.Validation;
+
+namespace Nodes.Topology.Tests;
+
+public class HubTopologyTests
+{
+    [Fact]
+    public void Hub_with_three_branches_must_validate_clean()
+    {
+        var hub = HubTopology.Generate(3);
+        Assert.Empty(TopologyValidator.Validate(hub));
+        Assert.Equal(3 * 3 + 4, hub.Nodes.Length);
+        Assert.Equal(3, hub.Nodes.OfType<AzureVpnGatewaySpec>().Single().Connections.Length);
+    }
+
+    [Fact]
+    public void Hub_with_a_thousand_branches_must_validate_clean_within_two_seconds()
+    {
+        var watch = Stopwatch.StartNew();
+        var hub = HubTopology.Generate(1000);
+        var diagnostics = TopologyValidator.Validate(hub);
+        watch.Stop();
+        Assert.Empty(diagnostics);
+        Assert.Equal(1000, hub.Nodes.OfType<RrasSpec>().Count());
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public void Hub_branch_addresses_must_be_unique_and_clear_of_the_vnet()
+    {
+        var hub = HubTopology.Generate(1000);
+        var addresses = hub.Nodes.SelectMany(n => n.Interfaces).Select(i => i.Address).ToList();
+        Assert.Equal(addresses.Count, addresses.Distinct().Count());
+        var vnet = Wire.Ip.Ipv4Prefix.Parse("10.0.0.0/16");
+        Assert.All(hub.Nodes.OfType<RrasSpec>(), r => Assert.False(vnet.Contains(r.Interfaces[0].Address)));
+        Assert.Equal("10.103.231.52", hub.FindNode("branch1000-rras")!.Interfaces[0].Address.ToString());
+    }
+
+    [Fact]
+    public void Hub_shared_keys_must_match_per_branch_and_depend_on_the_seed()
+    {
+        var a = HubTopology.Generate(2, seed: 1);
+        var b = HubTopology.Generate(2, seed: 2);
+        string Key(TopologySpec t, int i) => ((RrasSpec)t.FindNode($"branch{i}-rras")!).Vpn!.SharedKey;
+        var gw = a.Nodes.OfType<AzureVpnGatewaySpec>().Single();
+        Assert.Equal(Key(a, 1), gw.Connections[0].SharedKey);
+        Assert.NotEqual(Key(a, 1), Key(a, 2));
+        Assert.NotEqual(Key(a, 1), Key(b, 1));
+    }
+
+    [Fact]
+    public void Validator_must_catch_a_broken_generated_topology()
+    {
+        var hub = HubTopology.Generate(2);
+        var client = (HostSpec)hub.FindNode("branch1-client")!;
+        var broken = hub with { Nodes = hub.Nodes.Replace(client, client with { DefaultGateway = Wire.Ip.Ipv4Address.Parse("10.100.0.99") }) };
+        var d = Assert.Single(TopologyValidator.Validate(broken));
+        Assert.Contains("no node on link 'branch1-lan' has address 10.100.0.99", d.Message, StringComparison.Ordinal);
+    }
+}
