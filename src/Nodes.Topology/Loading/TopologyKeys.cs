@@ -69,6 +69,6 @@ internal static class TopologyKeys
         ["azure-connection"] = AzureConnection, ["local-network-gateway"] = LocalNetworkGateway,
         ["traffic-selector-policy"] = TrafficSelectorPolicy, ["azure-ipsec-policy"] = AzureIpsecPolicy, ["impairments"] = Impairments,
         ["link"] = Link, ["scenario"] = Scenario, ["traffic-item"] = TrafficItem, ["ping"] = Ping, ["udp"] = Udp, ["expect"] = Expect,
-        ["tunnel-expectation"] = TunnelExpectation, ["fault"] = Fault,
+        ["tunnel-expectation"] = TunnelExpectation, ["fault"] = Fault, ["node-override"] = AnyNode,
     };
 }
