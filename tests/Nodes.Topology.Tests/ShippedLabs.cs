@@ -10,15 +10,13 @@ internal static class Labs
 
     private static string Find([CallerFilePath] string source = "")
     {
+        for (var dir = new DirectoryInfo(Path.GetDirectoryName(source)!); dir is not null; dir = dir.Parent)
         {
-            for (var dir = new DirectoryInfo(Path.GetDirectoryName(source)!); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "topology");
-                if (File.Exists(Path.Combine(candidate, "nodes-topology.schema.json")) || File.Exists(Path.Combine(candidate, "azure-s2s-rras.yaml")))
-                    return candidate;
-            }
-            throw new DirectoryNotFoundException("topology/ folder not found above " + source);
+            var candidate = Path.Combine(dir.FullName, "topology");
+            if (File.Exists(Path.Combine(candidate, "nodes-topology.schema.json")) || File.Exists(Path.Combine(candidate, "azure-s2s-rras.yaml")))
+                return candidate;
         }
+        throw new DirectoryNotFoundException("topology/ folder not found above " + source);
     }
 
     public static IEnumerable<string> Files => Directory.GetFiles(Folder, "*.yaml").Order(StringComparer.Ordinal);
