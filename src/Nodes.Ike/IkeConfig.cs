@@ -122,7 +122,11 @@ public sealed record Lifetimes(TimeSpan IkeRekey, TimeSpan ChildRekey, long Chil
     /// <summary>How long after the soft lifetime an SA that failed to rekey is torn down.</summary>
     public TimeSpan HardMargin { get; init; } = TimeSpan.FromSeconds(540);
 
+    /// <summary>Azure route-based gateway: IKE 28,800 s, Child 27,000 s and 102,400,000 KB.</summary>
     public static Lifetimes Azure { get; } = new(DeviceDefaults.AzureIkeLifetime, DeviceDefaults.AzureChildLifetime, DeviceDefaults.AzureChildLifetimeBytes);
+
+    /// <summary>Windows RRAS: main mode 28,800 s, quick mode 3,600 s and 100 MB (<see cref="DeviceDefaults.RrasChildLifetimeBytes"/>).</summary>
+    public static Lifetimes Rras { get; } = new(DeviceDefaults.RrasIkeLifetime, DeviceDefaults.RrasChildLifetime, DeviceDefaults.RrasChildLifetimeBytes);
 }
 
 /// <summary>

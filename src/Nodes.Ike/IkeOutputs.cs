@@ -103,6 +103,12 @@ public sealed record ChildSaInfo(
     int ReplayWindow,
     DateTimeOffset Established)
 {
+    /// <summary>
+    /// Bytes this side may send on the Child SA before the data plane calls <see cref="IkeSa.ChildSoftLimitReached"/>
+    /// (the configured volume lifetime less jitter); 0 for no volume limit.
+    /// </summary>
+    public long SoftLimitBytes { get; init; }
+
     /// <summary>Key that decrypts what the peer sends on this Child SA.</summary>
     public SecretKey InboundEncryptionKey => WeInitiatedExchange ? Keys.ResponderToInitiatorEncryption : Keys.InitiatorToResponderEncryption;
 

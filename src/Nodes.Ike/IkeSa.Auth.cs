@@ -170,12 +170,15 @@ public sealed partial class IkeSa
     }
 
     /// <summary>A soft lifetime drawn at random in [lifetime × (1 − jitter), lifetime], so both sides rarely rekey at once.</summary>
-    private TimeSpan Soft(TimeSpan lifetime)
+    private TimeSpan Soft(TimeSpan lifetime) => TimeSpan.FromTicks((long)(lifetime.Ticks * SoftFraction()));
+
+    /// <summary>A random factor in [1 − jitter, 1].</summary>
+    private double SoftFraction()
     {
         Span<byte> b = stackalloc byte[4];
         _env.Random.Fill(b);
         var fraction = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(b) / (double)uint.MaxValue;
-        return TimeSpan.FromTicks((long)(lifetime.Ticks * (1 - _config.Lifetimes.Jitter * fraction)));
+        return 1 - _config.Lifetimes.Jitter * fraction;
     }
 
     private static byte[] LowestOf(params byte[][] nonces) => nonces.OrderBy(n => n, NonceComparer.Instance).First();

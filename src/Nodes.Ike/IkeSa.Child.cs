@@ -111,6 +111,7 @@ public sealed partial class IkeSa
 
     private ChildRecord InstallChild(ChildSaInfo info, bool outboundActive, byte[] lowestNonce, DateTimeOffset now)
     {
+        if (_config.Lifetimes.ChildRekeyBytes > 0) info = info with { SoftLimitBytes = (long)(_config.Lifetimes.ChildRekeyBytes * SoftFraction()) };
         var record = new ChildRecord(info)
         {
             OutboundActive = outboundActive,

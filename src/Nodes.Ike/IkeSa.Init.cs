@@ -29,8 +29,12 @@ public sealed partial class IkeSa
 
     private void SendInit(DhGroup group, DateTimeOffset now)
     {
-        _keyExchange?.Dispose();
-        _keyExchange = _env.KeyExchangeFactory(group, _env.Random);
+        if (_keyExchange is null || _keyExchange.Group != group)
+        {
+            // A new key exchange only for a new group (INVALID_KE_PAYLOAD); a cookie retry repeats KEi unchanged.
+            _keyExchange?.Dispose();
+            _keyExchange = _env.KeyExchangeFactory(group, _env.Random);
+        }
         var payloads = new List<IkePayload>();
         // RFC 7296 section 2.6: the cookie notify comes first, before the SA payload.
         if (_cookie is not null) payloads.Add(NotifyPayload.Cookie(_cookie));
@@ -89,7 +93,8 @@ public sealed partial class IkeSa
         var notifies = payloads.OfType<NotifyPayload>().ToList();
         if (notifies.FirstOrDefault(n => n.NotifyType == NotifyType.Cookie) is { } cookie && header.ResponderSpi == 0)
         {
-            // RFC 7296 section 2.6: the responder is under load; repeat the request with its cookie.
+            // RFC 7296 section 2.6: the responder is under load; repeat the request with its cookie first and all
+            // other payloads unchanged.
             _cookie = cookie.Data.Span.ToArray();
             Emit(new IkeEvent("cookie challenge", $"{Remote} asked for a cookie; repeating IKE_SA_INIT with it"));
             Done(new Pending(ExchangeType.IkeSaInit, "IKE SA setup", 0, [], now, now, now, (_, _, _, _) => { }), now, true, "COOKIE");

@@ -151,7 +151,9 @@ public sealed partial class IkeSa : IDisposable
             ReceiveOnOldSa(header, message, from, now);
             return;
         }
-        if (header.InitiatorSpi != InitiatorSpi || (header.ResponderSpi != ResponderSpi && !(header.Exchange == ExchangeType.IkeSaInit && IsResponseTo(header))))
+        var initRetransmission = header.Exchange == ExchangeType.IkeSaInit && header.ResponderSpi == 0 && !header.IsResponse && !IsOriginalInitiator;
+        if (header.InitiatorSpi != InitiatorSpi
+            || (header.ResponderSpi != ResponderSpi && !initRetransmission && !(header.Exchange == ExchangeType.IkeSaInit && IsResponseTo(header))))
         {
             Drop("IKE SPIs do not belong to this SA");
             return;
@@ -212,10 +214,11 @@ public sealed partial class IkeSa : IDisposable
         if (_cachedResponse is { } cached && header.MessageId == cached.MessageId && header.MessageId + 1 == _expectedPeerRequestId)
         {
             // RFC 7296 section 2.1: a retransmitted request gets the same response again; the request must still
-            // authenticate, so that a spoofed copy cannot make us send.
-            if (header.Exchange != ExchangeType.IkeSaInit && !TryOpen(message, out _, out _, out _))
+            // authenticate, so that a spoofed copy cannot make us send. IKE_SA_INIT has no integrity check: only an
+            // identical copy of the request we answered counts as its retransmission.
+            if (header.Exchange == ExchangeType.IkeSaInit ? !message.AsSpan().SequenceEqual(_initRequest) : !TryOpen(message, out _, out _, out _))
             {
-                Drop("retransmitted request failed its integrity check");
+                Drop(header.Exchange == ExchangeType.IkeSaInit ? "an IKE_SA_INIT with our SPIi that differs from the one we answered" : "retransmitted request failed its integrity check");
                 return;
             }
             Emit(new IkeEvent("request retransmitted by peer", $"{header.Exchange} message ID {header.MessageId}: resending the cached response"));

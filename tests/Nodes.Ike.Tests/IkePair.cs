@@ -21,7 +21,7 @@ public sealed class IkePair : IDisposable
     private readonly Dictionary<Ipv4Endpoint, Ipv4Endpoint> _natIn = [];
     private ushort _nextNatPort = 61000;
 
-    public IkePair(IkeSaConfig initiator, IkeSaConfig responder, bool nat = true, ulong seed = 1)
+    public IkePair(IkeSaConfig initiator, IkeSaConfig responder, bool nat = true, ulong seed = 1, IkeResponderOptions? gateway = null)
     {
         InitiatorConfig = initiator;
         ResponderConfig = responder;
@@ -29,7 +29,20 @@ public sealed class IkePair : IDisposable
         InitiatorEnv = new IkeEnvironment(new SeededRandomSource(seed, "initiator"));
         ResponderEnv = new IkeEnvironment(new SeededRandomSource(seed, "responder"));
         Initiator = IkeSa.CreateInitiator(initiator, InitiatorEnv, RrasLan, AzureGw);
+        Gateway = new IkeResponder(ResponderEnv, [new IkeConnection(responder)], gateway);
+        InitiatorPlane = new EspPlane("rras");
+        ResponderPlane = new EspPlane("azure");
     }
+
+    /// <summary>Azure's IKE endpoint: routes by SPI and answers IKE_SA_INIT.</summary>
+    public IkeResponder Gateway { get; }
+
+    /// <summary>The ESP data planes of both sides, kept in step with the Child SA outputs.</summary>
+    public EspPlane InitiatorPlane { get; }
+    public EspPlane ResponderPlane { get; }
+
+    /// <summary>What the gateway itself said (no SA): drops, cookie challenges.</summary>
+    public List<IkeOutput> GatewayOutputs { get; } = [];
 
     public IkeSaConfig InitiatorConfig { get; }
     public IkeSaConfig ResponderConfig { get; }
@@ -65,16 +78,16 @@ public sealed class IkePair : IDisposable
         var end = Now + span;
         while (true)
         {
-            var next = Min(Initiator.NextDeadline, Responder?.NextDeadline);
+            var next = Min(Initiator.NextDeadline, Gateway.NextDeadline);
             if (next is null || next > end) break;
             if (next > Now) Now = next.Value;
             Initiator.Tick(Now);
-            Responder?.Tick(Now);
+            Gateway.Tick(Now);
             Pump();
         }
         Now = end;
         Initiator.Tick(Now);
-        Responder?.Tick(Now);
+        Gateway.Tick(Now);
         Pump();
     }
 
@@ -86,12 +99,30 @@ public sealed class IkePair : IDisposable
         for (var round = 0; round < 1000; round++)
         {
             var a = Initiator.TakeOutputs();
-            var b = Responder?.TakeOutputs() ?? [];
+            var b = Gateway.TakeOutputs();
             if (a.Count == 0 && b.Count == 0) return;
             InitiatorOutputs.AddRange(a);
-            ResponderOutputs.AddRange(b);
-            foreach (var o in a) FromInitiator(o);
-            foreach (var o in b) FromResponder(o);
+            foreach (var o in b)
+            {
+                if (o.Sa is null)
+                {
+                    GatewayOutputs.Add(o.Output);
+                    if (o.Output is IkeFailure f) ResponderRefusals.Add(f);
+                    continue;
+                }
+                if (o.Sa != Responder && o.Sa.State != IkeSaState.Closed) Responder = o.Sa;
+                if (o.Sa == Responder) ResponderOutputs.Add(o.Output);
+            }
+            foreach (var o in a)
+            {
+                InitiatorPlane.Follow(o);
+                FromInitiator(o);
+            }
+            foreach (var o in b)
+            {
+                if (o.Sa is not null && o.Sa == Responder) ResponderPlane.Follow(o.Output);
+                FromResponder(o.Output);
+            }
         }
         throw new InvalidOperationException("the engines did not go quiet");
     }
@@ -143,37 +174,49 @@ public sealed class IkePair : IDisposable
         _natIn.Clear();
     }
 
-    private void DeliverToResponder(byte[] message, Ipv4Endpoint from, Ipv4Endpoint to)
+    private void DeliverToResponder(byte[] message, Ipv4Endpoint from, Ipv4Endpoint to) => Gateway.Receive(message, from, to, Now);
+
+    /// <summary>Puts a datagram on the wire from outside (an attacker, a stale peer) towards the gateway.</summary>
+    public void Inject(byte[] message, Ipv4Endpoint from, Ipv4Endpoint to)
     {
-        if (Responder is null || Responder.State == IkeSaState.Closed && IsNewInit(message))
-        {
-            if (!IkeMessage.TryParse(message, out var parsed, out _) || parsed!.Exchange != ExchangeType.IkeSaInit) return;
-            var sa = IkeSa.RespondToInit(ResponderConfig, ResponderEnv, parsed, message, from, to, Now, out var reply, out var refusal);
-            if (refusal is not null) ResponderRefusals.Add(refusal);
-            if (sa is not null)
-            {
-                Responder?.Dispose();
-                Responder = sa;
-            }
-            else if (reply is not null)
-            {
-                var bytes = reply.ToArray();
-                Wire.Add(new Wired(Now, to, from, bytes, false, false, true));
-                var inside = Nat ? _natIn[from] : from;
-                Initiator.Receive(bytes, to, inside, Now);
-            }
-            return;
-        }
-        Responder.Receive(message, from, to, Now);
+        Wire.Add(new Wired(Now, from, to, message, to.Port == 4500, false, true));
+        DeliverToResponder(message, from, to);
+        Pump();
     }
 
-    private static bool IsNewInit(byte[] message) =>
-        IkeHeader.TryParse(message, out var h, out _) && h.Exchange == ExchangeType.IkeSaInit && h.ResponderSpi == 0;
+    /// <summary>Puts a datagram on the wire from the gateway's side towards the initiator (through the NAT).</summary>
+    public void InjectToInitiator(byte[] message, Ipv4Endpoint from, Ipv4Endpoint to)
+    {
+        Wire.Add(new Wired(Now, from, to, message, from.Port == 4500, false, true));
+        var inside = Nat ? (_natIn.TryGetValue(to, out var i) ? i : (Ipv4Endpoint?)null) : to;
+        if (inside is not null) Initiator.Receive(message, from, inside.Value, Now);
+        Pump();
+    }
+
+    /// <summary>
+    /// Sends one packet through the tunnel from the initiator's side (or the responder's) on whatever Child SA that
+    /// side sends on now, and delivers it to the other side's inbound SA. Returns true when it arrived intact.
+    /// </summary>
+    public bool SendEsp(bool fromInitiator, int size = 64)
+    {
+        var (src, dst) = fromInitiator ? (InitiatorPlane, ResponderPlane) : (ResponderPlane, InitiatorPlane);
+        var ok = src.Transfer(dst, size, out var soft);
+        if (ok)
+        {
+            (fromInitiator ? Initiator : Responder)?.NoteOutboundTraffic(Now);
+            (fromInitiator ? Responder : Initiator)?.NoteInboundTraffic(Now);
+        }
+        if (soft is { } spi) (fromInitiator ? Initiator : Responder)?.ChildSoftLimitReached(spi, "soft byte lifetime reached", Now);
+        Pump();
+        return ok;
+    }
 
     public void Dispose()
     {
         Initiator.Dispose();
-        Responder?.Dispose();
+        Gateway.Dispose();
+        InitiatorPlane.Dispose();
+        ResponderPlane.Dispose();
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -188,7 +231,7 @@ public sealed class IkePair : IDisposable
         SharedKey = Psk(psk),
         IkeProposals = ike ?? DeviceDefaults.WindowsIke,
         EspProposals = esp ?? DeviceDefaults.WindowsEsp,
-        Lifetimes = new Lifetimes(TimeSpan.FromSeconds(28_800), TimeSpan.FromSeconds(3_600), 100L * 1024 * 1024),
+        Lifetimes = Lifetimes.Rras,
     };
 
     /// <summary>The Azure gateway's connection to that RRAS: responder, Azure's lists and lifetimes.</summary>

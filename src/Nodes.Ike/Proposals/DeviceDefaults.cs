@@ -77,6 +77,15 @@ public static class DeviceDefaults
     /// <summary>Azure Child SA lifetime by volume: 102,400,000 KB.</summary>
     public const long AzureChildLifetimeBytes = 102_400_000L * 1024;
 
+    /// <summary>Windows RRAS main mode (IKE SA) lifetime, as Set-VpnS2SInterface reports MMSALifeTime.</summary>
+    public static readonly TimeSpan RrasIkeLifetime = TimeSpan.FromSeconds(28_800);
+
+    /// <summary>Windows RRAS quick mode (Child SA) lifetime, as Set-VpnS2SInterface reports SALifeTime.</summary>
+    public static readonly TimeSpan RrasChildLifetime = TimeSpan.FromSeconds(3_600);
+
+    /// <summary>Windows RRAS Child SA volume before renegotiation: 100 MB, the Windows Server 2012 default Azure's script raises.</summary>
+    public const long RrasChildLifetimeBytes = 100L * 1024 * 1024;
+
     /// <summary>Azure's default dead peer detection timeout.</summary>
     public static readonly TimeSpan AzureDpdTimeout = TimeSpan.FromSeconds(45);
 

@@ -1,0 +1,249 @@
+using Nodes.Crypto;
+using Nodes.Wire.Ike;
+using Nodes.Wire.Ip;
+
+namespace Nodes.Ike;
+
+/// <summary>A responder connection: the configuration used for IKE_SA_INIT from <paramref name="Peer"/>, or from anyone when null.</summary>
+public sealed record IkeConnection(IkeSaConfig Config, Ipv4Address? Peer = null);
+
+/// <summary>Tuning of an <see cref="IkeResponder"/>.</summary>
+public sealed record IkeResponderOptions
+{
+    /// <summary>
+    /// Once this many IKE SAs are half-open (IKE_SA_INIT answered, no IKE_AUTH yet), new IKE_SA_INIT requests without
+    /// a valid cookie get a stateless N(COOKIE) (RFC 7296 section 2.6). Null never asks for cookies.
+    /// </summary>
+    public int? CookieThreshold { get; init; } = 50;
+
+    /// <summary>How long one cookie secret is used before a new one is drawn.</summary>
+    public TimeSpan CookieSecretLifetime { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Answer a request for an unknown IKE SA with an unprotected N(INVALID_IKE_SPI) (RFC 7296 section 2.21.4).</summary>
+    public bool ReportInvalidIkeSpi { get; init; }
+}
+
+/// <summary>One output of an IKE SA held by an <see cref="IkeResponder"/>, or of the responder itself when <paramref name="Sa"/> is null.</summary>
+public sealed record IkeSaOutput(IkeSa? Sa, IkeOutput Output);
+
+/// <summary>
+/// The IKE endpoint of one device: it holds every IKE SA of the device, routes each received IKE message to its SA by
+/// SPI (also the SPIs of an SA being rekeyed, until the old SA retires), answers new IKE_SA_INIT requests through
+/// <see cref="IkeSa.RespondToInit"/> with the configuration of the peer's address, asks for cookies when too many SAs
+/// are half-open, and drops messages for SAs it does not know with a reason. It also starts initiators
+/// (<see cref="Initiate"/>), so that one table serves both roles. Pure: no sockets, no clock, no actors.
+/// Not thread-safe: one owner drives it.
+/// </summary>
+public sealed class IkeResponder : IDisposable
+{
+    private readonly IkeEnvironment _env;
+    private readonly List<IkeConnection> _connections;
+    private readonly IkeCookies _cookies;
+    private readonly List<IkeSa> _sas = [];
+    // Our own SPI of each IKE SA (SPIi where we initiated, SPIr where we responded) → the SA; retiring SPIs too.
+    private readonly Dictionary<ulong, IkeSa> _bySpi = [];
+    // Half-open responder SAs by the initiator's SPI and address, so that a retransmitted IKE_SA_INIT finds its SA.
+    private readonly Dictionary<(ulong SpiI, Ipv4Endpoint From), IkeSa> _byInit = [];
+    private readonly List<IkeSaOutput> _outputs = [];
+
+    public IkeResponder(IkeEnvironment env, IEnumerable<IkeConnection> connections, IkeResponderOptions? options = null)
+    {
+        _env = env;
+        _connections = [.. connections];
+        Options = options ?? new IkeResponderOptions();
+        _cookies = new IkeCookies(env.Random, Options.CookieSecretLifetime);
+        if (_connections.Count(c => c.Peer is null) > 1)
+            throw new ArgumentException("at most one connection may be the default (without a peer address)", nameof(connections));
+    }
+
+    public IkeResponderOptions Options { get; }
+
+    /// <summary>The IKE SAs not yet closed.</summary>
+    public IReadOnlyList<IkeSa> Sas => _sas;
+
+    /// <summary>IKE SAs that answered IKE_SA_INIT and wait for IKE_AUTH.</summary>
+    public int HalfOpen => _sas.Count(s => s.State == IkeSaState.InitAnswered);
+
+    /// <summary>Cookie challenges sent so far.</summary>
+    public int CookiesSent { get; private set; }
+
+    /// <summary>The configuration an IKE_SA_INIT from <paramref name="peer"/> gets: the one naming its address, else the default.</summary>
+    public IkeSaConfig? ConfigFor(Ipv4Address peer) =>
+        (_connections.FirstOrDefault(c => c.Peer == peer) ?? _connections.FirstOrDefault(c => c.Peer is null))?.Config;
+
+    /// <summary>Creates and starts an IKE SA that this device initiates.</summary>
+    public IkeSa Initiate(IkeSaConfig config, Ipv4Endpoint local, Ipv4Endpoint remote, DateTimeOffset now)
+    {
+        var sa = IkeSa.CreateInitiator(config, _env, local, remote);
+        while (_bySpi.ContainsKey(sa.InitiatorSpi))
+        {
+            sa.Dispose();
+            sa = IkeSa.CreateInitiator(config, _env, local, remote);
+        }
+        _sas.Add(sa);
+        _bySpi[sa.InitiatorSpi] = sa;
+        sa.Start(now);
+        Collect(sa);
+        return sa;
+    }
+
+    /// <summary>Handles one received IKE message (without the non-ESP marker) from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    public void Receive(byte[] message, Ipv4Endpoint from, Ipv4Endpoint to, DateTimeOffset now)
+    {
+        if (!IkeHeader.TryParse(message, out var header, out var error))
+        {
+            Drop($"malformed IKE header from {from} ({error})");
+            return;
+        }
+        var isNewInit = header.Exchange == ExchangeType.IkeSaInit && header.ResponderSpi == 0 && !header.IsResponse && header.IsFromOriginalInitiator;
+        if (isNewInit)
+        {
+            if (_byInit.TryGetValue((header.InitiatorSpi, from), out var halfOpen) && halfOpen.State != IkeSaState.Closed)
+            {
+                halfOpen.Receive(message, from, to, now);
+                Collect(halfOpen);
+                return;
+            }
+            AnswerInit(message, from, to, now);
+            return;
+        }
+        // The sender's I flag says which of the two SPIs is ours (RFC 7296 section 3.1).
+        var ours = header.IsFromOriginalInitiator ? header.ResponderSpi : header.InitiatorSpi;
+        if (ours != 0 && _bySpi.TryGetValue(ours, out var sa) && sa.State != IkeSaState.Closed)
+        {
+            sa.Receive(message, from, to, now);
+            Collect(sa);
+            return;
+        }
+        Drop($"{header.Exchange} {(header.IsResponse ? "response" : "request")} from {from} for unknown IKE SA {header.InitiatorSpi:x16}_i {header.ResponderSpi:x16}_r");
+        if (Options.ReportInvalidIkeSpi && !header.IsResponse && header.Exchange != ExchangeType.IkeSaInit)
+        {
+            // RFC 7296 section 2.21.4: unprotected, same SPIs and message ID, back to where it came from.
+            var flags = IkeFlags.Response | (header.IsFromOriginalInitiator ? 0 : IkeFlags.Initiator);
+            var reply = new IkeMessage(header.InitiatorSpi, header.ResponderSpi, ExchangeType.Informational, flags, header.MessageId,
+                new IkePayload[] { NotifyPayload.Status(NotifyType.InvalidIkeSpi) });
+            _outputs.Add(new IkeSaOutput(null, new IkeSend(to, from, reply.ToArray(), ExchangeType.Informational, header.MessageId, IsResponse: true, IsRetransmission: false)));
+        }
+    }
+
+    private void AnswerInit(byte[] message, Ipv4Endpoint from, Ipv4Endpoint to, DateTimeOffset now)
+    {
+        if (!IkeMessage.TryParse(message, out var request, out var error))
+        {
+            Drop($"malformed IKE_SA_INIT from {from} ({error})");
+            return;
+        }
+        var config = ConfigFor(from.Address);
+        if (config is null)
+        {
+            Drop($"IKE_SA_INIT from {from}: no connection is configured for that peer");
+            return;
+        }
+        if (Options.CookieThreshold is { } threshold && HalfOpen >= threshold)
+        {
+            var nonce = request!.PayloadsOf<NoncePayload>().FirstOrDefault();
+            if (nonce is null)
+            {
+                Drop($"IKE_SA_INIT from {from} without a nonce while asking for cookies");
+                return;
+            }
+            // RFC 7296 section 2.6: the cookie, when present, is the first payload.
+            var presented = request.Payloads.Count > 0 && request.Payloads[0] is NotifyPayload { NotifyType: NotifyType.Cookie } c ? c.Data.Span.ToArray() : null;
+            if (presented is null || !_cookies.Verify(presented, nonce.Nonce.Span, from.Address, request.InitiatorSpi, now))
+            {
+                var cookie = _cookies.Make(nonce.Nonce.Span, from.Address, request.InitiatorSpi, now);
+                var challenge = new IkeMessage(request.InitiatorSpi, 0, ExchangeType.IkeSaInit, IkeFlags.Response, 0, new IkePayload[] { NotifyPayload.Cookie(cookie) });
+                CookiesSent++;
+                _outputs.Add(new IkeSaOutput(null, new IkeEvent("cookie challenge",
+                    $"{HalfOpen} half-open IKE SAs (threshold {threshold}): {from} must repeat IKE_SA_INIT with a cookie{(presented is null ? "" : "; the one it sent is not valid")}")));
+                _outputs.Add(new IkeSaOutput(null, new IkeSend(to, from, challenge.ToArray(), ExchangeType.IkeSaInit, 0, IsResponse: true, IsRetransmission: false)));
+                return;
+            }
+        }
+        var sa = IkeSa.RespondToInit(config, _env, request!, message, from, to, now, out var reply, out var refusal);
+        if (refusal is not null) _outputs.Add(new IkeSaOutput(null, refusal));
+        if (reply is not null)
+            _outputs.Add(new IkeSaOutput(null, new IkeSend(to, from, reply.ToArray(), ExchangeType.IkeSaInit, 0, IsResponse: true, IsRetransmission: false)));
+        if (sa is null) return;
+        if (_bySpi.ContainsKey(sa.ResponderSpi))
+        {
+            // Two SAs may not share our SPI; the initiator retransmits and gets a fresh draw.
+            Drop($"IKE_SA_INIT from {from}: drew an SPI already in use");
+            sa.Dispose();
+            return;
+        }
+        _sas.Add(sa);
+        _bySpi[sa.ResponderSpi] = sa;
+        _byInit[(sa.InitiatorSpi, from)] = sa;
+        Collect(sa);
+    }
+
+    /// <summary>Runs the timers of every IKE SA.</summary>
+    public void Tick(DateTimeOffset now)
+    {
+        foreach (var sa in _sas.ToArray())
+        {
+            sa.Tick(now);
+            Collect(sa);
+        }
+    }
+
+    /// <summary>The earliest deadline of any IKE SA, or null.</summary>
+    public DateTimeOffset? NextDeadline
+    {
+        get
+        {
+            DateTimeOffset? min = null;
+            foreach (var sa in _sas)
+                if (sa.NextDeadline is { } d && (min is null || d < min)) min = d;
+            return min;
+        }
+    }
+
+    /// <summary>Everything produced since the last call, each with the IKE SA it came from. Closed SAs leave the table here.</summary>
+    public IReadOnlyList<IkeSaOutput> TakeOutputs()
+    {
+        foreach (var sa in _sas) Collect(sa);
+        var copy = _outputs.ToArray();
+        _outputs.Clear();
+        foreach (var sa in _sas.Where(s => s.State == IkeSaState.Closed).ToArray()) Forget(sa);
+        return copy;
+    }
+
+    /// <summary>Gathers an SA's outputs and follows its SPI changes.</summary>
+    private void Collect(IkeSa sa)
+    {
+        foreach (var o in sa.TakeOutputs())
+        {
+            if (o is IkeSpisChanged c)
+            {
+                var newOurs = sa.IsOriginalInitiator ? c.NewInitiatorSpi : c.NewResponderSpi;
+                _bySpi[newOurs] = sa;
+            }
+            _outputs.Add(new IkeSaOutput(sa, o));
+        }
+        // Retired SPIs (the old SA's DELETE came or went) no longer route.
+        var live = new HashSet<ulong> { sa.InitiatorSpi, sa.ResponderSpi };
+        if (sa.RetiringSpis is { } r) { live.Add(r.InitiatorSpi); live.Add(r.ResponderSpi); }
+        foreach (var key in _bySpi.Where(kv => kv.Value == sa && !live.Contains(kv.Key)).Select(kv => kv.Key).ToArray()) _bySpi.Remove(key);
+        if (sa.State != IkeSaState.InitAnswered)
+            foreach (var key in _byInit.Where(kv => kv.Value == sa).Select(kv => kv.Key).ToArray()) _byInit.Remove(key);
+    }
+
+    private void Forget(IkeSa sa)
+    {
+        _sas.Remove(sa);
+        foreach (var key in _bySpi.Where(kv => kv.Value == sa).Select(kv => kv.Key).ToArray()) _bySpi.Remove(key);
+        foreach (var key in _byInit.Where(kv => kv.Value == sa).Select(kv => kv.Key).ToArray()) _byInit.Remove(key);
+        sa.Dispose();
+    }
+
+    private void Drop(string reason) => _outputs.Add(new IkeSaOutput(null, new IkeEvent("dropped", reason)));
+
+    public void Dispose()
+    {
+        foreach (var sa in _sas) sa.Dispose();
+        _sas.Clear();
+        _cookies.Dispose();
+    }
+}
