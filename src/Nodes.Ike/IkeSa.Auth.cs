@@ -100,10 +100,11 @@ public sealed partial class IkeSa
         var response = new List<IkePayload> { idr, new AuthenticationPayload(AuthMethod.SharedKeyMessageIntegrityCode, OctetString.Copy(ownAuth)) };
         var child = NegotiateChild(payloads, pfsShared: null, weInitiated: false, replaces: null, now, out var childPayloads, out var childError);
         response.AddRange(childPayloads);
-        Respond(header, response, now);
         Established(now, $"authenticated {peerId}");
-        Emit(new IkeExchangeDone(ExchangeType.IkeAuth, "authenticate and create the first Child SA", header.MessageId, false, started, now, child is not null, childError));
+        // Inbound SA first, then the response that lets the initiator send on it.
         if (child is not null) InstallChild(child, outboundActive: true, lowestNonce: LowestOf(_ni, _nr), now);
+        Respond(header, response, now);
+        Emit(new IkeExchangeDone(ExchangeType.IkeAuth, "authenticate and create the first Child SA", header.MessageId, false, started, now, child is not null, childError));
     }
 
     /// <summary>The peer's authenticated identity.</summary>

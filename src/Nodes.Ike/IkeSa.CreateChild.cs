@@ -50,7 +50,11 @@ public sealed partial class IkeSa
             }
             var nr = payloads.OfType<NoncePayload>().FirstOrDefault()?.Nonce.Span.ToArray();
             SecretKey? pfs = null;
-            if (exchange is not null)
+            // A responder may pick one of our proposals without a DH group even though we sent KEi; then no KEr comes
+            // back and the new keys come from SK_d and the nonces alone (RFC 7296 sections 1.3.1 and 2.17).
+            var chosenWire = payloads.OfType<SecurityAssociationPayload>().FirstOrDefault()?.Proposals.FirstOrDefault();
+            var chosenHasGroup = chosenWire is not null && !ProposalWire.FromWire(chosenWire).Groups.IsDefaultOrEmpty;
+            if (exchange is not null && chosenHasGroup)
             {
                 var ker = payloads.OfType<KeyExchangePayload>().FirstOrDefault();
                 if (ker is null || ker.Group != (ushort)exchange.Group || !exchange.TryDeriveSharedSecret(ker.Data.Span, out pfs))
@@ -261,6 +265,7 @@ public sealed partial class IkeSa
                 return ([NotifyPayload.InvalidKePayload((ushort)group)], null);
             if (pick is not null)
             {
+                // Only a proposal with PFS uses the KE payload; without one (a peer that offers both) it is ignored.
                 ourKe = _env.KeyExchangeFactory((DhGroup)ke.Group, _env.Random);
                 if (!ourKe.TryDeriveSharedSecret(ke.Data.Span, out pfs))
                 {
@@ -282,14 +287,16 @@ public sealed partial class IkeSa
         if (ourKe is not null) response.Add(new KeyExchangePayload((ushort)ourKe.Group, OctetString.Copy(ourKe.PublicKey)));
         response.AddRange(childPayloads.Skip(1));
         ourKe?.Dispose();
-        return (response, () =>
+        // The inbound SA is installed before the response leaves, so the initiator, which sends on the new SA as soon
+        // as the response arrives, never reaches an SA that does not exist yet.
+        var created = InstallChild(info, outboundActive: old is null, LowestOf(ni, nr), now);
+        if (old is not null)
         {
-            var created = InstallChild(info, outboundActive: old is null, LowestOf(ni, nr), now);
-            if (old is null) return;
             ChildRekeys++;
             if (old.State == ChildState.Rekeying) old.PeerRekeyedInto = created; // a collision, settled when our own rekey completes
             else old.State = ChildState.Rekeyed;
-        });
+        }
+        return (response, null);
     }
 
     private (List<IkePayload>, Action?) HandleIkeRekeyRequest(SecurityAssociationPayload sa, byte[] ni, KeyExchangePayload? ke, DateTimeOffset now)

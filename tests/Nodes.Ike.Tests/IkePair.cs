@@ -63,6 +63,9 @@ public sealed class IkePair : IDisposable
 
     public sealed record Wired(DateTimeOffset At, Ipv4Endpoint From, Ipv4Endpoint To, byte[] Payload, bool Marker, bool Keepalive, bool Delivered);
 
+    /// <summary>Runs just before a datagram is delivered (to interleave ESP traffic with the IKE messages).</summary>
+    public Action<Wired>? OnWire { get; set; }
+
     /// <summary>Drops datagrams for which this returns true (loss, partitions).</summary>
     public Func<Wired, bool> Drop { get; set; } = _ => false;
 
@@ -113,16 +116,12 @@ public sealed class IkePair : IDisposable
                 if (o.Sa != Responder && o.Sa.State != IkeSaState.Closed) Responder = o.Sa;
                 if (o.Sa == Responder) ResponderOutputs.Add(o.Output);
             }
-            foreach (var o in a)
-            {
-                InitiatorPlane.Follow(o);
-                FromInitiator(o);
-            }
+            // Each owner installs and removes SAs as its engine says before anything it sent reaches the peer.
+            foreach (var o in a) InitiatorPlane.Follow(o);
             foreach (var o in b)
-            {
                 if (o.Sa is not null && o.Sa == Responder) ResponderPlane.Follow(o.Output);
-                FromResponder(o.Output);
-            }
+            foreach (var o in a) FromInitiator(o);
+            foreach (var o in b) FromResponder(o.Output);
         }
         throw new InvalidOperationException("the engines did not go quiet");
     }
@@ -136,6 +135,7 @@ public sealed class IkePair : IDisposable
                 var w = new Wired(Now, outside, s.To, s.Message, s.NeedsNonEspMarker, false, true);
                 if (Drop(w)) { Wire.Add(w with { Delivered = false }); return; }
                 Wire.Add(w);
+                OnWire?.Invoke(w);
                 DeliverToResponder(s.Message, outside, s.To);
                 break;
             case IkeSendKeepalive k:
@@ -150,6 +150,7 @@ public sealed class IkePair : IDisposable
         var w = new Wired(Now, s.From, s.To, s.Message, s.NeedsNonEspMarker, false, true);
         if (Drop(w)) { Wire.Add(w with { Delivered = false }); return; }
         Wire.Add(w);
+        OnWire?.Invoke(w);
         var inside = Nat ? (_natIn.TryGetValue(s.To, out var i) ? i : (Ipv4Endpoint?)null) : s.To;
         if (inside is null) return; // no mapping: the NAT drops it
         Initiator.Receive(s.Message, s.From, inside.Value, Now);
@@ -199,15 +200,28 @@ public sealed class IkePair : IDisposable
     /// </summary>
     public bool SendEsp(bool fromInitiator, int size = 64)
     {
+        var ok = TransferEsp(fromInitiator, size, out var soft);
+        if (soft is { } spi) (fromInitiator ? Initiator : Responder)?.ChildSoftLimitReached(spi, "soft byte lifetime reached", Now);
+        Pump();
+        return ok;
+    }
+
+    /// <summary>One packet each way, without running the engines (safe inside <see cref="OnWire"/>).</summary>
+    public void PingBothWays()
+    {
+        TransferEsp(true, 64, out _);
+        TransferEsp(false, 64, out _);
+    }
+
+    private bool TransferEsp(bool fromInitiator, int size, out uint? soft)
+    {
         var (src, dst) = fromInitiator ? (InitiatorPlane, ResponderPlane) : (ResponderPlane, InitiatorPlane);
-        var ok = src.Transfer(dst, size, out var soft);
+        var ok = src.Transfer(dst, size, out soft);
         if (ok)
         {
             (fromInitiator ? Initiator : Responder)?.NoteOutboundTraffic(Now);
             (fromInitiator ? Responder : Initiator)?.NoteInboundTraffic(Now);
         }
-        if (soft is { } spi) (fromInitiator ? Initiator : Responder)?.ChildSoftLimitReached(spi, "soft byte lifetime reached", Now);
-        Pump();
         return ok;
     }
 
