@@ -1,4 +1,7 @@
 using System.CommandLine;
+using Nodes.Cli;
 
-var root = new RootCommand("Nodes: a site-to-site IPsec VPN lab whose every node is an actor.");
-return root.Parse(args).Invoke();
+var root = new RootCommand("Nodes: a site-to-site IPsec VPN lab in which every device is an actor and every packet is real.");
+root.Subcommands.Add(Commands.Run());
+root.Subcommands.Add(Commands.Validate());
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,115 @@
+using Akka.Actor;
+using Google.Protobuf;
+using Nodes.Capture;
+using Nodes.Messages;
+using Nodes.Net;
+using Nodes.Wire.Ip;
+
+namespace Nodes.Actors.Lab;
+
+/// <summary>
+/// What every node of a lab shares in one process: the time origin, the seed, the time scale, where events go,
+/// and (when the user asked for one) the capture sink. Immutable apart from the capture sink, which locks.
+/// </summary>
+public sealed record LabContext(DateTimeOffset Epoch, ulong Seed, double TimeScale, IActorRef Events, CaptureSink? Capture)
+{
+    /// <summary>Lab time for the network models: time since the lab started.</summary>
+    public TimeSpan Since(DateTimeOffset now) => now - Epoch;
+
+    /// <summary>A protocol timer shrunk by the time scale (lifetimes, DPD, keepalives, NAT timeouts).</summary>
+    public TimeSpan Scaled(TimeSpan t) => TimeScale == 1 ? t : TimeSpan.FromTicks(Math.Max(1, (long)(t.Ticks / TimeScale)));
+}
+
+/// <summary>Where a node's interface attaches: the link actor and the link's name.</summary>
+public sealed record Attachment(string Interface, string Link, IActorRef LinkActor);
+
+/// <summary>
+/// Writes one pcapng per link and collects the keys of every SA for Wireshark. Shared by the actors of one process
+/// (captures are a feature of a lab run), so it locks.
+/// </summary>
+public sealed class CaptureSink : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly string _directory;
+    private readonly Dictionary<string, PcapngWriter> _writers = [];
+    private readonly WiresharkKeys _keys = new();
+
+    public CaptureSink(string directory)
+    {
+        _directory = directory;
+        System.IO.Directory.CreateDirectory(directory);
+    }
+
+    public string Directory => _directory;
+
+    private readonly List<string> _files = [];
+
+    /// <summary>The capture files written (one per link that carried a frame).</summary>
+    public IReadOnlyCollection<string> Files { get { lock (_gate) return _files.ToArray(); } }
+
+    public string FileFor(string link) => Path.Combine(_directory, SafeName(link) + ".pcapng");
+
+    public void Record(string link, DateTimeOffset at, ReadOnlySpan<byte> packet)
+    {
+        lock (_gate)
+        {
+            if (!_writers.TryGetValue(link, out var w))
+            {
+                w = new PcapngWriter(File.Create(FileFor(link)));
+                w.AddInterface(link);
+                _writers[link] = w;
+                _files.Add(FileFor(link));
+            }
+            w.WritePacket(0, at, packet);
+        }
+    }
+
+    // The SAs own their keys and wipe them when they go; the sink keeps copies until the files are written.
+    public void AddKeys(EspSaKeyEntry esp)
+    {
+        lock (_gate)
+        {
+            // Both ends of a tunnel report each SA; one line per SPI is enough.
+            if (_keys.EspSas.Any(e => e.Spi == esp.Spi)) return;
+            _keys.Add(esp with { EncryptionKey = Copy(esp.EncryptionKey)!, IntegrityKey = Copy(esp.IntegrityKey) });
+        }
+    }
+
+    public void AddKeys(IkeSaKeyEntry ike)
+    {
+        lock (_gate)
+        {
+            if (_keys.IkeSas.Any(e => e.InitiatorSpi == ike.InitiatorSpi && e.ResponderSpi == ike.ResponderSpi)) return;
+            _keys.Add(ike with { SkEi = Copy(ike.SkEi)!, SkEr = Copy(ike.SkEr)!, SkAi = Copy(ike.SkAi), SkAr = Copy(ike.SkAr) });
+        }
+    }
+
+    private static Crypto.SecretKey? Copy(Crypto.SecretKey? key) => key is null ? null : new Crypto.SecretKey(key.Expose());
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var w in _writers.Values) w.Dispose();
+            _writers.Clear();
+            _keys.WriteTo(_directory);
+        }
+    }
+
+    private static string SafeName(string link) => string.Concat(link.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
+}
+
+/// <summary>Small helpers shared by node actors.</summary>
+internal static class FrameExtensions
+{
+    public static Frame ToFrame(this Transmission t, string node, Attachment a, string traceparent, ulong sequence) => new()
+    {
+        Link = a.Link,
+        Node = node,
+        Interface = t.Interface,
+        Packet = UnsafeByteOperations.UnsafeWrap(t.Datagram),
+        NextHop = t.NextHop.Value,
+        Traceparent = traceparent,
+        Sequence = sequence,
+    };
+}

@@ -1,0 +1,630 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Nodes.Actors.Lab;
+using Nodes.Capture;
+using Nodes.Crypto;
+using Nodes.Esp;
+using Nodes.Ike;
+using Nodes.Messages;
+using Nodes.Net;
+using Nodes.Net.Forwarding;
+using Nodes.Topology.Model;
+using Nodes.Wire;
+using Nodes.Wire.Icmp;
+using Nodes.Wire.Ike;
+using Nodes.Wire.Ip;
+using Nodes.Wire.NatT;
+using Nodes.Wire.Udp;
+
+namespace Nodes.Actors.Nodes;
+
+/// <summary>
+/// A VPN gateway node, Windows Server RRAS or the Azure VPN gateway: a router whose routes to the remote site lead
+/// into a tunnel. Per IKE SA an <see cref="IkeSaActor"/> child, per Child SA a <see cref="ChildSaActor"/> child,
+/// found by SPI. RRAS dials on demand: the first packet for the remote site starts IKE and waits in a small queue;
+/// nothing for the remote site is ever forwarded in clear.
+/// </summary>
+public sealed class GatewayActor : NodeActor
+{
+    private const int DemandDialQueueLimit = 16;
+
+    private readonly GatewayProfile _profile;
+    private readonly Router _router;
+    private readonly IkeEnvironment _env;
+    private readonly IRandomSource _random;
+    private readonly Dictionary<ulong, IkeHandle> _ikeBySpi = [];
+    private readonly Dictionary<IActorRef, IkeHandle> _ikeByActor = [];
+    private readonly Dictionary<uint, ChildHandle> _childBySpi = [];
+    private readonly Dictionary<string, TunnelState> _tunnels = [];
+    private ushort _ipId = 1;
+
+    private sealed class TunnelState(TunnelProfile profile)
+    {
+        public TunnelProfile Profile { get; } = profile;
+        public IkeHandle? Current { get; set; }
+        public Queue<(byte[] Packet, string Traceparent)> Held { get; } = new();
+        public List<string> Failures { get; } = [];
+        public int Attempts { get; set; }
+        public bool EverConnected { get; set; }
+        public DateTimeOffset? DownSince { get; set; }
+        public TimeSpan TotalDown { get; set; }
+    }
+
+    private sealed class IkeHandle(IActorRef actor, TunnelState tunnel)
+    {
+        public IActorRef Actor { get; } = actor;
+        public TunnelState Tunnel { get; } = tunnel;
+        public IkeSnapshot? Snapshot { get; set; }
+        public List<uint> Children { get; } = [];
+    }
+
+    private sealed class ChildHandle(IActorRef actor, ChildSaInfo info, IkeHandle ike)
+    {
+        public IActorRef Actor { get; } = actor;
+        public ChildSaInfo Info { get; } = info;
+        public IkeHandle Ike { get; } = ike;
+        public bool OutboundActive { get; set; }
+        public ChildCounters? Counters { get; set; }
+    }
+
+    private sealed record Redial(string Tunnel) : INoSerializationVerificationNeeded;
+
+    public GatewayActor(NodeSpec spec, GatewayProfile profile, IEnumerable<Attachment> attachments, LabContext lab)
+        : base(spec.Name, profile.Kind, attachments, lab)
+    {
+        _profile = profile;
+        var interfaces = Conversions.Interfaces(spec);
+        var routes = Conversions.Routes(spec, interfaces);
+        if (spec is AzureVpnGatewaySpec az && interfaces.FirstOrDefault(i => i.Prefix.Contains(az.VnetNextHop)) is { } gwSubnet)
+            foreach (var space in az.VnetAddressSpaces) routes.Add(new Net.Routing.Route(space, az.VnetNextHop, gwSubnet.Name, 10));
+        _router = new Router(interfaces, routes);
+        _random = new SeededRandomSource(lab.Seed, spec.Name);
+        _env = new IkeEnvironment(_random);
+        foreach (var t in profile.Tunnels) _tunnels[t.Name] = new TunnelState(t);
+
+        Receive<Frame>(OnFrame);
+        Receive<IkeOutputs>(OnIkeOutputs);
+        Receive<Sealed>(OnSealed);
+        Receive<Opened>(OnOpened);
+        Receive<EspDropped>(m => Drop("esp-" + m.Reason.ToString().ToLowerInvariant()));
+        Receive<ChildSoftLimit>(m =>
+        {
+            if (_childBySpi.TryGetValue(m.InboundSpi, out var c)) c.Ike.Actor.Tell(new IkeCommand(IkeCommandKind.SoftLimit, m.InboundSpi));
+        });
+        Receive<ChildCounters>(m =>
+        {
+            if (_childBySpi.TryGetValue(m.InboundSpi, out var c)) c.Counters = m;
+        });
+        Receive<Redial>(m =>
+        {
+            if (_tunnels.TryGetValue(m.Tunnel, out var t) && t.Current is null && (t.Held.Count > 0 || !t.Profile.DemandDial)) Dial(t);
+        });
+        Receive<Terminated>(t =>
+        {
+            if (_ikeByActor.Remove(t.ActorRef, out var h)) Forget(h, "IKE SA closed");
+        });
+        Receive<FreshCounters>(f =>
+        {
+            foreach (var m in f.Counters)
+                if (_childBySpi.TryGetValue(m.InboundSpi, out var c)) c.Counters = m;
+            f.ReplyTo.Tell(Status());
+        });
+        Receive<IkeCommand>(c =>
+        {
+            // Commands from outside (faults, the command line) go to the first established IKE SA.
+            var h = _ikeByActor.Values.FirstOrDefault(x => x.Snapshot?.State == IkeSaState.Established);
+            h?.Actor.Tell(c);
+        });
+        Timers.StartPeriodicTimer("counters", new RefreshCounters(), TimeSpan.FromSeconds(1));
+        Receive<RefreshCounters>(_ =>
+        {
+            foreach (var c in _childBySpi.Values) c.Actor.Tell(new ChildCountersQuery());
+        });
+    }
+
+    private sealed record RefreshCounters : INoSerializationVerificationNeeded;
+
+    private sealed record FreshCounters(ChildCounters[] Counters, IActorRef ReplyTo) : INoSerializationVerificationNeeded;
+
+    public static Props Props(NodeSpec spec, GatewayProfile profile, IEnumerable<Attachment> attachments, LabContext lab) =>
+        Akka.Actor.Props.Create(() => new GatewayActor(spec, profile, attachments, lab));
+
+    protected override void PreStart()
+    {
+        foreach (var t in _tunnels.Values)
+            if (t.Profile.Initiates && !t.Profile.DemandDial) Dial(t);
+    }
+
+    // -------------------------------------------------------------------------------------------------------
+    // Frames in
+
+    private void OnFrame(Frame frame)
+    {
+        FramesIn++;
+        var datagram = frame.Packet.ToByteArray();
+        if (!Ipv4Header.TryParse(datagram, out var ip, out _, out var payload, out var error))
+        {
+            Drop(DropReason.Malformed);
+            return;
+        }
+        if (_router.IsLocalAddress(ip.Destination))
+        {
+            Local(datagram, ip, payload.ToArray(), frame.Traceparent);
+            return;
+        }
+        if (TunnelFor(ip.Destination) is { } tunnel)
+        {
+            if (!Ipv4Header.TryDecrementTimeToLive(datagram))
+            {
+                Forward(datagram, frame.Interface, frame.Traceparent); // the router answers TTL exceeded
+                return;
+            }
+            IntoTunnel(tunnel, ip, datagram, frame.Traceparent);
+            return;
+        }
+        Forward(datagram, frame.Interface, frame.Traceparent);
+    }
+
+    private void Forward(byte[] datagram, string ingress, string traceparent)
+    {
+        var result = _router.Forward(datagram, ingress);
+        if (result.Disposition == ForwardDisposition.Dropped) Drop(result.Reason);
+        Send(result.Transmissions, traceparent);
+    }
+
+    private TunnelState? TunnelFor(Ipv4Address destination)
+    {
+        TunnelState? best = null;
+        var bestLength = -1;
+        foreach (var t in _tunnels.Values)
+            foreach (var p in t.Profile.RemotePrefixes)
+                if (p.Contains(destination) && p.Length > bestLength)
+                {
+                    best = t;
+                    bestLength = p.Length;
+                }
+        return best;
+    }
+
+    private void Local(byte[] datagram, Ipv4Header ip, byte[] payload, string traceparent)
+    {
+        switch (ip.Protocol)
+        {
+            case IpProtocol.Udp:
+                if (!UdpHeader.TryParse(payload, out var udp, out var udpPayload, out _))
+                {
+                    Drop(DropReason.Malformed);
+                    return;
+                }
+                var from = new Ipv4Endpoint(ip.Source, udp.SourcePort);
+                var to = new Ipv4Endpoint(ip.Destination, udp.DestinationPort);
+                if (udp.DestinationPort == UdpPorts.Ike)
+                {
+                    IkeArrived(udpPayload.ToArray(), from, to, traceparent);
+                }
+                else if (udp.DestinationPort == UdpPorts.IkeNatTraversal)
+                {
+                    if (!UdpEncapsulation.TryClassify(udpPayload, out var kind, out var content, out _))
+                    {
+                        Drop(DropReason.Malformed);
+                        return;
+                    }
+                    switch (kind)
+                    {
+                        case EncapsulatedKind.Keepalive: break; // RFC 3948 section 2.3: ignored, and not proof of life
+                        case EncapsulatedKind.Ike: IkeArrived(content.ToArray(), from, to, traceparent); break;
+                        default: EspArrived(content.ToArray(), from, traceparent); break;
+                    }
+                }
+                else
+                {
+                    Drop(DropReason.NoListener);
+                }
+                break;
+            case IpProtocol.Esp:
+                EspArrived(payload, new Ipv4Endpoint(ip.Source, 0), traceparent);
+                break;
+            case IpProtocol.Icmp when payload.Length >= 8 && payload[0] == (byte)Icmpv4Type.EchoRequest:
+                var reply = new byte[datagram.Length];
+                var data = payload.AsSpan(8);
+                var n = Ipv4PacketWriter.WriteIcmpEcho(reply, new Ipv4Template(ip.Destination, ip.Source, _ipId++, 128), reply: true,
+                    (ushort)(payload[4] << 8 | payload[5]), (ushort)(payload[6] << 8 | payload[7]), data);
+                Originate(reply[..n], traceparent);
+                break;
+            default:
+                Drop(DropReason.NotForThisHost);
+                break;
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------------------
+    // IKE
+
+    private void IkeArrived(byte[] message, Ipv4Endpoint from, Ipv4Endpoint to, string traceparent)
+    {
+        if (!IkeHeader.TryParse(message, out var header, out _))
+        {
+            Drop("ike-malformed");
+            return;
+        }
+        if (_ikeBySpi.TryGetValue(header.InitiatorSpi, out var handle))
+        {
+            handle.Actor.Tell(new IkeIn(message, from, to));
+            return;
+        }
+        if (header.Exchange != ExchangeType.IkeSaInit || header.ResponderSpi != 0 || (header.Flags & IkeFlags.Response) != 0)
+        {
+            Drop("ike-unknown-spi");
+            return;
+        }
+        var tunnel = _tunnels.Values.FirstOrDefault(t => t.Profile.Peer == from.Address && t.Profile.Responds)
+            ?? (_tunnels.Count == 1 ? _tunnels.Values.First(t => t.Profile.Responds) : null);
+        if (tunnel is null)
+        {
+            Drop("ike-no-connection", $"IKE_SA_INIT from {from}, which is no configured peer");
+            return;
+        }
+        if (!IkeMessage.TryParse(message, out var parsed, out _))
+        {
+            Drop("ike-malformed");
+            return;
+        }
+        var sa = IkeSa.RespondToInit(tunnel.Profile.Responder, _env, parsed!, message, from, to, Now, out var reply, out var refusal);
+        if (refusal is not null)
+        {
+            tunnel.Failures.Add(refusal.ToString());
+            Report("ike", $"{tunnel.Profile.Name}: refused IKE_SA_INIT from {from}: {refusal}");
+        }
+        if (reply is not null) SendIke(to, from, reply.ToArray(), traceparent);
+        if (sa is null) return;
+        var actor = Context.ActorOf(IkeSaActor.Props(sa, Lab, Self), $"ike-{sa.InitiatorSpi:x16}");
+        var h = new IkeHandle(actor, tunnel);
+        Context.Watch(actor);
+        _ikeByActor[actor] = h;
+        _ikeBySpi[sa.InitiatorSpi] = h;
+        tunnel.Current = h;
+        Report("ike", $"{tunnel.Profile.Name}: IKE_SA_INIT from {from}, answering as responder");
+    }
+
+    private void Dial(TunnelState t)
+    {
+        t.Attempts++;
+        var local = new Ipv4Endpoint(_profile.PublicAddress, UdpPorts.Ike);
+        var remote = new Ipv4Endpoint(t.Profile.Peer, UdpPorts.Ike);
+        var sa = IkeSa.CreateInitiator(t.Profile.Initiator, _env, local, remote);
+        var actor = Context.ActorOf(IkeSaActor.Props(sa, Lab, Self), $"ike-{sa.InitiatorSpi:x16}");
+        var h = new IkeHandle(actor, t);
+        Context.Watch(actor);
+        _ikeByActor[actor] = h;
+        _ikeBySpi[sa.InitiatorSpi] = h;
+        t.Current = h;
+        Report("ike", $"{t.Profile.Name}: dialing {t.Profile.Peer} (attempt {t.Attempts}){(t.Held.Count > 0 ? $", {t.Held.Count} packet(s) waiting" : "")}");
+        actor.Tell(new IkeSaActor.Start());
+    }
+
+    private void OnIkeOutputs(IkeOutputs m)
+    {
+        if (!_ikeByActor.TryGetValue(m.From, out var h)) return;
+        h.Snapshot = m.Snapshot;
+        foreach (var o in m.Outputs)
+        {
+            switch (o)
+            {
+                case IkeSend s:
+                    SendIke(s.From, s.To, s.NeedsNonEspMarker ? WithMarker(s.Message) : s.Message, "");
+                    break;
+                case IkeSendKeepalive k:
+                    SendUdp(k.From, k.To, [0xff], UdpChecksumMode.Compute, "");
+                    break;
+                case ChildSaUp up:
+                    AddChild(h, up.Sa);
+                    break;
+                case ChildSaOutboundActive a when _childBySpi.TryGetValue(a.InboundSpi, out var c):
+                    foreach (var other in _childBySpi.Values.Where(x => x.Ike == h && x.OutboundActive)) other.OutboundActive = false;
+                    c.OutboundActive = true;
+                    Flush(h.Tunnel);
+                    break;
+                case ChildSaDown down when _childBySpi.Remove(down.InboundSpi, out var gone):
+                    h.Children.Remove(down.InboundSpi);
+                    Context.Stop(gone.Actor);
+                    Report("ipsec", $"{h.Tunnel.Profile.Name}: Child SA 0x{down.InboundSpi:x8}/0x{down.OutboundSpi:x8} removed ({down.Reason})");
+                    break;
+                case IkeSpisChanged spis:
+                    _ikeBySpi[spis.NewInitiatorSpi] = h;
+                    break;
+                case IkeStateChange sc:
+                    Report("ike", $"{h.Tunnel.Profile.Name}: {sc.From} → {sc.To} ({sc.Reason})");
+                    if (sc.To == IkeSaState.Established)
+                    {
+                        h.Tunnel.EverConnected = true;
+                        if (h.Tunnel.DownSince is { } since) h.Tunnel.TotalDown += Now - since;
+                        h.Tunnel.DownSince = null;
+                    }
+                    break;
+                case IkeFailure f:
+                    h.Tunnel.Failures.Add(f.ToString());
+                    Report("ike", $"{h.Tunnel.Profile.Name}: {f}");
+                    break;
+                case IkeExchangeDone d:
+                    Report("ike", $"{h.Tunnel.Profile.Name}: {d.PhaseName} ({d.Purpose}) {(d.Succeeded ? "done" : "failed: " + d.Error)} in {(d.Ended - d.Started).TotalMilliseconds:0.#} ms");
+                    break;
+                case IkeEvent { Name: "dropped" } e:
+                    Drop("ike-dropped", $"{h.Tunnel.Profile.Name}: {e.Detail}");
+                    break;
+                case IkeEvent { Name: "keys derived" or "peer endpoint changed" }:
+                    break; // the key event carries no news for the terminal; the endpoint change is reported below
+                case IkeEvent e:
+                    Report("ike", $"{h.Tunnel.Profile.Name}: {e.Name}: {e.Detail}");
+                    break;
+                case IkePeerEndpointChanged pe:
+                    Report("ike", $"{h.Tunnel.Profile.Name}: peer endpoint changed {pe.Old} → {pe.New}");
+                    break;
+            }
+        }
+    }
+
+    private void AddChild(IkeHandle h, ChildSaInfo info)
+    {
+        var soft = h.Tunnel.Profile.Initiator.Lifetimes.ChildRekeyBytes;
+        var actor = Context.ActorOf(ChildSaActor.Props(info, _random, soft), $"child-{info.InboundSpi:x8}");
+        _childBySpi[info.InboundSpi] = new ChildHandle(actor, info, h);
+        h.Children.Add(info.InboundSpi);
+        Report("ipsec", $"{h.Tunnel.Profile.Name}: Child SA up: {info}");
+        if (Lab.Capture is { } capture)
+        {
+            // Wildcard addresses: the same SA shows up with different outer addresses on each side of a NAT.
+            capture.AddKeys(new EspSaKeyEntry("*", "*", info.OutboundSpi, info.Suite.Cipher, info.OutboundEncryptionKey, info.OutboundIntegrityKey));
+            capture.AddKeys(new EspSaKeyEntry("*", "*", info.InboundSpi, info.Suite.Cipher, info.InboundEncryptionKey, info.InboundIntegrityKey));
+        }
+    }
+
+    private void Forget(IkeHandle h, string reason)
+    {
+        foreach (var spi in _ikeBySpi.Where(kv => kv.Value == h).Select(kv => kv.Key).ToList()) _ikeBySpi.Remove(spi);
+        foreach (var spi in h.Children.ToList())
+            if (_childBySpi.Remove(spi, out var c)) Context.Stop(c.Actor);
+        h.Children.Clear();
+        var t = h.Tunnel;
+        if (t.Current != h) return;
+        t.Current = null;
+        t.DownSince ??= Now;
+        Report("ike", $"{t.Profile.Name}: tunnel down ({reason})");
+        // RRAS redials while traffic waits, up to its number of tries; a persistent interface always redials.
+        if (t.Profile.Initiates && (!t.Profile.DemandDial || t.Held.Count > 0) && t.Attempts < t.Profile.Tries)
+            Timers.StartSingleTimer($"redial-{t.Profile.Name}", new Redial(t.Profile.Name), Lab.Scaled(t.Profile.RetryInterval));
+        else if (t.Profile.Initiates && t.Profile.DemandDial) t.Attempts = 0;
+    }
+
+    // -------------------------------------------------------------------------------------------------------
+    // ESP
+
+    private void IntoTunnel(TunnelState t, Ipv4Header ip, byte[] datagram, string traceparent)
+    {
+        var child = t.Current is { } h ? ActiveChild(h, ip) : null;
+        if (child is not null)
+        {
+            child.Actor.Tell(new SealInner(datagram, traceparent));
+            return;
+        }
+        // Demand-dial: hold the packet (never send it in clear) and bring the tunnel up.
+        if (t.Held.Count >= DemandDialQueueLimit)
+        {
+            t.Held.Dequeue();
+            Drop("demand-dial-queue-full");
+        }
+        t.Held.Enqueue((datagram, traceparent));
+        if (t.Current is null)
+        {
+            if (t.Profile.Initiates)
+            {
+                if (t.Attempts == 0) Report("ike", $"{t.Profile.Name}: packet for {ip.Destination} from {ip.Source} triggers demand-dial");
+                Dial(t);
+            }
+            else
+            {
+                t.Held.Clear();
+                Drop("no-tunnel", $"{ip.Source} → {ip.Destination}: tunnel {t.Profile.Name} is down and this side does not initiate");
+            }
+        }
+    }
+
+    private ChildHandle? ActiveChild(IkeHandle h, Ipv4Header ip)
+    {
+        foreach (var spi in h.Children)
+        {
+            var c = _childBySpi[spi];
+            if (c.OutboundActive && c.Info.LocalTs.Any(r => r.Contains(ip.Source)) && c.Info.RemoteTs.Any(r => r.Contains(ip.Destination))) return c;
+        }
+        return null;
+    }
+
+    private void Flush(TunnelState t)
+    {
+        if (t.Current is not { } h) return;
+        var n = t.Held.Count;
+        for (var i = 0; i < n; i++)
+        {
+            var (packet, trace) = t.Held.Dequeue();
+            if (!Ipv4Header.TryParse(packet, out var ip, out _)) continue;
+            if (ActiveChild(h, ip) is { } c) c.Actor.Tell(new SealInner(packet, trace));
+            else t.Held.Enqueue((packet, trace));
+        }
+    }
+
+    private void OnSealed(Sealed m)
+    {
+        if (!_childBySpi.TryGetValue(m.InboundSpi, out var c) || c.Ike.Snapshot is not { } s) return;
+        if (s.Encapsulated) SendUdp(s.Local, s.Remote, m.Esp, UdpChecksumMode.Zero, m.Traceparent);
+        else Originate(RawEsp(s.Local.Address, s.Remote.Address, m.Esp), m.Traceparent);
+        c.Ike.Actor.Tell(new IkeCommand(IkeCommandKind.NoteOutbound));
+    }
+
+    private void EspArrived(byte[] esp, Ipv4Endpoint from, string traceparent)
+    {
+        if (esp.Length < 8)
+        {
+            Drop("esp-malformed");
+            return;
+        }
+        var spi = (uint)(esp[0] << 24 | esp[1] << 16 | esp[2] << 8 | esp[3]);
+        if (!_childBySpi.TryGetValue(spi, out var c))
+        {
+            Drop("esp-unknown-spi");
+            return;
+        }
+        c.Actor.Tell(new OpenEsp(esp, from, traceparent));
+    }
+
+    private void OnOpened(Opened m)
+    {
+        if (!_childBySpi.TryGetValue(m.InboundSpi, out var c)) return;
+        c.Ike.Actor.Tell(new IkeCommand(IkeCommandKind.NoteInbound));
+        if (!Ipv4Header.TryParse(m.Inner, out var ip, out _))
+        {
+            Drop("esp-inner-malformed");
+            return;
+        }
+        // RFC 4301 section 5.2: what comes out of an SA must match its selectors.
+        if (!c.Info.RemoteTs.Any(r => r.Contains(ip.Source)) || !c.Info.LocalTs.Any(r => r.Contains(ip.Destination)))
+        {
+            Drop("esp-selector-mismatch", $"{ip.Source} → {ip.Destination} does not match {string.Join(',', c.Info.RemoteTs)} === {string.Join(',', c.Info.LocalTs)}");
+            return;
+        }
+        if (_router.IsLocalAddress(ip.Destination))
+        {
+            if (Ipv4Header.TryParse(m.Inner, out var inner, out _, out var payload, out _)) Local(m.Inner, inner, payload.ToArray(), m.Traceparent);
+            return;
+        }
+        if (!Ipv4Header.TryDecrementTimeToLive(m.Inner))
+        {
+            Drop(DropReason.TtlExceeded);
+            return;
+        }
+        Originate(m.Inner, m.Traceparent);
+    }
+
+    // -------------------------------------------------------------------------------------------------------
+    // Sending
+
+    private static byte[] WithMarker(byte[] ike)
+    {
+        var b = new byte[ike.Length + UdpEncapsulation.NonEspMarkerLength];
+        UdpEncapsulation.WriteIke(b, ike);
+        return b;
+    }
+
+    private void SendIke(Ipv4Endpoint from, Ipv4Endpoint to, byte[] payload, string traceparent) =>
+        SendUdp(from, to, payload, UdpChecksumMode.Compute, traceparent);
+
+    private void SendUdp(Ipv4Endpoint from, Ipv4Endpoint to, byte[] payload, UdpChecksumMode checksum, string traceparent)
+    {
+        var datagram = new byte[Ipv4PacketWriter.UdpDatagramLength(payload.Length)];
+        Ipv4PacketWriter.WriteUdp(datagram, new Ipv4Template(from.Address, to.Address, _ipId++, 128), from.Port, to.Port, payload, checksum);
+        Originate(datagram, traceparent);
+    }
+
+    private byte[] RawEsp(Ipv4Address from, Ipv4Address to, byte[] esp)
+    {
+        var datagram = new byte[Ipv4Header.MinLength + esp.Length];
+        esp.CopyTo(datagram, Ipv4Header.MinLength);
+        new Ipv4Header
+        {
+            TotalLength = (ushort)datagram.Length,
+            Identification = _ipId++,
+            TimeToLive = 128,
+            Protocol = IpProtocol.Esp,
+            Source = from,
+            Destination = to,
+        }.Encode(datagram);
+        return datagram;
+    }
+
+    /// <summary>Sends a datagram this node originates (or decapsulated) by a route lookup.</summary>
+    private void Originate(byte[] datagram, string traceparent)
+    {
+        if (!Ipv4Header.TryParse(datagram, out var ip, out _) || !_router.Routes.TryLookup(ip.Destination, out var route))
+        {
+            Drop(DropReason.NoRoute);
+            return;
+        }
+        var mtu = _router.Interfaces[route.Interface].Mtu;
+        if (datagram.Length > mtu)
+        {
+            if (!Net.Fragmentation.Ipv4Fragmenter.TryFragment(datagram, mtu, out var fragments))
+            {
+                Drop(DropReason.FragmentationNeeded);
+                return;
+            }
+            foreach (var f in fragments) Send(new Transmission(route.Interface, route.NextHop ?? ip.Destination, f), traceparent);
+            return;
+        }
+        Send(new Transmission(route.Interface, route.NextHop ?? ip.Destination, datagram), traceparent);
+    }
+
+    // -------------------------------------------------------------------------------------------------------
+    // Status
+
+    protected override void OnQueryStatus(QueryStatus query)
+    {
+        // Fresh counters from every Child SA actor first, then the answer.
+        var replyTo = Sender;
+        var asks = _childBySpi.Values.Select(c => c.Actor.Ask<ChildCounters>(new ChildCountersQuery(), TimeSpan.FromSeconds(2))).ToArray();
+        Task.WhenAll(asks).ContinueWith(t => new FreshCounters(t.IsCompletedSuccessfully ? t.Result : [], replyTo), TaskScheduler.Default).PipeTo(Self);
+    }
+
+    protected override NodeStatus Status()
+    {
+        var s = base.Status();
+        foreach (var t in _tunnels.Values)
+        {
+            var snap = t.Current?.Snapshot;
+            var ts = new TunnelStatus
+            {
+                Name = t.Profile.Name,
+                State = AzureState(t),
+                IkeState = snap?.State.ToString() ?? "None",
+                InitiatorSpi = snap?.InitiatorSpi ?? 0,
+                ResponderSpi = snap?.ResponderSpi ?? 0,
+                NatDetected = snap is { } x && (x.LocalBehindNat || x.RemoteBehindNat),
+                LocalEndpoint = snap?.Local.ToString() ?? "",
+                RemoteEndpoint = snap?.Remote.ToString() ?? "",
+                IkeRekeys = (uint)(snap?.IkeRekeys ?? 0),
+                ChildRekeys = (uint)(snap?.ChildRekeys ?? 0),
+                Suite = snap?.Suite ?? "",
+                Initiator = snap?.OriginalInitiator ?? false,
+            };
+            ts.Failures.AddRange(t.Failures);
+            if (t.Current is { } h)
+            {
+                foreach (var spi in h.Children)
+                {
+                    var c = _childBySpi[spi];
+                    ts.ChildSas.Add(new ChildSaStatus
+                    {
+                        InboundSpi = c.Info.InboundSpi,
+                        OutboundSpi = c.Info.OutboundSpi,
+                        Suite = c.Info.Suite.ToString(),
+                        PacketsIn = (ulong)(c.Counters?.PacketsIn ?? 0),
+                        PacketsOut = (ulong)(c.Counters?.PacketsOut ?? 0),
+                        BytesIn = (ulong)(c.Counters?.BytesIn ?? 0),
+                        BytesOut = (ulong)(c.Counters?.BytesOut ?? 0),
+                        LocalTs = string.Join(',', c.Info.LocalTs),
+                        RemoteTs = string.Join(',', c.Info.RemoteTs),
+                        Encapsulated = c.Info.Encapsulated,
+                    });
+                }
+            }
+            s.Tunnels.Add(ts);
+        }
+        return s;
+    }
+
+    /// <summary>Azure's connection status values: Unknown, Connecting, Connected, NotConnected.</summary>
+    private static string AzureState(TunnelState t) => t.Current?.Snapshot?.State switch
+    {
+        IkeSaState.Established when t.Current.Children.Count > 0 => "Connected",
+        IkeSaState.Established or IkeSaState.InitSent or IkeSaState.AuthSent or IkeSaState.InitAnswered or IkeSaState.Created => "Connecting",
+        null when t.Current is not null => "Connecting",
+        _ => t.EverConnected || t.Failures.Count > 0 || t.Attempts > 0 ? "NotConnected" : "Unknown",
+    };
+}

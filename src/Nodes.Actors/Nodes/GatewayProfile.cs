@@ -1,0 +1,91 @@
+using System.Collections.Immutable;
+using Nodes.Crypto;
+using Nodes.Ike;
+using Nodes.Ike.Proposals;
+using Nodes.Topology.Model;
+using Nodes.Wire.Ip;
+
+namespace Nodes.Actors.Nodes;
+
+/// <summary>
+/// One tunnel a gateway can carry: Azure's connection to a local network gateway, or RRAS's demand-dial interface.
+/// <see cref="RemotePrefixes"/> are routed into it; traffic to them never leaves in clear.
+/// </summary>
+public sealed record TunnelProfile(
+    string Name,
+    Ipv4Address Peer,
+    ImmutableArray<Ipv4Prefix> RemotePrefixes,
+    IkeSaConfig Initiator,
+    IkeSaConfig Responder,
+    bool Initiates,
+    bool Responds,
+    bool DemandDial,
+    TimeSpan RetryInterval,
+    int Tries);
+
+/// <summary>The two VPN personalities, built from the topology: Windows Server RRAS and the Azure VPN gateway.</summary>
+public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4Address PublicAddress, ImmutableArray<TunnelProfile> Tunnels)
+{
+    public static GatewayProfile Rras(RrasSpec spec, Lab.LabContext lab)
+    {
+        var wan = spec.FindInterface(spec.InternetInterface)!;
+        var tunnels = ImmutableArray<TunnelProfile>.Empty;
+        if (spec.Vpn is { } v)
+        {
+            var config = new IkeSaConfig
+            {
+                Name = v.InterfaceName,
+                LocalId = IkeIdentity.Address(wan.Address),
+                SharedKey = new SecretKey(System.Text.Encoding.ASCII.GetBytes(v.SharedKey)),
+                IkeProposals = v.IkeProposals,
+                EspProposals = v.EspProposals,
+                LocalTs = v.LocalTrafficSelectors.IsDefaultOrEmpty ? [TsRange.Any] : v.LocalTrafficSelectors.Select(TsRange.FromPrefix).ToImmutableArray(),
+                RemoteTs = v.RemoteTrafficSelectors.IsDefaultOrEmpty ? [TsRange.Any] : v.RemoteTrafficSelectors.Select(TsRange.FromPrefix).ToImmutableArray(),
+                Lifetimes = new Lifetimes(lab.Scaled(v.IkeLifetime), lab.Scaled(v.ChildLifetime), v.ChildLifetimeKilobytes * 1024) { HardMargin = lab.Scaled(TimeSpan.FromSeconds(540)) },
+                KeepaliveInterval = lab.Scaled(v.NatKeepalive),
+                DpdDelay = lab.Scaled(TimeSpan.FromSeconds(30)),
+                DpdTimeout = lab.Scaled(TimeSpan.FromSeconds(45)),
+                Retransmit = Scaled(RetransmitPolicy.Default, lab),
+            };
+            tunnels = [new TunnelProfile(v.InterfaceName, v.Destination, v.Ipv4Subnets.Select(s => s.Prefix).ToImmutableArray(), config, config,
+                Initiates: true, Responds: true, DemandDial: !v.Persistent, TimeSpan.FromSeconds(Math.Max(1, v.RetryIntervalSeconds)), Math.Max(1, v.NumberOfTries))];
+        }
+        return new GatewayProfile("rras", spec.InternetInterface, wan.Address, tunnels);
+    }
+
+    public static GatewayProfile Azure(AzureVpnGatewaySpec spec, Lab.LabContext lab)
+    {
+        var wan = spec.Interfaces.FirstOrDefault(i => i.Address == spec.PublicAddress) ?? spec.Interfaces[0];
+        var tunnels = spec.Connections.Where(c => c.LocalNetworkGateway.GatewayAddress is not null).Select(c =>
+        {
+            var policy = c.UsePolicyBasedTrafficSelectors;
+            var baseConfig = new IkeSaConfig
+            {
+                Name = c.Name,
+                LocalId = IkeIdentity.Address(spec.PublicAddress),
+                SharedKey = new SecretKey(System.Text.Encoding.ASCII.GetBytes(c.SharedKey)),
+                IkeProposals = c.IkeProposals,
+                EspProposals = c.EspProposalsAsResponder,
+                // Azure accepts whatever selectors the peer proposes; it proposes its own only as initiator.
+                LocalTs = [TsRange.Any],
+                RemoteTs = [TsRange.Any],
+                Lifetimes = new Lifetimes(lab.Scaled(c.IkeLifetime), lab.Scaled(c.ChildLifetime), c.ChildLifetimeKilobytes * 1024) { HardMargin = lab.Scaled(TimeSpan.FromSeconds(540)) },
+                DpdDelay = lab.Scaled(TimeSpan.FromSeconds(Math.Max(1, c.DpdTimeoutSeconds / 3))),
+                DpdTimeout = lab.Scaled(TimeSpan.FromSeconds(c.DpdTimeoutSeconds)),
+                Retransmit = Scaled(RetransmitPolicy.Default, lab),
+            };
+            var initiator = baseConfig with
+            {
+                EspProposals = c.EspProposalsAsInitiator,
+                LocalTs = policy ? spec.VnetAddressSpaces.Select(TsRange.FromPrefix).ToImmutableArray() : [TsRange.Any],
+                RemoteTs = policy ? c.LocalNetworkGateway.AddressSpaces.Select(TsRange.FromPrefix).ToImmutableArray() : [TsRange.Any],
+            };
+            return new TunnelProfile(c.Name, c.LocalNetworkGateway.GatewayAddress!.Value, c.LocalNetworkGateway.AddressSpaces, initiator, baseConfig,
+                Initiates: c.Mode == ConnectionMode.InitiatorOnly, Responds: c.Mode != ConnectionMode.InitiatorOnly, DemandDial: false,
+                TimeSpan.FromSeconds(5), int.MaxValue);
+        }).ToImmutableArray();
+        return new GatewayProfile("azure-vpn-gateway", wan.Name, spec.PublicAddress, tunnels);
+    }
+
+    private static RetransmitPolicy Scaled(RetransmitPolicy p, Lab.LabContext lab) => p with { Timeout = lab.Scaled(p.Timeout) };
+}

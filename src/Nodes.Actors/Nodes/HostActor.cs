@@ -1,0 +1,139 @@
+using Akka.Actor;
+using Nodes.Actors.Lab;
+using Nodes.Messages;
+using Nodes.Net.Hosts;
+using Nodes.Net.Routing;
+using Nodes.Topology.Model;
+using Nodes.Wire.Ip;
+
+namespace Nodes.Actors.Nodes;
+
+/// <summary>
+/// A host (the client PC, the Azure VM): an IPv4 stack that answers pings, and a ping generator driven by
+/// <see cref="StartPing"/>. Each reply or loss goes back to whoever asked, as <see cref="PingResult"/>, and a
+/// <see cref="PingSummary"/> ends the run.
+/// </summary>
+public sealed class HostActor : NodeActor
+{
+    private readonly HostStack _stack;
+    private readonly Dictionary<ushort, PingRun> _runs = [];
+    private ushort _nextIdentifier = 0x1000;
+
+    private sealed record PingRun(StartPing Request, PingSession Session, IActorRef ReplyTo, TimeSpan Interval)
+    {
+        public HashSet<ushort> Reported { get; } = [];
+    }
+
+    private sealed record PingTick(ushort Identifier) : INoSerializationVerificationNeeded;
+    private sealed record StackTick : INoSerializationVerificationNeeded;
+
+    public HostActor(HostSpec spec, IEnumerable<Attachment> attachments, LabContext lab)
+        : base(spec.Name, "host", attachments, lab)
+    {
+        var interfaces = Conversions.Interfaces(spec);
+        _stack = new HostStack(new HostOptions
+        {
+            Interfaces = interfaces,
+            DefaultGateway = spec.DefaultGateway,
+            TimeToLive = (byte)spec.DefaultTtl,
+        });
+        foreach (var r in spec.Routes)
+        {
+            var via = interfaces.FirstOrDefault(i => i.Prefix.Contains(r.NextHop));
+            if (via is not null) _stack.Routes.Add(new Route(r.Destination, r.NextHop, via.Name, r.Metric));
+        }
+        Receive<Frame>(OnFrame);
+        Receive<StartPing>(OnStartPing);
+        Receive<PingTick>(OnPingTick);
+        Receive<StackTick>(_ => Handle(_stack.Tick(LabNow), ""));
+    }
+
+    public static Props Props(HostSpec spec, IEnumerable<Attachment> attachments, LabContext lab) =>
+        Akka.Actor.Props.Create(() => new HostActor(spec, attachments, lab));
+
+    private void OnFrame(Frame frame)
+    {
+        FramesIn++;
+        Handle(_stack.Receive(frame.Packet.Span, frame.Interface, LabNow), frame.Traceparent);
+    }
+
+    private void OnStartPing(StartPing m)
+    {
+        if (!Ipv4Address.TryParse(m.Destination, out var destination))
+        {
+            Sender.Tell(new PingSummary { Host = Name, Destination = m.Destination });
+            return;
+        }
+        var id = _nextIdentifier++;
+        var size = m.Size == 0 ? 32 : (int)m.Size;
+        var session = _stack.StartPing(new PingOptions(destination, id, size, m.DontFragment, TimeSpan.FromSeconds(4)));
+        var interval = TimeSpan.FromMilliseconds(m.IntervalMs == 0 ? 1000 : m.IntervalMs);
+        _runs[id] = new PingRun(m, session, Sender, interval);
+        Report("ping", $"pinging {destination} with {size} bytes of data, {m.Count} times");
+        Self.Tell(new PingTick(id));
+        Timers.StartPeriodicTimer("stack", new StackTick(), TimeSpan.FromMilliseconds(250));
+    }
+
+    private void OnPingTick(PingTick t)
+    {
+        if (!_runs.TryGetValue(t.Identifier, out var run)) return;
+        if (run.Session.Sent < run.Request.Count)
+        {
+            Handle(_stack.SendPing(run.Session, LabNow), "");
+            if (run.Session.Sent < run.Request.Count) Timers.StartSingleTimer($"ping-{t.Identifier}", t, run.Interval);
+        }
+        Finish(run);
+    }
+
+    private void Handle(HostOutput output, string traceparent)
+    {
+        Send(output.Transmissions, traceparent);
+        if (output.Drop != Net.DropReason.None) Drop(output.Drop);
+        foreach (var e in output.Events)
+        {
+            switch (e)
+            {
+                case PingReplied r when _runs.TryGetValue(r.Identifier, out var run):
+                    run.Reported.Add(r.Sequence);
+                    var ms = r.RoundTrip.TotalMilliseconds;
+                    Report("ping", $"reply from {r.From}: bytes={r.DataLength} time={ms:0.###}ms TTL={r.TimeToLive}", traceparent);
+                    run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = r.Sequence, Answered = true, RttMs = ms, Traceparent = traceparent });
+                    Finish(run);
+                    break;
+                case PingTimedOut o when _runs.TryGetValue(o.Identifier, out var run):
+                    run.Reported.Add(o.Sequence);
+                    Report("ping", $"request {o.Sequence} to {run.Request.Destination} timed out");
+                    run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = o.Sequence, Answered = false, Failure = "timed out" });
+                    Finish(run);
+                    break;
+                case PingFailed f when _runs.TryGetValue(f.Identifier, out var run):
+                    run.Reported.Add(f.Sequence);
+                    var why = f.NextHopMtu is { } mtu ? $"{f.ReportedBy}: fragmentation needed, next-hop MTU {mtu}" : $"{f.ReportedBy}: ICMP {f.Type} code {f.Code}";
+                    Report("ping", $"request {f.Sequence} to {run.Request.Destination} failed: {why}");
+                    run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = f.Sequence, Answered = false, Failure = why });
+                    Finish(run);
+                    break;
+            }
+        }
+    }
+
+    private void Finish(PingRun run)
+    {
+        var s = run.Session;
+        if (s.Sent < run.Request.Count || run.Reported.Count < s.Sent) return;
+        _runs.Remove(s.Options.Identifier);
+        if (_runs.Count == 0) Timers.Cancel("stack");
+        var summary = new PingSummary
+        {
+            Host = Name,
+            Destination = run.Request.Destination,
+            Sent = (uint)s.Sent,
+            Received = (uint)s.Received,
+            RttMinMs = s.Minimum?.TotalMilliseconds ?? 0,
+            RttAvgMs = s.Average?.TotalMilliseconds ?? 0,
+            RttMaxMs = s.Maximum?.TotalMilliseconds ?? 0,
+        };
+        Report("ping", $"{s.Sent} sent, {s.Received} received, {s.Lost} lost");
+        run.ReplyTo.Tell(summary);
+    }
+}

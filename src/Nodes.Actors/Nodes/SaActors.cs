@@ -1,0 +1,194 @@
+using Akka.Actor;
+using Nodes.Actors.Lab;
+using Nodes.Capture;
+using Nodes.Crypto;
+using Nodes.Esp;
+using Nodes.Ike;
+using Nodes.Wire.Ip;
+
+namespace Nodes.Actors.Nodes;
+
+// Messages between a gateway and its per-SA actors. They never leave the gateway's process, so they are not
+// serialized (INoSerializationVerificationNeeded).
+
+/// <summary>A received IKE message (non-ESP marker already removed) for the IKE SA actor.</summary>
+public sealed record IkeIn(byte[] Message, Ipv4Endpoint From, Ipv4Endpoint To) : INoSerializationVerificationNeeded;
+
+/// <summary>Commands for an IKE SA: rekeys, deletes, a liveness check.</summary>
+public sealed record IkeCommand(IkeCommandKind Kind, uint ChildSpi = 0) : INoSerializationVerificationNeeded;
+
+public enum IkeCommandKind { RekeyChild, RekeyIke, DeleteChild, DeleteIke, CheckLiveness, NoteInbound, NoteOutbound, SoftLimit }
+
+/// <summary>What the IKE SA produced, for the gateway to carry out.</summary>
+public sealed record IkeOutputs(IActorRef From, IReadOnlyList<IkeOutput> Outputs, IkeSnapshot Snapshot) : INoSerializationVerificationNeeded;
+
+/// <summary>The facts about an IKE SA the gateway shows in its status.</summary>
+public sealed record IkeSnapshot(IkeSaState State, ulong InitiatorSpi, ulong ResponderSpi, Ipv4Endpoint Local, Ipv4Endpoint Remote,
+    bool LocalBehindNat, bool RemoteBehindNat, bool Encapsulated, string? Suite, int IkeRekeys, int ChildRekeys, bool OriginalInitiator);
+
+/// <summary>
+/// One IKE SA as an actor: the pure <see cref="IkeSa"/> engine plus an Akka timer at its next deadline, so the
+/// same code runs on virtual time in tests. Stops itself once the SA is closed.
+/// </summary>
+public sealed class IkeSaActor : ReceiveActor, IWithTimers
+{
+    private readonly IkeSa _sa;
+    private readonly LabContext _lab;
+    private readonly IActorRef _gateway;
+
+    private sealed record Tick : INoSerializationVerificationNeeded;
+
+    /// <summary>Starts the initiator's IKE_SA_INIT once the actor runs.</summary>
+    public sealed record Start : INoSerializationVerificationNeeded;
+
+    public IkeSaActor(IkeSa sa, LabContext lab, IActorRef gateway)
+    {
+        _sa = sa;
+        _lab = lab;
+        _gateway = gateway;
+        Receive<Start>(_ => Run(() => _sa.Start(Now)));
+        Receive<IkeIn>(m => Run(() => _sa.Receive(m.Message, m.From, m.To, Now)));
+        Receive<Tick>(_ => Run(() => _sa.Tick(Now)));
+        Receive<IkeCommand>(c => Run(() =>
+        {
+            switch (c.Kind)
+            {
+                case IkeCommandKind.RekeyChild: _sa.RekeyChild(c.ChildSpi, Now); break;
+                case IkeCommandKind.RekeyIke: _sa.RekeyIke(Now); break;
+                case IkeCommandKind.DeleteChild: _sa.DeleteChild(c.ChildSpi, Now); break;
+                case IkeCommandKind.DeleteIke: _sa.Delete(Now); break;
+                case IkeCommandKind.CheckLiveness: _sa.CheckLiveness(Now); break;
+                case IkeCommandKind.NoteInbound: _sa.NoteInboundTraffic(Now); break;
+                case IkeCommandKind.NoteOutbound: _sa.NoteOutboundTraffic(Now); break;
+                case IkeCommandKind.SoftLimit: _sa.ChildSoftLimitReached(c.ChildSpi, "byte lifetime reached", Now); break;
+            }
+        }));
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IkeSa sa, LabContext lab, IActorRef gateway) => Akka.Actor.Props.Create(() => new IkeSaActor(sa, lab, gateway));
+
+    private DateTimeOffset Now => Context.System.Scheduler.Now;
+
+    protected override void PreStart()
+    {
+        // A responder's IKE SA was created by RespondToInit and already holds its IKE_SA_INIT response.
+        Run(() => { });
+    }
+
+    private void Run(Action action)
+    {
+        action();
+        var outputs = _sa.TakeOutputs();
+        if (_lab.Capture is { } capture)
+        {
+            foreach (var o in outputs)
+            {
+                if (o is IkeStateChange { To: IkeSaState.Established } or IkeSpisChanged && _sa.ExportKeysForCapture() is { } k)
+                    capture.AddKeys(new IkeSaKeyEntry(_sa.InitiatorSpi, _sa.ResponderSpi, k.Suite.Cipher, k.Keys.SkEi, k.Keys.SkEr, k.Keys.SkAi, k.Keys.SkAr));
+            }
+        }
+        if (outputs.Count > 0) _gateway.Tell(new IkeOutputs(Self, outputs, Snapshot()));
+        if (_sa.State == IkeSaState.Closed)
+        {
+            Context.Stop(Self);
+            return;
+        }
+        if (_sa.NextDeadline is { } at)
+        {
+            var delay = at - Now;
+            Timers.StartSingleTimer("deadline", new Tick(), delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
+        }
+        else
+        {
+            Timers.Cancel("deadline");
+        }
+    }
+
+    private IkeSnapshot Snapshot() => new(_sa.State, _sa.InitiatorSpi, _sa.ResponderSpi, _sa.Local, _sa.Remote, _sa.LocalBehindNat, _sa.RemoteBehindNat,
+        _sa.Encapsulated, _sa.Suite?.ToString(), _sa.IkeRekeys, _sa.ChildRekeys, _sa.IsOriginalInitiator);
+
+    protected override void PostStop() => _sa.Dispose();
+}
+
+/// <summary>Seal an inner IPv4 packet on this Child SA.</summary>
+public sealed record SealInner(byte[] Inner, string Traceparent) : INoSerializationVerificationNeeded;
+
+/// <summary>Open an ESP packet (UDP payload or IP payload) received for this Child SA.</summary>
+public sealed record OpenEsp(byte[] Esp, Ipv4Endpoint From, string Traceparent) : INoSerializationVerificationNeeded;
+
+public sealed record Sealed(uint InboundSpi, uint OutboundSpi, byte[] Esp, ulong Sequence, string Traceparent) : INoSerializationVerificationNeeded;
+
+public sealed record Opened(uint InboundSpi, byte[] Inner, ulong Sequence, Ipv4Endpoint From, string Traceparent) : INoSerializationVerificationNeeded;
+
+public sealed record EspDropped(uint InboundSpi, EspDropReason Reason, string Traceparent) : INoSerializationVerificationNeeded;
+
+/// <summary>The Child SA reached a soft limit (bytes, or sequence numbers running out): the IKE SA should rekey it.</summary>
+public sealed record ChildSoftLimit(uint InboundSpi) : INoSerializationVerificationNeeded;
+
+/// <summary>Ask a Child SA actor for its counters.</summary>
+public sealed record ChildCountersQuery : INoSerializationVerificationNeeded;
+
+public sealed record ChildCounters(uint InboundSpi, long PacketsIn, long BytesIn, long PacketsOut, long BytesOut, long Dropped) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// One Child SA as an actor: the outbound sequence counter and the inbound anti-replay window live here, and every
+/// ESP packet of the SA passes through it. Drops (replay, too old, integrity, padding) are answered, never thrown.
+/// </summary>
+public sealed class ChildSaActor : ReceiveActor
+{
+    private readonly EspInboundSa _in;
+    private readonly EspOutboundSa _out;
+    private readonly long _softBytes;
+    private bool _softReported;
+
+    public ChildSaActor(ChildSaInfo info, IRandomSource random, long softLimitBytes)
+    {
+        _in = new EspInboundSa(info.InboundSpi, info.Suite.Cipher, info.InboundEncryptionKey, info.InboundIntegrityKey, info.Suite.Esn, info.ReplayWindow);
+        _out = new EspOutboundSa(info.OutboundSpi, info.Suite.Cipher, info.OutboundEncryptionKey, info.OutboundIntegrityKey, info.Suite.Esn, random);
+        _softBytes = softLimitBytes;
+        Receive<SealInner>(m =>
+        {
+            var buffer = new byte[_out.SealedLength(m.Inner.Length)];
+            var status = _out.Seal(m.Inner, buffer, out var written);
+            if (status != EspSealStatus.Sealed)
+            {
+                Sender.Tell(new EspDropped(_in.Spi, EspDropReason.Malformed, m.Traceparent));
+                ReportSoft();
+                return;
+            }
+            Sender.Tell(new Sealed(_in.Spi, _out.Spi, written == buffer.Length ? buffer : buffer[..written], _out.LastSequence, m.Traceparent));
+            if (_out.RemainingSequences < 1024 || _out.Counters.Bytes + _in.Counters.Bytes >= _softBytes) ReportSoft();
+        });
+        Receive<OpenEsp>(m =>
+        {
+            if (_in.TryOpen(m.Esp, out var opened, out var reason))
+            {
+                Sender.Tell(new Opened(_in.Spi, opened.Slice(m.Esp).ToArray(), opened.Sequence, m.From, m.Traceparent));
+                if (_out.Counters.Bytes + _in.Counters.Bytes >= _softBytes) ReportSoft();
+            }
+            else
+            {
+                Sender.Tell(new EspDropped(_in.Spi, reason, m.Traceparent));
+            }
+        });
+        Receive<ChildCountersQuery>(_ => Sender.Tell(new ChildCounters(_in.Spi, _in.Counters.Packets, _in.Counters.Bytes, _out.Counters.Packets, _out.Counters.Bytes, _in.Counters.TotalDrops)));
+    }
+
+    public static Props Props(ChildSaInfo info, IRandomSource random, long softLimitBytes) =>
+        Akka.Actor.Props.Create(() => new ChildSaActor(info, random, softLimitBytes));
+
+    private void ReportSoft()
+    {
+        if (_softReported) return;
+        _softReported = true;
+        Context.Parent.Tell(new ChildSoftLimit(_in.Spi));
+    }
+
+    protected override void PostStop()
+    {
+        _in.Dispose();
+        _out.Dispose();
+    }
+}

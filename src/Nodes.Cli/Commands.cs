@@ -1,0 +1,106 @@
+using System.CommandLine;
+using System.Globalization;
+using Nodes.Host;
+using Nodes.Messages;
+using Nodes.Topology.Loading;
+using Nodes.Topology.Model;
+
+namespace Nodes.Cli;
+
+/// <summary>The <c>nodes</c> commands.</summary>
+internal static class Commands
+{
+    public static Command Validate()
+    {
+        var file = new Argument<FileInfo>("file") { Description = "A topology file (YAML)" };
+        var command = new Command("validate", "Check a topology file and report every problem with file:line:column and a hint") { file };
+        command.SetAction(parse =>
+        {
+            var result = TopologyLoader.Load(parse.GetValue(file)!.FullName);
+            foreach (var d in result.Diagnostics) Console.Error.WriteLine(d.ToString());
+            if (result.Topology is null)
+            {
+                Console.Error.WriteLine($"{result.Diagnostics.Length} problem(s); nothing was started.");
+                return 1;
+            }
+            var t = result.Topology;
+            Console.WriteLine($"{t.Name}: {t.Nodes.Length} nodes, {t.Links.Length} links, scenarios: {string.Join(", ", t.Scenarios.Select(s => s.Name))}. OK");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Run()
+    {
+        var file = new Argument<FileInfo>("file") { Description = "A topology file (YAML), e.g. topology/azure-s2s-rras.yaml" };
+        var scenario = new Option<string?>("--scenario") { Description = "The scenario to run (default: the one marked default, else the first)" };
+        var count = new Option<int?>("--count") { Description = "Pings per ping generator, instead of the scenario's count" };
+        var json = new Option<bool>("--json") { Description = "Print the run summary as one JSON object on stdout" };
+        var capture = new Option<string?>("--capture") { Description = "Write a pcapng per link and Wireshark key files into this folder" };
+        var seed = new Option<ulong?>("--seed") { Description = "Seed for every random choice (link loss, SPIs, nonces); the same seed repeats a run" };
+        var timeScale = new Option<double?>("--time-scale") { Description = "Shrink protocol timers (lifetimes, DPD, keepalives, NAT timeouts) by this factor" };
+        var command = new Command("run", "Run a lab in this process and report what happened") { file, scenario, count, json, capture, seed, timeScale };
+        command.SetAction(async (parse, cancel) =>
+        {
+            var path = parse.GetValue(file)!.FullName;
+            var loaded = TopologyLoader.Load(path);
+            if (loaded.Topology is null)
+            {
+                foreach (var d in loaded.Diagnostics) Console.Error.WriteLine(d.ToString());
+                Console.Error.WriteLine($"{loaded.Diagnostics.Length} problem(s) in {path}; nothing was started.");
+                return 2;
+            }
+            var topology = loaded.Topology;
+            if (!topology.TrySelectScenario(parse.GetValue(scenario), out var chosen, out var error))
+            {
+                Console.Error.WriteLine(error);
+                return 2;
+            }
+            var asJson = parse.GetValue(json);
+            var progress = asJson ? Console.Error : Console.Out;
+            var started = DateTimeOffset.UtcNow;
+            progress.WriteLine($"Running {topology.Name}, scenario {chosen!.Name}{(chosen.Description is { } desc ? $": {desc}" : "")}");
+            var options = new RunOptions
+            {
+                Count = parse.GetValue(count),
+                Seed = parse.GetValue(seed),
+                TimeScale = parse.GetValue(timeScale),
+                CaptureDirectory = parse.GetValue(capture) is { } c ? Path.GetFullPath(c) : null,
+                OnEvent = e => progress.WriteLine(Line(e, started)),
+            };
+            var summary = await LabRunner.RunAsync(topology, chosen, options, cancel);
+            if (asJson) Console.Out.WriteLine(summary.ToJson());
+            else Print(summary, Console.Out);
+            return summary.Ok ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static string Line(NodeEvent e, DateTimeOffset started)
+    {
+        var t = DateTimeOffset.FromUnixTimeMilliseconds(e.AtUnixMs) - started;
+        return string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, t.TotalSeconds),8:0.000}s  {e.Node,-12} {e.Kind,-6} {e.Text}");
+    }
+
+    private static void Print(RunSummary s, TextWriter o)
+    {
+        o.WriteLine();
+        o.WriteLine($"Pings: {s.Pings.Sent} sent, {s.Pings.Received} received; RTT min/avg/max {s.Pings.RttMs.Min:0.###}/{s.Pings.RttMs.Avg:0.###}/{s.Pings.RttMs.Max:0.###} ms");
+        foreach (var t in s.Tunnels)
+        {
+            o.WriteLine($"Tunnel {t.Node}/{t.Name}: {t.State}; IKE {t.Ike.State} {t.Ike.Suite} SPIs {t.Ike.InitiatorSpi}/{t.Ike.ResponderSpi} {t.Ike.LocalEndpoint} ↔ {t.Ike.RemoteEndpoint}{(t.Ike.NatDetected ? ", NAT detected (UDP 4500)" : "")}");
+            foreach (var c in t.ChildSas)
+                o.WriteLine($"  Child SA in {c.InboundSpi} out {c.OutboundSpi} {c.Suite} {c.LocalTs} === {c.RemoteTs}: {c.PacketsIn} packets in, {c.PacketsOut} out");
+            foreach (var f in t.Failures) o.WriteLine($"  failure: {f}");
+        }
+        if (s.Drops.Total > 0)
+            o.WriteLine("Drops: " + string.Join(", ", s.Drops.ByNode.Select(n => $"{n.Key}: " + string.Join(" ", n.Value.Select(r => $"{r.Key}={r.Value}")))));
+        foreach (var e in s.Expectations) o.WriteLine($"{(e.Met ? "PASS" : "FAIL")}  {e.What} ({e.Detail})");
+        if (s.Captures is { } c2)
+        {
+            o.WriteLine($"Captures in {c2.Directory}: {string.Join(", ", c2.Files.Select(Path.GetFileName))}");
+            o.WriteLine($"Open decrypted: {c2.Command}   (or copy esp_sa and ikev2_decryption_table into a Wireshark profile)");
+        }
+        o.WriteLine(s.Ok ? "OK: the scenario's expectations hold." : "FAILED: see above.");
+    }
+}

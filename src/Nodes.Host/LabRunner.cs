@@ -1,0 +1,198 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Configuration;
+using Nodes.Actors.Lab;
+using Nodes.Messages;
+using Nodes.Topology.Model;
+
+namespace Nodes.Host;
+
+/// <summary>How a run differs from what the scenario says.</summary>
+public sealed record RunOptions
+{
+    public int? Count { get; init; }
+    public ulong? Seed { get; init; }
+    public double? TimeScale { get; init; }
+    public string? CaptureDirectory { get; init; }
+    /// <summary>Serialize every message as if it crossed a process boundary (Akka's serialize-messages), as tests do.</summary>
+    public bool SerializeAllMessages { get; init; }
+    /// <summary>Called for every node event, in order, for the terminal.</summary>
+    public Action<NodeEvent>? OnEvent { get; init; }
+}
+
+/// <summary>
+/// The composition root of a one-process lab: builds the actor system with Nodes' serializer, builds the lab from the
+/// topology, runs the scenario's traffic, collects every node's status and checks the scenario's expectations.
+/// </summary>
+public static class LabRunner
+{
+    public static Config AkkaConfig(bool serializeAll) =>
+        ConfigurationFactory.ParseString($$"""
+            akka {
+              loglevel = WARNING
+              stdout-loglevel = WARNING
+              log-dead-letters = off
+              log-dead-letters-during-shutdown = off
+              actor.serialize-messages = {{(serializeAll ? "on" : "off")}}
+            }
+            """).WithFallback(NodesSerializer.Configuration());
+
+    public static async Task<RunSummary> RunAsync(TopologySpec topology, ScenarioSpec scenario, RunOptions options, CancellationToken cancel = default)
+    {
+        var lab = topology.ForScenario(scenario);
+        var seed = options.Seed ?? topology.Seed ?? 1;
+        var scale = options.TimeScale ?? scenario.TimeScale;
+        var clock = Stopwatch.StartNew();
+        using var system = ActorSystem.Create("nodes", AkkaConfig(options.SerializeAllMessages));
+        NodesSerializer.VerifyBindings(system);
+        var events = system.ActorOf(Props.Create(() => new EventLog(options.OnEvent)), "events");
+        using var capture = options.CaptureDirectory is { } dir ? new CaptureSink(dir) : null;
+        var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, events, capture);
+        var actors = LabBuilder.Build(system, lab, context);
+
+        var collector = system.ActorOf(Props.Create(() => new PingCollector()), "pings");
+        var expected = 0;
+        foreach (var t in scenario.Traffic.OfType<PingSpec>())
+        {
+            expected++;
+            var start = new StartPing
+            {
+                Host = t.From,
+                Destination = t.To.ToString(),
+                Count = (uint)(options.Count ?? t.Count),
+                IntervalMs = (uint)t.Interval.TotalMilliseconds,
+                Size = (uint)t.Size,
+                DontFragment = t.DontFragment,
+                Scenario = scenario.Name,
+            };
+            if (!actors.Nodes.TryGetValue(t.From, out var host)) continue;
+            if (t.Start > TimeSpan.Zero) system.Scheduler.ScheduleTellOnce(t.Start, host, start, collector);
+            else host.Tell(start, collector);
+        }
+        var longest = scenario.Traffic.OfType<PingSpec>().Select(p => p.Start + p.Interval * (options.Count ?? p.Count) + TimeSpan.FromSeconds(15)).DefaultIfEmpty(TimeSpan.FromSeconds(5)).Max();
+        var deadline = scenario.Duration is { } d && d > longest ? d : longest;
+        var summaries = await collector.Ask<ImmutableList<PingSummary>>(new PingCollector.WaitFor(expected, deadline), deadline + TimeSpan.FromSeconds(5), cancel);
+        var statuses = new List<NodeStatus>();
+        foreach (var (name, node) in actors.Nodes.OrderBy(n => n.Key, StringComparer.Ordinal))
+            statuses.Add(await node.Ask<NodeStatus>(new QueryStatus { Requester = "runner" }, TimeSpan.FromSeconds(5), cancel));
+        var linkStatuses = new List<NodeStatus>();
+        foreach (var (_, link) in actors.Links.OrderBy(l => l.Key, StringComparer.Ordinal))
+            linkStatuses.Add(await link.Ask<NodeStatus>(new QueryStatus { Requester = "runner" }, TimeSpan.FromSeconds(5), cancel));
+        await system.Terminate();
+        capture?.Dispose();
+        return Summarize(topology, scenario, seed, summaries, statuses, linkStatuses, capture, clock.Elapsed);
+    }
+
+    internal static RunSummary Summarize(TopologySpec topology, ScenarioSpec scenario, ulong seed, IReadOnlyList<PingSummary> pings,
+        IReadOnlyList<NodeStatus> nodes, IReadOnlyList<NodeStatus> links, CaptureSink? capture, TimeSpan elapsed)
+    {
+        var sent = pings.Sum(p => (int)p.Sent);
+        var received = pings.Sum(p => (int)p.Received);
+        var answered = pings.Where(p => p.Received > 0).ToList();
+        var rtt = answered.Count == 0
+            ? new RttSummary(0, 0, 0)
+            : new RttSummary(answered.Min(p => p.RttMinMs), answered.Sum(p => p.RttAvgMs * p.Received) / Math.Max(1, received), answered.Max(p => p.RttMaxMs));
+        var tunnels = nodes.SelectMany(n => n.Tunnels.Select(t => new TunnelSummary(n.Node, t.Name, t.State,
+            new IkeSummary(t.IkeState, $"{t.InitiatorSpi:x16}", $"{t.ResponderSpi:x16}", t.Initiator, t.NatDetected, t.LocalEndpoint, t.RemoteEndpoint, (int)t.IkeRekeys, (int)t.ChildRekeys, t.Suite),
+            t.ChildSas.Select(c => new ChildSaSummary($"0x{c.InboundSpi:x8}", $"0x{c.OutboundSpi:x8}", c.Suite, c.PacketsIn, c.PacketsOut, c.LocalTs, c.RemoteTs, c.Encapsulated)).ToArray(),
+            t.Failures.ToArray()))).ToList();
+        var byNode = nodes.Concat(links).Where(n => n.Drops.Count > 0)
+            .ToDictionary(n => n.Node, n => (IReadOnlyDictionary<string, long>)n.Drops.ToDictionary(d => d.Reason, d => (long)d.Count));
+        var byReason = byNode.Values.SelectMany(d => d).GroupBy(d => d.Key).ToDictionary(g => g.Key, g => g.Sum(x => x.Value));
+        var drops = new DropSummary(byReason.Values.Sum(), byReason, byNode);
+
+        var results = new List<ExpectationResult>();
+        var e = scenario.Expect;
+        if (e.PingsAnswered is { } pa)
+            results.Add(new ExpectationResult($"pings-answered: {pa.Text}", pa.IsSatisfiedBy(received, sent) && sent > 0, $"{received} of {sent} answered"));
+        foreach (var te in e.Tunnels)
+        {
+            var candidates = tunnels.Where(t => te.Name is null || t.Name == te.Name).ToList();
+            var want = te.State.ToString();
+            var match = candidates.FirstOrDefault(t => t.State == want && (te.NatDetected is null || t.Ike.NatDetected == te.NatDetected));
+            var seen = candidates.Count == 0 ? "no such tunnel" : string.Join("; ", candidates.Select(t => $"{t.Node}/{t.Name} {t.State}, NAT {(t.Ike.NatDetected ? "detected" : "not detected")}"));
+            results.Add(new ExpectationResult($"tunnel {te.Name ?? "(any)"}: {want}{(te.NatDetected is { } nd ? $", nat-detected {nd.ToString().ToLowerInvariant()}" : "")}", match is not null, seen));
+        }
+        foreach (var (reason, max) in e.MaxDrops)
+        {
+            var count = reason == "total" ? drops.Total : drops.ByReason.GetValueOrDefault(reason);
+            results.Add(new ExpectationResult($"max-drops {reason}: {max}", count <= max, $"{count} dropped"));
+        }
+        var failures = tunnels.SelectMany(t => t.Failures.Select(f => $"{t.Node}/{t.Name}: {f}")).Distinct().ToList();
+        CaptureSummary? captures = null;
+        if (capture is not null)
+        {
+            var files = capture.Files.OrderBy(f => f, StringComparer.Ordinal).ToList();
+            captures = new CaptureSummary(capture.Directory, files,
+                $"WIRESHARK_CONFIG_DIR={capture.Directory} tshark -r {files.FirstOrDefault(f => f.Contains("internet", StringComparison.OrdinalIgnoreCase)) ?? files.FirstOrDefault() ?? "FILE"}");
+        }
+        return new RunSummary
+        {
+            Ok = results.Count > 0 ? results.All(r => r.Met) : received == sent && sent > 0,
+            Topology = topology.Name,
+            Scenario = scenario.Name,
+            Seed = seed,
+            Pings = new PingTotals(sent, received, rtt),
+            Tunnels = tunnels,
+            Drops = drops,
+            Expectations = results,
+            Failures = failures,
+            Captures = captures,
+            DurationMs = elapsed.TotalMilliseconds,
+        };
+    }
+
+    /// <summary>Collects ping summaries until the expected number arrived or the deadline passed.</summary>
+    private sealed class PingCollector : ReceiveActor, IWithTimers
+    {
+        public sealed record WaitFor(int Count, TimeSpan Deadline) : INoSerializationVerificationNeeded;
+
+        private sealed record Timeout : INoSerializationVerificationNeeded;
+
+        private readonly List<PingSummary> _summaries = [];
+        private IActorRef? _waiter;
+        private int _expected = int.MaxValue;
+
+        public ITimerScheduler Timers { get; set; } = null!;
+
+        public PingCollector()
+        {
+            Receive<PingSummary>(s =>
+            {
+                _summaries.Add(s);
+                Check();
+            });
+            Receive<PingResult>(_ => { });
+            Receive<WaitFor>(w =>
+            {
+                _waiter = Sender;
+                _expected = w.Count;
+                Timers.StartSingleTimer("deadline", new Timeout(), w.Deadline);
+                Check();
+            });
+            Receive<Timeout>(_ => Reply());
+        }
+
+        private void Check()
+        {
+            if (_waiter is not null && _summaries.Count >= _expected) Reply();
+        }
+
+        private void Reply()
+        {
+            _waiter?.Tell(_summaries.ToImmutableList());
+            _waiter = null;
+        }
+    }
+
+    /// <summary>Receives every node's events and hands them, in order, to the terminal.</summary>
+    private sealed class EventLog : ReceiveActor
+    {
+        public EventLog(Action<NodeEvent>? onEvent)
+        {
+            Receive<NodeEvent>(e => onEvent?.Invoke(e));
+        }
+    }
+}
