@@ -111,9 +111,11 @@ public static class LabRunner
         {
             var candidates = tunnels.Where(t => te.Name is null || t.Name == te.Name).ToList();
             var want = te.State.ToString();
-            var match = candidates.FirstOrDefault(t => t.State == want && (te.NatDetected is null || t.Ike.NatDetected == te.NatDetected));
+            bool Holds(TunnelSummary t) => t.State == want && (te.NatDetected is null || t.Ike.NatDetected == te.NatDetected);
             var seen = candidates.Count == 0 ? "no such tunnel" : string.Join("; ", candidates.Select(t => $"{t.Node}/{t.Name} {t.State}, NAT {(t.Ike.NatDetected ? "detected" : "not detected")}"));
-            results.Add(new ExpectationResult($"tunnel {te.Name ?? "(any)"}: {want}{(te.NatDetected is { } nd ? $", nat-detected {nd.ToString().ToLowerInvariant()}" : "")}", match is not null, seen));
+            // Every tunnel the expectation names (all tunnels when it names none) must be in the expected state.
+            results.Add(new ExpectationResult($"tunnel {te.Name ?? "(every tunnel)"}: {want}{(te.NatDetected is { } nd ? $", nat-detected {nd.ToString().ToLowerInvariant()}" : "")}",
+                candidates.Count > 0 && candidates.All(Holds), seen));
         }
         foreach (var (reason, max) in e.MaxDrops)
         {
