@@ -38,10 +38,20 @@ public sealed class CaptureBuilder : IDisposable
     public void AddIke(IkePair pair)
     {
         foreach (var w in pair.Wire) AddUdp(w.At, w.From, w.To, w.Keepalive ? [0xff] : w.Marker ? WithMarker(w.Payload) : w.Payload);
-        if (pair.Initiator.ExportKeysForCapture() is { } k)
-        {
-            _keys.Add(new IkeSaKeyEntry(pair.Initiator.InitiatorSpi, pair.Initiator.ResponderSpi, k.Suite.Cipher, k.Keys.SkEi, k.Keys.SkEr, k.Keys.SkAi, k.Keys.SkAr));
-        }
+        AddIkeKeys(pair.Initiator);
+    }
+
+    /// <summary>
+    /// Adds the current keys of an IKE SA to ikev2_decryption_table, copied, so that they outlive an IKE SA rekey
+    /// (call it before and after one: each generation of the IKE SA is one line).
+    /// </summary>
+    public void AddIkeKeys(IkeSa sa)
+    {
+        if (sa.ExportKeysForCapture() is not { } k) return;
+        if (_keys.IkeSas.Any(e => e.InitiatorSpi == sa.InitiatorSpi && e.ResponderSpi == sa.ResponderSpi)) return;
+        static SecretKey Copy(SecretKey key) => new(key.Expose());
+        _keys.Add(new IkeSaKeyEntry(sa.InitiatorSpi, sa.ResponderSpi, k.Suite.Cipher, Copy(k.Keys.SkEi), Copy(k.Keys.SkEr),
+            k.Keys.SkAi is { } ai ? Copy(ai) : null, k.Keys.SkAr is { } ar ? Copy(ar) : null));
     }
 
     private static byte[] WithMarker(byte[] ike)
