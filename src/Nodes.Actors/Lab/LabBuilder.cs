@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Nodes.Actors.External;
 using Nodes.Actors.Nodes;
 using Nodes.Topology.Model;
 
@@ -27,8 +28,18 @@ public static class LabBuilder
             foreach (var e in link.Endpoints) byAttachment[LinkActor.AttachmentName(e.Node, e.Interface)] = new Attachment(e.Interface, link.Name, actor);
         }
         var nodes = new Dictionary<string, IActorRef>();
+        var externals = new List<(string Node, IActorRef Actor)>();
         foreach (var node in topology.Nodes.Where(n => hostHere(n.Name)))
         {
+            // An external interface is attached to the machine's own network by real UDP sockets, not to a link.
+            foreach (var iface in node.Interfaces.Where(x => x.External is not null && !byAttachment.ContainsKey(LinkActor.AttachmentName(node.Name, x.Name))))
+            {
+                var name = ExternalLinkActor.LinkName(node.Name, iface.Name);
+                var actor = system.ActorOf(ExternalLinkActor.Props(node.Name, iface, lab), Safe(name));
+                links[name] = actor;
+                externals.Add((node.Name, actor));
+                byAttachment[LinkActor.AttachmentName(node.Name, iface.Name)] = new Attachment(iface.Name, name, actor);
+            }
             var attachments = node.Interfaces
                 .Select(iface => byAttachment.GetValueOrDefault(LinkActor.AttachmentName(node.Name, iface.Name)))
                 .OfType<Attachment>()
@@ -42,6 +53,7 @@ public static class LabBuilder
             };
             nodes[node.Name] = system.ActorOf(props, $"node-{Safe(node.Name)}");
         }
+        foreach (var (node, actor) in externals) actor.Tell(new ExternalLinkActor.Connect(nodes[node]));
         foreach (var link in topology.Links)
         {
             var ends = link.Endpoints.Select(e =>

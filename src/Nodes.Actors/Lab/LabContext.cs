@@ -16,8 +16,18 @@ public sealed record LabContext(DateTimeOffset Epoch, ulong Seed, double TimeSca
     /// <summary>Lab time for the network models: time since the lab started.</summary>
     public TimeSpan Since(DateTimeOffset now) => now - Epoch;
 
-    /// <summary>A protocol timer shrunk by the time scale (lifetimes, DPD, keepalives, NAT timeouts).</summary>
-    public TimeSpan Scaled(TimeSpan t) => TimeScale == 1 ? t : TimeSpan.FromTicks(Math.Max(1, (long)(t.Ticks / TimeScale)));
+    /// <summary>
+    /// A protocol timer shrunk by the time scale (lifetimes, DPD, keepalives, NAT timeouts), never below
+    /// <paramref name="floor"/> (or the original value when that is smaller): a timer shorter than a round trip
+    /// would only show the scale, not the protocol. Retransmission timers are not scaled at all.
+    /// </summary>
+    public TimeSpan Scaled(TimeSpan t, TimeSpan? floor = null)
+    {
+        if (TimeScale == 1) return t;
+        var scaled = TimeSpan.FromTicks(Math.Max(1, (long)(t.Ticks / TimeScale)));
+        var min = floor ?? TimeSpan.FromSeconds(1);
+        return scaled >= min ? scaled : t < min ? t : min;
+    }
 }
 
 /// <summary>Where a node's interface attaches: the link actor and the link's name.</summary>

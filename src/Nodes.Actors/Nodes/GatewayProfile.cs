@@ -35,17 +35,19 @@ public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4A
             var config = new IkeSaConfig
             {
                 Name = v.InterfaceName,
-                LocalId = IkeIdentity.Address(wan.Address),
+                LocalId = v.LocalId is { } lid ? IkeIdentity.Parse(lid) : IkeIdentity.Address(wan.Address),
+                RemoteId = v.RemoteId is { } rid ? IkeIdentity.Parse(rid) : null,
+                // An external interface sends through UDP sockets only: ESP must travel in UDP 4500 there.
+                ForceEncapsulation = wan.External is not null,
                 SharedKey = new SecretKey(System.Text.Encoding.ASCII.GetBytes(v.SharedKey)),
                 IkeProposals = v.IkeProposals,
                 EspProposals = v.EspProposals,
                 LocalTs = v.LocalTrafficSelectors.IsDefaultOrEmpty ? [TsRange.Any] : v.LocalTrafficSelectors.Select(TsRange.FromPrefix).ToImmutableArray(),
                 RemoteTs = v.RemoteTrafficSelectors.IsDefaultOrEmpty ? [TsRange.Any] : v.RemoteTrafficSelectors.Select(TsRange.FromPrefix).ToImmutableArray(),
-                Lifetimes = new Lifetimes(lab.Scaled(v.IkeLifetime), lab.Scaled(v.ChildLifetime), v.ChildLifetimeKilobytes * 1024) { HardMargin = lab.Scaled(TimeSpan.FromSeconds(540)) },
+                Lifetimes = new Lifetimes(lab.Scaled(v.IkeLifetime, Floor), lab.Scaled(v.ChildLifetime, Floor), v.ChildLifetimeKilobytes * 1024) { HardMargin = lab.Scaled(TimeSpan.FromSeconds(540), Floor) },
                 KeepaliveInterval = lab.Scaled(v.NatKeepalive),
-                DpdDelay = lab.Scaled(TimeSpan.FromSeconds(30)),
-                DpdTimeout = lab.Scaled(TimeSpan.FromSeconds(45)),
-                Retransmit = Scaled(RetransmitPolicy.Default, lab),
+                DpdDelay = lab.Scaled(TimeSpan.FromSeconds(30), DpdFloor),
+                DpdTimeout = lab.Scaled(TimeSpan.FromSeconds(45), DpdTimeoutFloor),
             };
             tunnels = [new TunnelProfile(v.InterfaceName, v.Destination, v.Ipv4Subnets.Select(s => s.Prefix).ToImmutableArray(), config, config,
                 Initiates: true, Responds: true, DemandDial: !v.Persistent, TimeSpan.FromSeconds(Math.Max(1, v.RetryIntervalSeconds)), Math.Max(1, v.NumberOfTries))];
@@ -62,17 +64,18 @@ public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4A
             var baseConfig = new IkeSaConfig
             {
                 Name = c.Name,
-                LocalId = IkeIdentity.Address(spec.PublicAddress),
+                LocalId = c.LocalId is { } lid ? IkeIdentity.Parse(lid) : IkeIdentity.Address(spec.PublicAddress),
+                RemoteId = c.RemoteId is { } rid ? IkeIdentity.Parse(rid) : null,
+                ForceEncapsulation = wan.External is not null,
                 SharedKey = new SecretKey(System.Text.Encoding.ASCII.GetBytes(c.SharedKey)),
                 IkeProposals = c.IkeProposals,
                 EspProposals = c.EspProposalsAsResponder,
                 // Azure accepts whatever selectors the peer proposes; it proposes its own only as initiator.
                 LocalTs = [TsRange.Any],
                 RemoteTs = [TsRange.Any],
-                Lifetimes = new Lifetimes(lab.Scaled(c.IkeLifetime), lab.Scaled(c.ChildLifetime), c.ChildLifetimeKilobytes * 1024) { HardMargin = lab.Scaled(TimeSpan.FromSeconds(540)) },
-                DpdDelay = lab.Scaled(TimeSpan.FromSeconds(Math.Max(1, c.DpdTimeoutSeconds / 3))),
-                DpdTimeout = lab.Scaled(TimeSpan.FromSeconds(c.DpdTimeoutSeconds)),
-                Retransmit = Scaled(RetransmitPolicy.Default, lab),
+                Lifetimes = new Lifetimes(lab.Scaled(c.IkeLifetime, Floor), lab.Scaled(c.ChildLifetime, Floor), c.ChildLifetimeKilobytes * 1024) { HardMargin = lab.Scaled(TimeSpan.FromSeconds(540), Floor) },
+                DpdDelay = lab.Scaled(TimeSpan.FromSeconds(Math.Max(1, c.DpdTimeoutSeconds / 3)), DpdFloor),
+                DpdTimeout = lab.Scaled(TimeSpan.FromSeconds(c.DpdTimeoutSeconds), DpdTimeoutFloor),
             };
             var initiator = baseConfig with
             {
@@ -87,5 +90,9 @@ public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4A
         return new GatewayProfile("azure-vpn-gateway", wan.Name, spec.PublicAddress, tunnels);
     }
 
-    private static RetransmitPolicy Scaled(RetransmitPolicy p, Lab.LabContext lab) => p with { Timeout = lab.Scaled(p.Timeout) };
+    // Floors for scaled timers: lifetimes stay long enough for a rekey to finish, liveness checks long enough for
+    // a retransmission or two (retransmission itself is about round trips and is never scaled).
+    private static readonly TimeSpan Floor = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan DpdFloor = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan DpdTimeoutFloor = TimeSpan.FromSeconds(15);
 }

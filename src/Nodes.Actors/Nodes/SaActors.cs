@@ -36,7 +36,8 @@ public sealed class IkeSaActor : ReceiveActor, IWithTimers
     private readonly LabContext _lab;
     private readonly IActorRef _gateway;
 
-    private sealed record Tick : INoSerializationVerificationNeeded;
+    /// <summary>The engine's deadline has come; <paramref name="At"/> is the time it asked for, so a late delivery does not shift its clock.</summary>
+    private sealed record Tick(DateTimeOffset At) : INoSerializationVerificationNeeded;
 
     /// <summary>Starts the initiator's IKE_SA_INIT once the actor runs.</summary>
     public sealed record Start : INoSerializationVerificationNeeded;
@@ -48,7 +49,7 @@ public sealed class IkeSaActor : ReceiveActor, IWithTimers
         _gateway = gateway;
         Receive<Start>(_ => Run(() => _sa.Start(Now)));
         Receive<IkeIn>(m => Run(() => _sa.Receive(m.Message, m.From, m.To, Now)));
-        Receive<Tick>(_ => Run(() => _sa.Tick(Now)));
+        Receive<Tick>(t => Run(() => _sa.Tick(t.At > Now ? Now : t.At)));
         Receive<IkeCommand>(c => Run(() =>
         {
             switch (c.Kind)
@@ -98,7 +99,7 @@ public sealed class IkeSaActor : ReceiveActor, IWithTimers
         if (_sa.NextDeadline is { } at)
         {
             var delay = at - Now;
-            Timers.StartSingleTimer("deadline", new Tick(), delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
+            Timers.StartSingleTimer("deadline", new Tick(at), delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
         }
         else
         {
