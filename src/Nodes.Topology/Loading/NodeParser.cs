@@ -330,7 +330,11 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
         if (!ok || destination is null || interfaceName is null || key is null || persistent is null || idle is null || tries is null || retry is null || keepalive is null)
             return null;
         return new RrasVpnSpec(interfaceName, destination.Value, subnets.ToImmutable(), key, persistent.Value, idle.Value, tries.Value, retry.Value,
-            keepalive.Value, [.. localTs], [.. remoteTs], source, ike, esp, RrasVpnSpec.DefaultIkeLifetime, childLife, childKb, v.Node.At);
+            keepalive.Value, [.. localTs], [.. remoteTs], source, ike, esp, RrasVpnSpec.DefaultIkeLifetime, childLife, childKb, v.Node.At)
+        {
+            LocalId = v.Has("local-id") ? ctx.Text(v["local-id"], "local-id") : null,
+            RemoteId = v.Has("remote-id") ? ctx.Text(v["remote-id"], "remote-id") : null,
+        };
     }
 
     private ImmutableArray<Proposal> Proposals(YNode node, bool forIke, ref bool ok)
@@ -522,7 +526,11 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
         }
         if (!ok || name is null || lng is null || key is null || mode is null || dpd is null || policyTs is null) return null;
         return new AzureConnectionSpec(name, lng, key, mode.Value, dpd.Value, policyTs.Value, tsps.ToImmutable(), source, ike, espI, espR,
-            DeviceDefaults.AzureIkeLifetime, childLife, childKb, body.At);
+            DeviceDefaults.AzureIkeLifetime, childLife, childKb, body.At)
+        {
+            LocalId = c.Has("local-id") ? ctx.Text(c["local-id"], "local-id") : null,
+            RemoteId = c.Has("remote-id") ? ctx.Text(c["remote-id"], "remote-id") : null,
+        };
     }
 
     private LocalNetworkGatewaySpec? LocalNetworkGateway(string what, YNode? body, List<Ipv4Prefix> vnetSpaces)

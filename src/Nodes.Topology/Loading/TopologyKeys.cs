@@ -24,7 +24,7 @@ internal static class TopologyKeys
     [
         "interface-name", "destination", "protocol", "authentication-method", "ipv4-subnets", "shared-key", "persistent",
         "idle-disconnect-seconds", "number-of-tries", "retry-interval-seconds", "nat-keepalive", "local-traffic-selectors",
-        "remote-traffic-selectors", "custom-policy", "proposals", "esp-proposals",
+        "remote-traffic-selectors", "custom-policy", "proposals", "esp-proposals", "local-id", "remote-id",
     ];
     public static readonly string[] RrasCustomPolicy =
     [
@@ -34,7 +34,7 @@ internal static class TopologyKeys
     public static readonly string[] AzureConnection =
     [
         "name", "local-network-gateway", "shared-key", "connection-protocol", "connection-mode", "dpd-timeout-seconds",
-        "use-policy-based-traffic-selectors", "traffic-selector-policies", "ipsec-policy",
+        "use-policy-based-traffic-selectors", "traffic-selector-policies", "ipsec-policy", "local-id", "remote-id",
     ];
     public static readonly string[] LocalNetworkGateway = ["name", "gateway-address", "fqdn", "address-spaces"];
     public static readonly string[] TrafficSelectorPolicy = ["local-address-ranges", "remote-address-ranges"];

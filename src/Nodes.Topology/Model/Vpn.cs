@@ -43,6 +43,12 @@ public sealed record RrasVpnSpec(
     long ChildLifetimeKilobytes,
     SourceLocation Location)
 {
+    /// <summary>IKE identity this side sends (IDi/IDr): an address, "name@domain" (RFC 822) or an FQDN; null: the public address.</summary>
+    public string? LocalId { get; init; }
+
+    /// <summary>IKE identity the peer must send; null accepts any identity whose AUTH verifies.</summary>
+    public string? RemoteId { get; init; }
+
     /// <summary>Add-VpnS2SInterface example output: SALifeTime 3600 (not a documented default).</summary>
     public static readonly TimeSpan DefaultChildLifetime = TimeSpan.FromSeconds(3600);
 
@@ -91,6 +97,12 @@ public sealed record AzureConnectionSpec(
     long ChildLifetimeKilobytes,
     SourceLocation Location)
 {
+    /// <summary>IKE identity this side sends (IDi/IDr): an address, "name@domain" (RFC 822) or an FQDN; null: the public address.</summary>
+    public string? LocalId { get; init; }
+
+    /// <summary>IKE identity the peer must send; null accepts any identity whose AUTH verifies.</summary>
+    public string? RemoteId { get; init; }
+
     /// <summary>Azure's default DPD timeout.</summary>
     public const int DefaultDpdTimeoutSeconds = 45;
 
