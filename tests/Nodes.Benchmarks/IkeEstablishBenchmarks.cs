@@ -13,7 +13,7 @@ namespace Nodes.Benchmarks;
 /// parsing, encryption of IKE_AUTH) as on the key exchange.
 /// </summary>
 [MemoryDiagnoser]
-[QuickJob]
+[QuickJob(iterationCount: 15)]
 public class IkeEstablishBenchmarks
 {
     [Params(DhGroup.Modp2048, DhGroup.Ecp256, DhGroup.Curve25519)]

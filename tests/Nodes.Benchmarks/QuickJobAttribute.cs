@@ -6,7 +6,7 @@ using Perfolizer.Horology;
 namespace Nodes.Benchmarks;
 
 /// <summary>
-/// The job every Nodes benchmark runs with: one launch, three warm-up and five measured iterations of about
+/// The job every Nodes benchmark runs with: one launch, three warm-up and (by default) five measured iterations of about
 /// 250 ms each. Short enough for a shared two-core machine; absolute numbers there move from run to run, so
 /// every class carries its own baseline and the Ratio column is the figure to read.
 /// Benchmarks run inside the already built benchmark process (<see cref="InProcessEmitToolchain"/>): no
@@ -16,11 +16,12 @@ namespace Nodes.Benchmarks;
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Assembly)]
 public sealed class QuickJobAttribute : JobConfigBaseAttribute
 {
-    public QuickJobAttribute()
+    /// <param name="iterationCount">Measured iterations; more for benchmarks whose single operation is long and noisy.</param>
+    public QuickJobAttribute(int iterationCount = 5)
         : base(Job.Default
             .WithLaunchCount(1)
             .WithWarmupCount(3)
-            .WithIterationCount(5)
+            .WithIterationCount(iterationCount)
             .WithIterationTime(TimeInterval.FromMilliseconds(250))
             .WithToolchain(InProcessEmitToolchain.Instance)
             .WithId("Quick"))
