@@ -106,6 +106,7 @@ public class JourneyBenchmarks
 
 /// <summary>One journey at a time through the seed lab: the round trip a ping sees, actor hops and ESP included.</summary>
 [QuickJob(iterationCount: 10)]
+[MedianColumn]
 public class JourneyLatencyBenchmarks
 {
     private ActorSystem _system = null!;

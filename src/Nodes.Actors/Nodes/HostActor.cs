@@ -18,6 +18,7 @@ public sealed class HostActor : NodeActor
     private readonly HostStack _stack;
     private readonly Dictionary<ushort, PingRun> _runs = [];
     private ushort _nextIdentifier = 0x1000;
+    private bool _quiet;
 
     private sealed record PingRun(StartPing Request, PingSession Session, IActorRef ReplyTo, TimeSpan Interval)
     {
@@ -65,11 +66,13 @@ public sealed class HostActor : NodeActor
             return;
         }
         var id = _nextIdentifier++;
+        while (_stack.PingInUse(id)) id = _nextIdentifier++;
+        _quiet = m.SummaryOnly || (m.IntervalMs == 0 && m.Count > 100); // a flood reports its summary only
         var size = m.Size == 0 ? 32 : (int)m.Size;
         var session = _stack.StartPing(new PingOptions(destination, id, size, m.DontFragment, TimeSpan.FromSeconds(4)));
-        var interval = TimeSpan.FromMilliseconds(m.IntervalMs == 0 ? 1000 : m.IntervalMs);
+        var interval = TimeSpan.FromMilliseconds(m.IntervalMs);
         _runs[id] = new PingRun(m, session, Sender, interval);
-        Report("ping", $"pinging {destination} with {size} bytes of data, {m.Count} times");
+        if (!_quiet) Report("ping", $"pinging {destination} with {size} bytes of data, {m.Count} times");
         Self.Tell(new PingTick(id));
         Timers.StartPeriodicTimer("stack", new StackTick(), TimeSpan.FromMilliseconds(250));
     }
@@ -77,7 +80,12 @@ public sealed class HostActor : NodeActor
     private void OnPingTick(PingTick t)
     {
         if (!_runs.TryGetValue(t.Identifier, out var run)) return;
-        if (run.Session.Sent < run.Request.Count)
+        if (run.Request.IntervalMs == 0)
+        {
+            // Interval 0: a flood with every request in flight at once (ping -f -l COUNT), for load and benchmarks.
+            while (run.Session.Sent < run.Request.Count) Handle(_stack.SendPing(run.Session, LabNow), "");
+        }
+        else if (run.Session.Sent < run.Request.Count)
         {
             Handle(_stack.SendPing(run.Session, LabNow), "");
             if (run.Session.Sent < run.Request.Count) Timers.StartSingleTimer($"ping-{t.Identifier}", t, run.Interval);
@@ -96,21 +104,21 @@ public sealed class HostActor : NodeActor
                 case PingReplied r when _runs.TryGetValue(r.Identifier, out var run):
                     run.Reported.Add(r.Sequence);
                     var ms = r.RoundTrip.TotalMilliseconds;
-                    Report("ping", $"reply from {r.From}: bytes={r.DataLength} time={ms:0.###}ms TTL={r.TimeToLive}", traceparent);
-                    run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = r.Sequence, Answered = true, RttMs = ms, Traceparent = traceparent });
+                    if (!_quiet) Report("ping", $"reply from {r.From}: bytes={r.DataLength} time={ms:0.###}ms TTL={r.TimeToLive}", traceparent);
+                    if (!_quiet) run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = r.Sequence, Answered = true, RttMs = ms, Traceparent = traceparent });
                     Finish(run);
                     break;
                 case PingTimedOut o when _runs.TryGetValue(o.Identifier, out var run):
                     run.Reported.Add(o.Sequence);
                     Report("ping", $"request {o.Sequence} to {run.Request.Destination} timed out");
-                    run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = o.Sequence, Answered = false, Failure = "timed out" });
+                    if (!_quiet) run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = o.Sequence, Answered = false, Failure = "timed out" });
                     Finish(run);
                     break;
                 case PingFailed f when _runs.TryGetValue(f.Identifier, out var run):
                     run.Reported.Add(f.Sequence);
                     var why = f.NextHopMtu is { } mtu ? $"{f.ReportedBy}: fragmentation needed, next-hop MTU {mtu}" : $"{f.ReportedBy}: ICMP {f.Type} code {f.Code}";
                     Report("ping", $"request {f.Sequence} to {run.Request.Destination} failed: {why}");
-                    run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = f.Sequence, Answered = false, Failure = why });
+                    if (!_quiet) run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = f.Sequence, Answered = false, Failure = why });
                     Finish(run);
                     break;
             }
@@ -122,6 +130,7 @@ public sealed class HostActor : NodeActor
         var s = run.Session;
         if (s.Sent < run.Request.Count || run.Reported.Count < s.Sent) return;
         _runs.Remove(s.Options.Identifier);
+        _stack.StopPing(s.Options.Identifier);
         if (_runs.Count == 0) Timers.Cancel("stack");
         var summary = new PingSummary
         {

@@ -94,6 +94,12 @@ public sealed class HostStack
         return session;
     }
 
+    /// <summary>Forgets a finished ping run, so that its identifier may be used again; late replies are then unmatched.</summary>
+    public bool StopPing(ushort identifier) => _pings.Remove(identifier);
+
+    /// <summary>True while a ping run uses <paramref name="identifier"/>.</summary>
+    public bool PingInUse(ushort identifier) => _pings.ContainsKey(identifier);
+
     /// <summary>Starts counting UDP datagrams to <paramref name="port"/>.</summary>
     public UdpReceiver ListenUdp(ushort port)
     {
