@@ -200,6 +200,55 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
         Assert.Equal(0, Count("esp && !udp"));
     }
 
+    [SkippableFact]
+    public void As_responder_to_disjoint_proposals_we_answer_no_proposal_chosen_naming_both_lists()
+    {
+        InteropLab.RequireEnvironment();
+        using var lab = new InteropLab(output, "no-proposal-responder");
+        lab.StartCharon(new CharonConfig { IkeProposals = "aes128-sha256-ecp384", SharedKey = Topologies.AzureSharedKey });
+        var run = lab.StartNodes(Topologies.Azure("Default", pingStartSeconds: 3, pings: 1));
+        Assert.True(run.WaitForLine("attached to the real network", TimeSpan.FromSeconds(30)), run.Terminal);
+
+        var initiate = lab.Swanctl("--initiate", "--child", "net", "--timeout", "10");
+        Assert.NotEqual(0, initiate.ExitCode);
+        var (exit, summary) = run.Finish(RunTimeout);
+        Assert.NotEqual(0, exit);
+        var failures = string.Join('\n', Failures(summary));
+        Assert.Contains("NO_PROPOSAL_CHOSEN", failures, StringComparison.Ordinal);
+        Assert.Contains("ECP384", failures, StringComparison.OrdinalIgnoreCase);   // what charon offered
+        Assert.Contains("MODP1024", failures, StringComparison.OrdinalIgnoreCase); // what Azure accepts
+        var log = lab.CharonLog();
+        Assert.Contains("parsed IKE_SA_INIT response 0 [ N(NO_PROP) ]", log, StringComparison.Ordinal);
+        Assert.Contains("received NO_PROPOSAL_CHOSEN notify error", log, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void A_delete_from_charon_closes_our_tunnel_and_its_child_sa()
+    {
+        InteropLab.RequireEnvironment();
+        using var lab = new InteropLab(output, "charon-deletes");
+        lab.StartCharon(new CharonConfig { IkeProposals = "aes256-sha1-modp1024", SharedKey = Topologies.AzureSharedKey });
+        var run = lab.StartNodes(Topologies.Azure("Default", pingStartSeconds: 6, pings: 1));
+        Assert.True(run.WaitForLine("attached to the real network", TimeSpan.FromSeconds(30)), run.Terminal);
+        Assert.Equal(0, lab.Swanctl("--initiate", "--child", "net", "--timeout", "15").ExitCode);
+        Assert.True(run.WaitForLine("Child SA up", TimeSpan.FromSeconds(10)), run.Terminal);
+
+        var terminate = lab.Swanctl("--terminate", "--ike", "s2s", "--timeout", "10");
+        output.WriteLine(terminate.StdOut + terminate.StdErr);
+        Assert.Equal(0, terminate.ExitCode);
+        Assert.True(run.WaitForLine("tunnel down", TimeSpan.FromSeconds(10)), run.Terminal);
+        // Azure in its default mode does not dial, so the later ping finds no tunnel.
+        var (exit, summary) = run.Finish(RunTimeout);
+        Assert.NotEqual(0, exit);
+        Assert.Equal("NotConnected", Tunnel(summary).GetProperty("state").GetString());
+        Assert.Contains("removed", run.Terminal, StringComparison.Ordinal);
+        var log = lab.CharonLog();
+        // IKE_SA_INIT was message 0 and IKE_AUTH 1: the DELETE is request 2, and we answered it.
+        Assert.Contains("generating INFORMATIONAL request 2 [ D ]", log, StringComparison.Ordinal);
+        Assert.Contains("parsed INFORMATIONAL response 2 [ ]", log, StringComparison.Ordinal);
+        Assert.Contains("IKE_SA deleted", log, StringComparison.Ordinal);
+    }
+
     private static JsonElement Tunnel(JsonElement summary) => summary.GetProperty("tunnels")[0];
 
     private static IEnumerable<string> Failures(JsonElement summary) =>
