@@ -30,13 +30,14 @@ public sealed class GatewayActor : NodeActor
 
     private readonly GatewayProfile _profile;
     private readonly Router _router;
-    private readonly IkeEnvironment _env;
-    private readonly IRandomSource _random;
+    private readonly ulong _seed;
+    private long _streams;
     private readonly Dictionary<ulong, IkeHandle> _ikeBySpi = [];
     private readonly Dictionary<IActorRef, IkeHandle> _ikeByActor = [];
     private readonly Dictionary<uint, ChildHandle> _childBySpi = [];
     private readonly Dictionary<string, TunnelState> _tunnels = [];
     private ushort _ipId = 1;
+    private long _childActors;
 
     private sealed class TunnelState(TunnelProfile profile)
     {
@@ -78,8 +79,7 @@ public sealed class GatewayActor : NodeActor
         if (spec is AzureVpnGatewaySpec az && interfaces.FirstOrDefault(i => i.Prefix.Contains(az.VnetNextHop)) is { } gwSubnet)
             foreach (var space in az.VnetAddressSpaces) routes.Add(new Net.Routing.Route(space, az.VnetNextHop, gwSubnet.Name, 10));
         _router = new Router(interfaces, routes);
-        _random = new SeededRandomSource(lab.Seed, spec.Name);
-        _env = new IkeEnvironment(_random);
+        _seed = lab.Seed;
         foreach (var t in profile.Tunnels) _tunnels[t.Name] = new TunnelState(t);
 
         Receive<Frame>(OnFrame);
@@ -269,7 +269,7 @@ public sealed class GatewayActor : NodeActor
             Drop("ike-malformed");
             return;
         }
-        var sa = IkeSa.RespondToInit(tunnel.Profile.Responder, _env, parsed!, message, from, to, Now, out var reply, out var refusal);
+        var sa = IkeSa.RespondToInit(tunnel.Profile.Responder, NewEnvironment(), parsed!, message, from, to, Now, out var reply, out var refusal);
         if (refusal is not null)
         {
             tunnel.Failures.Add(refusal.ToString());
@@ -291,7 +291,7 @@ public sealed class GatewayActor : NodeActor
         t.Attempts++;
         var local = new Ipv4Endpoint(_profile.PublicAddress, UdpPorts.Ike);
         var remote = new Ipv4Endpoint(t.Profile.Peer, UdpPorts.Ike);
-        var sa = IkeSa.CreateInitiator(t.Profile.Initiator, _env, local, remote);
+        var sa = IkeSa.CreateInitiator(t.Profile.Initiator, NewEnvironment(), local, remote);
         var actor = Context.ActorOf(IkeSaActor.Props(sa, Lab, Self), $"ike-{sa.InitiatorSpi:x16}");
         var h = new IkeHandle(actor, t);
         Context.Watch(actor);
@@ -365,8 +365,14 @@ public sealed class GatewayActor : NodeActor
 
     private void AddChild(IkeHandle h, ChildSaInfo info)
     {
+        if (_childBySpi.TryGetValue(info.InboundSpi, out var existing))
+        {
+            // Two SAs may not share an inbound SPI on one gateway (RFC 4301 section 4.1): keep the first, refuse the second.
+            Drop("esp-spi-in-use", $"{h.Tunnel.Profile.Name}: inbound SPI 0x{info.InboundSpi:x8} is already used by {existing.Ike.Tunnel.Profile.Name}{(existing.Ike == h ? " (same IKE SA)" : "")}");
+            return;
+        }
         var soft = h.Tunnel.Profile.Initiator.Lifetimes.ChildRekeyBytes;
-        var actor = Context.ActorOf(ChildSaActor.Props(info, _random, soft), $"child-{info.InboundSpi:x8}");
+        var actor = Context.ActorOf(ChildSaActor.Props(info, NewRandom(), soft), $"child-{info.InboundSpi:x8}-{++_childActors}");
         _childBySpi[info.InboundSpi] = new ChildHandle(actor, info, h);
         h.Children.Add(info.InboundSpi);
         Report("ipsec", $"{h.Tunnel.Profile.Name}: Child SA up: {info}");
@@ -377,6 +383,14 @@ public sealed class GatewayActor : NodeActor
             capture.AddKeys(new EspSaKeyEntry("*", "*", info.InboundSpi, info.Suite.Cipher, info.InboundEncryptionKey, info.InboundIntegrityKey));
         }
     }
+
+    /// <summary>
+    /// Every SA actor gets its own seeded stream: random sources are not shared between actors (they run on different
+    /// threads), and streams numbered in creation order keep a seeded run repeatable.
+    /// </summary>
+    private SeededRandomSource NewRandom() => new(_seed, $"{Name}/{++_streams}");
+
+    private IkeEnvironment NewEnvironment() => new(NewRandom());
 
     private void Forget(IkeHandle h, string reason)
     {
