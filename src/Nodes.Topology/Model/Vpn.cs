@@ -60,6 +60,9 @@ public sealed record RrasVpnSpec(
 
     /// <summary>RFC 3948 section 4: keepalives after 20 s without traffic (Windows' own interval is not documented).</summary>
     public static readonly TimeSpan DefaultNatKeepalive = TimeSpan.FromSeconds(20);
+
+    /// <summary>A shared key never prints: logs and error messages show the interface, not the secret.</summary>
+    public override string ToString() => $"RrasVpnSpec {{ InterfaceName = {InterfaceName}, Destination = {Destination}, SharedKey = [redacted] }}";
 }
 
 /// <summary>Azure connection modes (New-AzVirtualNetworkGatewayConnection -ConnectionMode).</summary>
@@ -108,4 +111,7 @@ public sealed record AzureConnectionSpec(
 
     /// <summary>102,400,000 KB, Azure's default Child SA volume lifetime.</summary>
     public const long DefaultChildLifetimeKilobytes = 102_400_000;
+
+    /// <summary>A shared key never prints: logs and error messages show the connection, not the secret.</summary>
+    public override string ToString() => $"AzureConnectionSpec {{ Name = {Name}, Mode = {Mode}, SharedKey = [redacted] }}";
 }
