@@ -39,7 +39,10 @@ internal static class Commands
         var capture = new Option<string?>("--capture") { Description = "Write a pcapng per link and Wireshark key files into this folder" };
         var seed = new Option<ulong?>("--seed") { Description = "Seed for every random choice (link loss, SPIs, nonces); the same seed repeats a run" };
         var timeScale = new Option<double?>("--time-scale") { Description = "Shrink protocol timers (lifetimes, DPD, keepalives, NAT timeouts) by this factor" };
-        var command = new Command("run", "Run a lab in this process and report what happened") { file, scenario, count, json, capture, seed, timeScale };
+        var cluster = new Option<string?>("--cluster") { Description = "Drive a lab already running as nodes host members, joining through this member (akka.tcp://nodes@HOST:PORT)" };
+        var command = new Command("run", "Run a lab in this process and report what happened") { file, scenario, count, json, capture, seed, timeScale, cluster };
+        var tls = ClusterCommands.TlsOptionSet.Create();
+        tls.AddTo(command);
         command.SetAction(async (parse, cancel) =>
         {
             var path = parse.GetValue(file)!.FullName;
@@ -57,6 +60,8 @@ internal static class Commands
                 return 2;
             }
             var asJson = parse.GetValue(json);
+            if (parse.GetValue(cluster) is { } at)
+                return await ClusterCommands.DriveAsync(topology, chosen!, File.ReadAllText(path), at, parse.GetValue(count), asJson, tls.Read(parse), Print, cancel);
             var progress = asJson ? Console.Error : Console.Out;
             var started = DateTimeOffset.UtcNow;
             progress.WriteLine($"Running {topology.Name}, scenario {chosen!.Name}{(chosen.Description is { } desc ? $": {desc}" : "")}");

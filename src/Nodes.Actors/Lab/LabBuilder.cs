@@ -6,8 +6,11 @@ using Nodes.Topology.Model;
 
 namespace Nodes.Actors.Lab;
 
-/// <summary>The actors of a running lab, by node and link name.</summary>
-public sealed record LabActors(ImmutableDictionary<string, IActorRef> Nodes, ImmutableDictionary<string, IActorRef> Links);
+/// <summary>The actors of a running lab, by node and link name; <paramref name="Ports"/> stand in for peers in other processes.</summary>
+public sealed record LabActors(ImmutableDictionary<string, IActorRef> Nodes, ImmutableDictionary<string, IActorRef> Links, ImmutableDictionary<string, IActorRef>? Ports = null);
+
+/// <summary>A peer in another process: the member with role <paramref name="Role"/> hosts it as <c>/user/{ActorName}</c>.</summary>
+public sealed record RemotePeer(string PortName, string Role, string ActorName);
 
 /// <summary>
 /// Turns a validated topology into actors in one actor system: a link actor per link, a node actor per node of the
@@ -15,16 +18,49 @@ public sealed record LabActors(ImmutableDictionary<string, IActorRef> Nodes, Imm
 /// </summary>
 public static class LabBuilder
 {
-    public static LabActors Build(IActorRefFactory system, TopologySpec topology, LabContext lab, Func<string, bool>? hostHere = null)
+    /// <summary>The well-known name of a node's actor below <c>/user</c> (the same in every process).</summary>
+    public static string NodeActorName(string node) => $"node-{Safe(node)}";
+
+    /// <summary>The well-known name of a link's actor below <c>/user</c> (the same in every process).</summary>
+    public static string LinkActorName(TopologySpec topology, LinkSpec link) => $"link-{topology.Links.IndexOf(link)}-{Safe(link.Name)}";
+
+    /// <summary>
+    /// The node that decides where a link actor lives: the link is hosted by the process of its first endpoint, so
+    /// frames between two nodes of one process never leave it, and each link has exactly one owner.
+    /// </summary>
+    public static string LinkOwner(LinkSpec link) => link.Endpoints[0].Node;
+
+    /// <summary>
+    /// Builds the lab in one process (<paramref name="hostHere"/> null) or this process's part of it. With
+    /// <paramref name="remote"/> given, only the nodes <paramref name="hostHere"/> accepts and the links whose first
+    /// endpoint is one of them are built; every other link one of those nodes attaches to, and every node at the far
+    /// end of a link built here, is a port made by <paramref name="remote"/> that finds the real actor in its process.
+    /// Without <paramref name="remote"/> every link is built here, as before.
+    /// </summary>
+    public static LabActors Build(IActorRefFactory system, TopologySpec topology, LabContext lab, Func<string, bool>? hostHere = null,
+        Func<RemotePeer, IActorRef>? remote = null)
     {
         hostHere ??= _ => true;
         var links = new Dictionary<string, IActorRef>();
+        var ports = new Dictionary<string, IActorRef>();
         var byAttachment = new Dictionary<string, Attachment>();
-        var i = 0;
         foreach (var link in topology.Links)
         {
-            var actor = system.ActorOf(LinkActor.Props(link, lab), $"link-{i++}-{Safe(link.Name)}");
-            links[link.Name] = actor;
+            var here = remote is null || hostHere(LinkOwner(link));
+            var touches = link.Endpoints.Any(e => hostHere(e.Node));
+            if (!here && !touches) continue;
+            IActorRef actor;
+            if (here)
+            {
+                actor = system.ActorOf(LinkActor.Props(link, lab), LinkActorName(topology, link));
+                links[link.Name] = actor;
+            }
+            else
+            {
+                var port = new RemotePeer($"port-{LinkActorName(topology, link)}", LinkOwner(link), LinkActorName(topology, link));
+                actor = remote!(port);
+                ports[port.PortName] = actor;
+            }
             foreach (var e in link.Endpoints) byAttachment[LinkActor.AttachmentName(e.Node, e.Interface)] = new Attachment(e.Interface, link.Name, actor);
         }
         var nodes = new Dictionary<string, IActorRef>();
@@ -51,20 +87,30 @@ public static class LabBuilder
                 AzureVpnGatewaySpec a => GatewayActor.Props(a, GatewayProfile.Azure(a, lab), attachments, lab),
                 _ => RouterActor.Props(node, attachments, lab),
             };
-            nodes[node.Name] = system.ActorOf(props, $"node-{Safe(node.Name)}");
+            nodes[node.Name] = system.ActorOf(props, NodeActorName(node.Name));
         }
         foreach (var (node, actor) in externals) actor.Tell(new ExternalLinkActor.Connect(nodes[node]));
-        foreach (var link in topology.Links)
+        foreach (var link in topology.Links.Where(l => links.ContainsKey(l.Name)))
         {
             var ends = link.Endpoints.Select(e =>
             {
                 var spec = topology.FindNode(e.Node)!;
                 var address = spec.FindInterface(e.Interface)!.Address;
-                return new LinkActor.End(LinkActor.AttachmentName(e.Node, e.Interface), e.Node, e.Interface, address, nodes.GetValueOrDefault(e.Node, ActorRefs.Nobody));
+                var actor = nodes.GetValueOrDefault(e.Node);
+                if (actor is null && remote is not null)
+                {
+                    var port = new RemotePeer($"port-{NodeActorName(e.Node)}", e.Node, NodeActorName(e.Node));
+                    if (!ports.TryGetValue(port.PortName, out actor))
+                    {
+                        actor = remote(port);
+                        ports[port.PortName] = actor;
+                    }
+                }
+                return new LinkActor.End(LinkActor.AttachmentName(e.Node, e.Interface), e.Node, e.Interface, address, actor ?? ActorRefs.Nobody);
             }).ToList();
             links[link.Name].Tell(new LinkActor.Connect(ends));
         }
-        return new LabActors(nodes.ToImmutableDictionary(), links.ToImmutableDictionary());
+        return new LabActors(nodes.ToImmutableDictionary(), links.ToImmutableDictionary(), ports.ToImmutableDictionary());
     }
 
     private static string Safe(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));

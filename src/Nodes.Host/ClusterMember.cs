@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using Akka.Actor;
+using Nodes.Actors.Cluster;
+using Nodes.Actors.Lab;
+using Nodes.Messages;
+using Nodes.Topology.Model;
+
+namespace Nodes.Host;
+
+/// <summary>What a member hosts and how it builds its part of the lab.</summary>
+public sealed record MemberOptions
+{
+    /// <summary>The nodes this member hosts; they become its cluster roles.</summary>
+    public required IReadOnlyList<string> Nodes { get; init; }
+    /// <summary>The member's name in messages: the placement process name, or the node names joined.</summary>
+    public required string Process { get; init; }
+    public required string Fingerprint { get; init; }
+    public ulong? Seed { get; init; }
+    public double? TimeScale { get; init; }
+    public Action<NodeEvent>? OnEvent { get; init; }
+    public Action<string>? OnMessage { get; init; }
+}
+
+/// <summary>
+/// One member of a multi-process lab (<c>nodes host</c>): an Akka.Cluster member hosting some nodes of the topology.
+/// It builds its nodes, the links whose first endpoint it hosts, and a <see cref="RemotePort"/> for every peer in
+/// another member, at once; the ports find their peers as the other members come up. Traffic is started by a driver
+/// once every node of the topology is up.
+/// </summary>
+public sealed class ClusterMember : IAsyncDisposable
+{
+    private readonly ActorSystem _system;
+
+    private ClusterMember(ActorSystem system, LabActors actors, IActorRef lab)
+    {
+        _system = system;
+        Actors = actors;
+        Lab = lab;
+    }
+
+    public LabActors Actors { get; }
+    public IActorRef Lab { get; }
+    public ActorSystem System => _system;
+    public Akka.Cluster.Cluster Cluster => Akka.Cluster.Cluster.Get(_system);
+
+    /// <summary>Completes when the member's actor system has stopped (Ctrl+C, SIGTERM, or downed by the split-brain resolver).</summary>
+    public Task WhenTerminated => _system.WhenTerminated;
+
+    /// <summary>A digest of the topology file's text: members of one lab must all load the same file.</summary>
+    public static string FingerprintOf(string topologyText) =>
+        Convert.ToHexStringLower(SHA256.HashData(global::System.Text.Encoding.UTF8.GetBytes(topologyText.ReplaceLineEndings("\n"))))[..16];
+
+    /// <summary>
+    /// The nodes a member hosts: the ones named, or those the topology's placement gives <paramref name="process"/>.
+    /// Throws with a sentence when a name is unknown or the process is not in the placement.
+    /// </summary>
+    public static IReadOnlyList<string> NodesFor(TopologySpec topology, IReadOnlyList<string> nodes, string? process)
+    {
+        var result = new List<string>(nodes);
+        if (process is not null)
+        {
+            var placed = topology.Placement?.Processes.FirstOrDefault(p => p.Name == process)
+                ?? throw new ArgumentException(topology.Placement is null
+                    ? $"topology '{topology.Name}' has no placement block; name the nodes with --node"
+                    : $"topology '{topology.Name}' places no process '{process}' (it places: {string.Join(", ", topology.Placement.Processes.Select(p => p.Name))})");
+            result.AddRange(placed.Nodes);
+        }
+        if (result.Count == 0) throw new ArgumentException("name the nodes to host with --node NAME or --process NAME");
+        var unknown = result.Where(n => topology.FindNode(n) is null).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"topology '{topology.Name}' has no node {string.Join(", ", unknown.Select(u => $"'{u}'"))} (it has: {string.Join(", ", topology.Nodes.Select(n => n.Name))})");
+        return result.Distinct().ToList();
+    }
+
+    public static ClusterMember Start(TopologySpec topology, ScenarioSpec scenario, ClusterSettings settings, MemberOptions options)
+    {
+        var hosted = options.Nodes.ToHashSet(StringComparer.Ordinal);
+        var system = (settings with { Roles = [ClusterSettings.LabRole, .. options.Nodes, .. settings.Roles] }).CreateSystem();
+        var lab = topology.ForScenario(scenario);
+        var seed = options.Seed ?? topology.Seed ?? 1;
+        var scale = options.TimeScale ?? scenario.TimeScale;
+        var linksHere = lab.Links.Where(l => hosted.Contains(LabBuilder.LinkOwner(l))).Select(l => l.Name).ToArray();
+        var info = new MemberInfo(options.Process, options.Nodes.ToArray(), linksHere, topology.Name, options.Fingerprint, scenario.Name, seed, scale <= 0 ? 1 : scale, []);
+        var labActor = system.ActorOf(MemberLabActor.Props(info, options.OnEvent), MemberLabActor.Name);
+        var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, labActor, null);
+        var actors = LabBuilder.Build(system, lab, context, hosted.Contains,
+            peer => system.ActorOf(RemotePort.Props(peer.PortName, peer.Role, peer.ActorName, labActor), peer.PortName));
+        labActor.Tell(new MemberLabActor.ExpectPorts(actors.Ports!.Keys.ToArray()));
+        return new ClusterMember(system, actors, labActor);
+    }
+
+    /// <summary>Leaves the cluster gracefully and stops the actor system.</summary>
+    public async Task LeaveAsync()
+    {
+        await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
+        await _system.WhenTerminated;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_system.WhenTerminated.IsCompleted) await LeaveAsync();
+    }
+}
