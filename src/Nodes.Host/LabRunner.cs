@@ -5,6 +5,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Nodes.Actors.Lab;
 using Nodes.Messages;
+using Nodes.Telemetry;
 using Nodes.Topology.Model;
 
 namespace Nodes.Host;
@@ -20,6 +21,8 @@ public sealed record RunOptions
     public bool SerializeAllMessages { get; init; }
     /// <summary>Called for every node event, in order, for the terminal.</summary>
     public Action<NodeEvent>? OnEvent { get; init; }
+    /// <summary>Traces and metrics of the run (null: none; see <see cref="TelemetrySettings.FromEnvironment"/>).</summary>
+    public TelemetrySettings? Telemetry { get; init; }
 }
 
 /// <summary>
@@ -45,6 +48,10 @@ public static class LabRunner
         var seed = options.Seed ?? topology.Seed ?? 1;
         var scale = options.TimeScale ?? scenario.TimeScale;
         var clock = Stopwatch.StartNew();
+        // Every node is its own service; telemetry is set up before the first actor can record a span.
+        using var telemetry = options.Telemetry is { } ts
+            ? LabTelemetry.Start(ts, topology.Name, lab.Nodes.Select(n => (n.Name, n.GetType().Name.Replace("Spec", "", StringComparison.Ordinal).ToLowerInvariant())))
+            : null;
         using var system = ActorSystem.Create("nodes", AkkaConfig(options.SerializeAllMessages));
         NodesSerializer.VerifyBindings(system);
         var events = system.ActorOf(Props.Create(() => new EventLog(options.OnEvent)), "events");
@@ -74,6 +81,7 @@ public static class LabRunner
         var longest = scenario.Traffic.OfType<PingSpec>().Select(p => p.Start + p.Interval * (options.Count ?? p.Count) + TimeSpan.FromSeconds(15)).DefaultIfEmpty(TimeSpan.FromSeconds(5)).Max();
         var deadline = scenario.Duration is { } d && d > longest ? d : longest;
         var summaries = await collector.Ask<ImmutableList<PingSummary>>(new PingCollector.WaitFor(expected, deadline), deadline + TimeSpan.FromSeconds(5), cancel);
+        var traceIds = await collector.Ask<ImmutableList<string>>(new PingCollector.TraceIds(), TimeSpan.FromSeconds(5), cancel);
         var statuses = new List<NodeStatus>();
         foreach (var (name, node) in actors.Nodes.OrderBy(n => n.Key, StringComparer.Ordinal))
             statuses.Add(await node.Ask<NodeStatus>(new QueryStatus { Requester = "runner" }, TimeSpan.FromSeconds(5), cancel));
@@ -82,7 +90,9 @@ public static class LabRunner
             linkStatuses.Add(await link.Ask<NodeStatus>(new QueryStatus { Requester = "runner" }, TimeSpan.FromSeconds(5), cancel));
         await system.Terminate();
         capture?.Dispose();
-        return Summarize(topology, scenario, seed, summaries, statuses, linkStatuses, capture, clock.Elapsed);
+        telemetry?.Flush();
+        var summary = Summarize(topology, scenario, seed, summaries, statuses, linkStatuses, capture, clock.Elapsed);
+        return telemetry is { Tracing: true } ? summary with { Traces = new TraceSummary(traceIds.FirstOrDefault(), traceIds) } : summary;
     }
 
     internal static RunSummary Summarize(TopologySpec topology, ScenarioSpec scenario, ulong seed, IReadOnlyList<PingSummary> pings,
@@ -153,7 +163,10 @@ public static class LabRunner
 
         private sealed record Timeout : INoSerializationVerificationNeeded;
 
+        public sealed record TraceIds : INoSerializationVerificationNeeded;
+
         private readonly List<PingSummary> _summaries = [];
+        private readonly List<string> _traces = [];
         private IActorRef? _waiter;
         private int _expected = int.MaxValue;
 
@@ -166,7 +179,12 @@ public static class LabRunner
                 _summaries.Add(s);
                 Check();
             });
-            Receive<PingResult>(_ => { });
+            // The trace of every answered ping, in the order the answers came (the first is the first journey).
+            Receive<PingResult>(r =>
+            {
+                if (r.Answered && Spans.TraceId(r.Traceparent) is { } id && !_traces.Contains(id)) _traces.Add(id);
+            });
+            Receive<TraceIds>(_ => Sender.Tell(_traces.ToImmutableList()));
             Receive<WaitFor>(w =>
             {
                 _waiter = Sender;

@@ -16,6 +16,8 @@ public sealed record RunSummary
     public required IReadOnlyList<ExpectationResult> Expectations { get; init; }
     public IReadOnlyList<string> Failures { get; init; } = [];
     public CaptureSummary? Captures { get; init; }
+    /// <summary>The traces of the run's pings when tracing was on: one trace per ping, request and reply.</summary>
+    public TraceSummary? Traces { get; init; }
     public double DurationMs { get; init; }
 
     private static readonly JsonSerializerOptions Json = new()
@@ -41,5 +43,9 @@ public sealed record ChildSaSummary(string InboundSpi, string OutboundSpi, strin
 public sealed record DropSummary(long Total, IReadOnlyDictionary<string, long> ByReason, IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> ByNode);
 
 public sealed record ExpectationResult(string What, bool Met, string Detail);
+
+/// <param name="FirstJourney">The trace id of the first answered ping (the one that dialed the tunnel).</param>
+/// <param name="Journeys">The trace id of every answered ping, in answer order.</param>
+public sealed record TraceSummary(string? FirstJourney, IReadOnlyList<string> Journeys);
 
 public sealed record CaptureSummary(string Directory, IReadOnlyList<string> Files, string Command);

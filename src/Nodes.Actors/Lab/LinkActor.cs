@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Nodes.Messages;
 using Nodes.Net;
 using Nodes.Net.Links;
+using Nodes.Telemetry;
 using Nodes.Topology.Model;
 using Nodes.Wire.Ip;
 
@@ -75,7 +76,19 @@ public sealed class LinkActor : ReceiveActor, IWithUnboundedStash
         _carried++;
         _lab.Capture?.Record(_name, now, frame.Packet.Span);
         var result = _model!.Transmit(from, frame.Packet.Span, _lab.Since(now));
-        if (result.Drop != DropReason.None) Count(result.Drop.ToName());
+        if (result.Drop != DropReason.None)
+        {
+            Count(result.Drop.ToName());
+            if (NodesTelemetry.PacketsDropped.Enabled)
+                NodesTelemetry.PacketsDropped.Add(1, NodesTelemetry.NodeTag(frame.Node), new(Attr.DropReason, result.Drop.ToName()), new(Attr.Link, _name));
+            // Only a lost frame gets a span here (under the sending node): the journey's trace ends with the reason.
+            if (result.Deliveries.Count == 0)
+            {
+                using var span = Spans.Continue(frame.Node, "link transmit", frame.Traceparent);
+                span?.SetTag(Attr.Link, _name);
+                Spans.Dropped(span, result.Drop.ToName());
+            }
+        }
         var nextHop = new Ipv4Address(frame.NextHop);
         foreach (var d in result.Deliveries)
         {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using Akka.Actor;
 using Nodes.Actors.Lab;
 using Nodes.Capture;
@@ -8,6 +9,7 @@ using Nodes.Ike;
 using Nodes.Messages;
 using Nodes.Net;
 using Nodes.Net.Forwarding;
+using Nodes.Telemetry;
 using Nodes.Topology.Model;
 using Nodes.Wire;
 using Nodes.Wire.Icmp;
@@ -57,6 +59,14 @@ public sealed class GatewayActor : NodeActor
         public TunnelState Tunnel { get; } = tunnel;
         public IkeSnapshot? Snapshot { get; set; }
         public List<uint> Children { get; } = [];
+        /// <summary>The span of the negotiation, open from dial (or the first IKE_SA_INIT) until established or failed.</summary>
+        public Activity? Negotiation { get; set; }
+        /// <summary>The negotiation's context, kept after it ends: later exchanges (rekeys, DPD) link to it.</summary>
+        public ActivityContext NegotiationContext { get; set; }
+        /// <summary>IKE events (retransmissions, DPD, rekeys, NAT detection) waiting for the span of the exchange they belong to.</summary>
+        public List<ActivityEvent> Pending { get; } = [];
+        /// <summary>The state this SA is counted under in the nodes.ipsec.ike_sas metric.</summary>
+        public IkeSaState? Counted { get; set; }
     }
 
     private sealed class ChildHandle(IActorRef actor, ChildSaInfo info, IkeHandle ike)
@@ -86,7 +96,7 @@ public sealed class GatewayActor : NodeActor
         Receive<IkeOutputs>(OnIkeOutputs);
         Receive<Sealed>(OnSealed);
         Receive<Opened>(OnOpened);
-        Receive<EspDropped>(m => Drop("esp-" + m.Reason.ToString().ToLowerInvariant()));
+        Receive<EspDropped>(m => Drop("esp-" + m.Reason.ToString().ToLowerInvariant())); // the ESP span already carries the reason
         Receive<ChildSoftLimit>(m =>
         {
             if (_childBySpi.TryGetValue(m.InboundSpi, out var c)) c.Ike.Actor.Tell(new IkeCommand(IkeCommandKind.SoftLimit, m.InboundSpi));
@@ -97,7 +107,7 @@ public sealed class GatewayActor : NodeActor
         });
         Receive<Redial>(m =>
         {
-            if (_tunnels.TryGetValue(m.Tunnel, out var t) && t.Current is null && (t.Held.Count > 0 || !t.Profile.DemandDial)) Dial(t);
+            if (_tunnels.TryGetValue(m.Tunnel, out var t) && t.Current is null && (t.Held.Count > 0 || !t.Profile.DemandDial)) Dial(t, default);
         });
         Receive<Terminated>(t =>
         {
@@ -132,7 +142,7 @@ public sealed class GatewayActor : NodeActor
     protected override void PreStart()
     {
         foreach (var t in _tunnels.Values)
-            if (t.Profile.Initiates && !t.Profile.DemandDial) Dial(t);
+            if (t.Profile.Initiates && !t.Profile.DemandDial) Dial(t, default);
     }
 
     // -------------------------------------------------------------------------------------------------------
@@ -140,7 +150,15 @@ public sealed class GatewayActor : NodeActor
 
     private void OnFrame(Frame frame)
     {
-        FramesIn++;
+        CountIn();
+        using var span = Spans.Continue(Name, SpanNames.Forward, frame.Traceparent);
+        if (span is not null)
+        {
+            span.SetTag(Attr.Link, frame.Link);
+            span.SetTag(Attr.IngressInterface, frame.Interface);
+            Spans.TagPacket(span, frame.Packet.Span);
+        }
+        var traceparent = Spans.Context(span, frame.Traceparent);
         var datagram = frame.Packet.ToByteArray();
         if (!Ipv4Header.TryParse(datagram, out var ip, out _, out var payload, out var error))
         {
@@ -149,26 +167,33 @@ public sealed class GatewayActor : NodeActor
         }
         if (_router.IsLocalAddress(ip.Destination))
         {
-            Local(datagram, ip, payload.ToArray(), frame.Traceparent);
+            if (span is not null) span.DisplayName = SpanNames.GatewayReceive;
+            Local(datagram, ip, payload.ToArray(), traceparent);
             return;
         }
         if (TunnelFor(ip.Destination) is { } tunnel)
         {
             if (!Ipv4Header.TryDecrementTimeToLive(datagram))
             {
-                Forward(datagram, frame.Interface, frame.Traceparent); // the router answers TTL exceeded
+                Forward(datagram, frame.Interface, traceparent); // the router answers TTL exceeded
                 return;
             }
-            IntoTunnel(tunnel, ip, datagram, frame.Traceparent);
+            span?.SetTag(Attr.Tunnel, tunnel.Profile.Name);
+            IntoTunnel(tunnel, ip, datagram, traceparent);
             return;
         }
-        Forward(datagram, frame.Interface, frame.Traceparent);
+        Forward(datagram, frame.Interface, traceparent);
     }
 
     private void Forward(byte[] datagram, string ingress, string traceparent)
     {
         var result = _router.Forward(datagram, ingress);
         if (result.Disposition == ForwardDisposition.Dropped) Drop(result.Reason);
+        if (Activity.Current is { } span && span.Source == NodesTelemetry.Source && result.Transmissions.Count > 0)
+        {
+            span.SetTag(Attr.EgressInterface, result.Transmissions[0].Interface);
+            span.SetTag(Attr.NextHop, result.Transmissions[0].NextHop.ToString());
+        }
         Send(result.Transmissions, traceparent);
     }
 
@@ -274,11 +299,15 @@ public sealed class GatewayActor : NodeActor
         {
             tunnel.Failures.Add(refusal.ToString());
             Report("ike", $"{tunnel.Profile.Name}: refused IKE_SA_INIT from {from}: {refusal}");
+            Activity.Current?.AddEvent(new ActivityEvent("IKE_SA_INIT refused", tags: new ActivityTagsCollection { [Attr.IkeEventDetail] = refusal.ToString() }));
         }
-        if (reply is not null) SendIke(to, from, reply.ToArray(), traceparent);
+        // The responder's negotiation continues the trace of the IKE_SA_INIT that arrived (the initiator's negotiation).
+        var negotiation = sa is null ? null : StartNegotiation(tunnel, ActivityKind.Server, Spans.IsSampled(traceparent) && ActivityContext.TryParse(traceparent, null, true, out var parent) ? parent : default, null, from, sa.InitiatorSpi, initiator: false);
+        if (reply is not null) SendIke(to, from, reply.ToArray(), negotiation?.Id ?? traceparent);
         if (sa is null) return;
         var actor = Context.ActorOf(IkeSaActor.Props(sa, Lab, Self), $"ike-{sa.InitiatorSpi:x16}");
-        var h = new IkeHandle(actor, tunnel);
+        var h = new IkeHandle(actor, tunnel) { Negotiation = negotiation, NegotiationContext = negotiation?.Context ?? default };
+        CountIkeState(h, IkeSaState.Created);
         Context.Watch(actor);
         _ikeByActor[actor] = h;
         _ikeBySpi[sa.InitiatorSpi] = h;
@@ -286,14 +315,17 @@ public sealed class GatewayActor : NodeActor
         Report("ike", $"{tunnel.Profile.Name}: IKE_SA_INIT from {from}, answering as responder");
     }
 
-    private void Dial(TunnelState t)
+    /// <summary>Starts an IKE SA as initiator; <paramref name="trigger"/> is the span of the packet that made RRAS dial, if any.</summary>
+    private void Dial(TunnelState t, ActivityContext trigger)
     {
         t.Attempts++;
         var local = new Ipv4Endpoint(_profile.PublicAddress, UdpPorts.Ike);
         var remote = new Ipv4Endpoint(t.Profile.Peer, UdpPorts.Ike);
         var sa = IkeSa.CreateInitiator(t.Profile.Initiator, NewEnvironment(), local, remote);
+        var negotiation = StartNegotiation(t, ActivityKind.Client, default, trigger == default ? null : [new ActivityLink(trigger)], remote, sa.InitiatorSpi, initiator: true);
         var actor = Context.ActorOf(IkeSaActor.Props(sa, Lab, Self), $"ike-{sa.InitiatorSpi:x16}");
-        var h = new IkeHandle(actor, t);
+        var h = new IkeHandle(actor, t) { Negotiation = negotiation, NegotiationContext = negotiation?.Context ?? default };
+        CountIkeState(h, IkeSaState.Created);
         Context.Watch(actor);
         _ikeByActor[actor] = h;
         _ikeBySpi[sa.InitiatorSpi] = h;
@@ -306,12 +338,14 @@ public sealed class GatewayActor : NodeActor
     {
         if (!_ikeByActor.TryGetValue(m.From, out var h)) return;
         h.Snapshot = m.Snapshot;
+        (bool Now, string? Failure) negotiationEnd = default;
         foreach (var o in m.Outputs)
         {
             switch (o)
             {
                 case IkeSend s:
-                    SendIke(s.From, s.To, s.NeedsNonEspMarker ? WithMarker(s.Message) : s.Message, "");
+                    // While the SA is being negotiated its messages carry the negotiation's trace through the NAT to the peer.
+                    SendIke(s.From, s.To, s.NeedsNonEspMarker ? WithMarker(s.Message) : s.Message, h.Negotiation?.Id ?? "");
                     break;
                 case IkeSendKeepalive k:
                     SendUdp(k.From, k.To, [0xff], UdpChecksumMode.Compute, "");
@@ -326,6 +360,8 @@ public sealed class GatewayActor : NodeActor
                     break;
                 case ChildSaDown down when _childBySpi.Remove(down.InboundSpi, out var gone):
                     h.Children.Remove(down.InboundSpi);
+                    if (NodesTelemetry.ChildSas.Enabled) NodesTelemetry.ChildSas.Add(-1, NodeTag);
+                    Pend(h, "Child SA removed", $"0x{down.InboundSpi:x8}/0x{down.OutboundSpi:x8}: {down.Reason}");
                     Context.Stop(gone.Actor);
                     Report("ipsec", $"{h.Tunnel.Profile.Name}: Child SA 0x{down.InboundSpi:x8}/0x{down.OutboundSpi:x8} removed ({down.Reason})");
                     break;
@@ -334,6 +370,10 @@ public sealed class GatewayActor : NodeActor
                     break;
                 case IkeStateChange sc:
                     Report("ike", $"{h.Tunnel.Profile.Name}: {sc.From} → {sc.To} ({sc.Reason})");
+                    CountIkeState(h, sc.To);
+                    Pend(h, "state " + sc.To, sc.Reason);
+                    // The negotiation ends after this batch: its last exchange (IKE_AUTH) is reported after the state change.
+                    if (sc.To is IkeSaState.Established or IkeSaState.Closed) negotiationEnd = (true, sc.To == IkeSaState.Closed ? sc.Reason : null);
                     if (sc.To == IkeSaState.Established)
                     {
                         h.Tunnel.EverConnected = true;
@@ -343,24 +383,30 @@ public sealed class GatewayActor : NodeActor
                     break;
                 case IkeFailure f:
                     h.Tunnel.Failures.Add(f.ToString());
+                    Pend(h, "failure", f.ToString());
                     Report("ike", $"{h.Tunnel.Profile.Name}: {f}");
                     break;
                 case IkeExchangeDone d:
+                    ExchangeSpan(h, d);
                     Report("ike", $"{h.Tunnel.Profile.Name}: {d.PhaseName} ({d.Purpose}) {(d.Succeeded ? "done" : "failed: " + d.Error)} in {(d.Ended - d.Started).TotalMilliseconds:0.#} ms");
                     break;
                 case IkeEvent { Name: "dropped" } e:
                     Drop("ike-dropped", $"{h.Tunnel.Profile.Name}: {e.Detail}");
                     break;
                 case IkeEvent { Name: "keys derived" or "peer endpoint changed" }:
-                    break; // the key event carries no news for the terminal; the endpoint change is reported below
+                    break; // the key event carries no news (and its detail only names SPIs); the endpoint change is reported below
                 case IkeEvent e:
+                    CountIkeEvent(e);
+                    Pend(h, e.Name, e.Detail);
                     Report("ike", $"{h.Tunnel.Profile.Name}: {e.Name}: {e.Detail}");
                     break;
                 case IkePeerEndpointChanged pe:
+                    Pend(h, "peer endpoint changed", $"{pe.Old} → {pe.New}");
                     Report("ike", $"{h.Tunnel.Profile.Name}: peer endpoint changed {pe.Old} → {pe.New}");
                     break;
             }
         }
+        if (negotiationEnd.Now) EndNegotiation(h, negotiationEnd.Failure);
     }
 
     private void AddChild(IkeHandle h, ChildSaInfo info)
@@ -372,8 +418,11 @@ public sealed class GatewayActor : NodeActor
             return;
         }
         var soft = h.Tunnel.Profile.Initiator.Lifetimes.ChildRekeyBytes;
-        var actor = Context.ActorOf(ChildSaActor.Props(info, NewRandom(), soft), $"child-{info.InboundSpi:x8}-{++_childActors}");
+        var actor = Context.ActorOf(ChildSaActor.Props(info, NewRandom(), soft, Name), $"child-{info.InboundSpi:x8}-{++_childActors}");
         _childBySpi[info.InboundSpi] = new ChildHandle(actor, info, h);
+        if (NodesTelemetry.ChildSas.Enabled) NodesTelemetry.ChildSas.Add(1, NodeTag);
+        if (info.ReplacesInboundSpi is not null && NodesTelemetry.Rekeys.Enabled) NodesTelemetry.Rekeys.Add(1, NodeTag, new(Attr.IkeRekeyKind, "child"));
+        Pend(h, "Child SA up", $"in {Spans.Spi(info.InboundSpi)} out {Spans.Spi(info.OutboundSpi)} {info.Suite}");
         h.Children.Add(info.InboundSpi);
         Report("ipsec", $"{h.Tunnel.Profile.Name}: Child SA up: {info}");
         if (Lab.Capture is { } capture)
@@ -396,8 +445,14 @@ public sealed class GatewayActor : NodeActor
     {
         foreach (var spi in _ikeBySpi.Where(kv => kv.Value == h).Select(kv => kv.Key).ToList()) _ikeBySpi.Remove(spi);
         foreach (var spi in h.Children.ToList())
-            if (_childBySpi.Remove(spi, out var c)) Context.Stop(c.Actor);
+            if (_childBySpi.Remove(spi, out var c))
+            {
+                Context.Stop(c.Actor);
+                if (NodesTelemetry.ChildSas.Enabled) NodesTelemetry.ChildSas.Add(-1, NodeTag);
+            }
         h.Children.Clear();
+        CountIkeState(h, null);
+        EndNegotiation(h, reason);
         var t = h.Tunnel;
         if (t.Current != h) return;
         t.Current = null;
@@ -432,7 +487,14 @@ public sealed class GatewayActor : NodeActor
             if (t.Profile.Initiates)
             {
                 if (t.Attempts == 0) Report("ike", $"{t.Profile.Name}: packet for {ip.Destination} from {ip.Source} triggers demand-dial");
-                Dial(t);
+                var packet = Activity.Current is { } span && span.Source == NodesTelemetry.Source ? span : null;
+                Dial(t, packet?.Context ?? default);
+                // The packet and the negotiation it caused point at each other.
+                if (packet is not null && t.Current?.Negotiation is { } negotiation)
+                {
+                    packet.AddLink(new ActivityLink(negotiation.Context));
+                    packet.AddEvent(new ActivityEvent("demand-dial", tags: new ActivityTagsCollection { [Attr.Tunnel] = t.Profile.Name }));
+                }
             }
             else
             {
@@ -492,6 +554,10 @@ public sealed class GatewayActor : NodeActor
     private void OnOpened(Opened m)
     {
         if (!_childBySpi.TryGetValue(m.InboundSpi, out var c)) return;
+        // The decapsulated packet's next step: delivered here or routed on, child of the ESP decapsulation span.
+        using var span = Spans.Continue(Name, SpanNames.Forward, m.Traceparent);
+        Spans.TagPacket(span, m.Inner);
+        var traceparent = Spans.Context(span, m.Traceparent);
         c.Ike.Actor.Tell(new IkeCommand(IkeCommandKind.NoteInbound));
         if (!Ipv4Header.TryParse(m.Inner, out var ip, out _))
         {
@@ -506,7 +572,8 @@ public sealed class GatewayActor : NodeActor
         }
         if (_router.IsLocalAddress(ip.Destination))
         {
-            if (Ipv4Header.TryParse(m.Inner, out var inner, out _, out var payload, out _)) Local(m.Inner, inner, payload.ToArray(), m.Traceparent);
+            if (span is not null) span.DisplayName = SpanNames.GatewayReceive;
+            if (Ipv4Header.TryParse(m.Inner, out var inner, out _, out var payload, out _)) Local(m.Inner, inner, payload.ToArray(), traceparent);
             return;
         }
         if (!Ipv4Header.TryDecrementTimeToLive(m.Inner))
@@ -514,7 +581,112 @@ public sealed class GatewayActor : NodeActor
             Drop(DropReason.TtlExceeded);
             return;
         }
-        Originate(m.Inner, m.Traceparent);
+        Originate(m.Inner, traceparent);
+    }
+
+    // -------------------------------------------------------------------------------------------------------
+    // Telemetry of IKE: negotiation spans, exchange spans with their events, metrics
+
+    private Activity? StartNegotiation(TunnelState t, ActivityKind kind, ActivityContext parent, IEnumerable<ActivityLink>? links, Ipv4Endpoint peer, ulong initiatorSpi, bool initiator)
+    {
+        var a = Spans.StartRoot(Name, SpanNames.IkeNegotiation, kind, parent, links);
+        if (a is null || !a.IsAllDataRequested) return a;
+        a.SetTag(Attr.Tunnel, t.Profile.Name);
+        a.SetTag(Attr.IkeRole, initiator ? "initiator" : "responder");
+        a.SetTag(Attr.IkeInitiatorSpi, Spans.IkeSpi(initiatorSpi));
+        a.SetTag(initiator ? Attr.ServerAddress : Attr.ClientAddress, peer.Address.ToString());
+        a.SetTag(initiator ? Attr.ServerPort : Attr.ClientPort, (int)peer.Port);
+        return a;
+    }
+
+    private void EndNegotiation(IkeHandle h, string? failure)
+    {
+        if (h.Negotiation is not { } a) return;
+        h.Negotiation = null;
+        if (h.Snapshot is { } s && a.IsAllDataRequested)
+        {
+            a.SetTag(Attr.IkeResponderSpi, Spans.IkeSpi(s.ResponderSpi));
+            a.SetTag(Attr.IkeState, s.State.ToString());
+            a.SetTag(Attr.IkeNatDetected, s.LocalBehindNat || s.RemoteBehindNat);
+            if (s.Suite is not null) a.SetTag(Attr.IkeSuite, s.Suite);
+        }
+        if (failure is not null) a.SetStatus(ActivityStatusCode.Error, failure);
+        // Events no exchange span took (a give-up, a failure) stay with the negotiation.
+        foreach (var e in h.Pending) a.AddEvent(e);
+        h.Pending.Clear();
+        Spans.StopDetached(a);
+    }
+
+    /// <summary>Keeps an IKE event for the span of the exchange it belongs to (spans are written when the exchange is done).</summary>
+    private void Pend(IkeHandle h, string name, string detail)
+    {
+        if (!Spans.Listening) return;
+        if (h.Pending.Count >= 64) h.Pending.RemoveAt(0); // an SA that only ever retransmits must not grow without bound
+        h.Pending.Add(new ActivityEvent(name, Now, new ActivityTagsCollection { [Attr.IkeEventDetail] = detail }));
+    }
+
+    /// <summary>One span per finished IKE exchange, named for the exchange and its phase, with the events seen during it.</summary>
+    private void ExchangeSpan(IkeHandle h, IkeExchangeDone d)
+    {
+        var exchange = d.Exchange switch
+        {
+            ExchangeType.IkeSaInit => "IKE_SA_INIT",
+            ExchangeType.IkeAuth => "IKE_AUTH",
+            ExchangeType.CreateChildSa => "CREATE_CHILD_SA",
+            ExchangeType.Informational => "INFORMATIONAL",
+            _ => d.Exchange.ToString(),
+        };
+        if (NodesTelemetry.IkeExchangeDuration.Enabled)
+            NodesTelemetry.IkeExchangeDuration.Record((d.Ended - d.Started).TotalSeconds, NodeTag, new(Attr.IkeExchange, exchange), new(Attr.Tunnel, h.Tunnel.Profile.Name));
+        if (!Spans.Listening) return;
+        // During the negotiation an exchange is its child; afterwards (rekeys, DPD) it starts a trace linked to the negotiation.
+        var parent = h.Negotiation?.Context ?? default;
+        var links = parent == default && h.NegotiationContext != default ? new[] { new ActivityLink(h.NegotiationContext) } : null;
+        var span = Spans.StartRoot(Name, d.PhaseName, d.WeInitiated ? ActivityKind.Client : ActivityKind.Server, parent, links, d.Started);
+        if (span is null) return;
+        if (span.IsAllDataRequested)
+        {
+            span.SetTag(Attr.Tunnel, h.Tunnel.Profile.Name);
+            span.SetTag(Attr.IkeExchange, exchange);
+            span.SetTag(Attr.IkePhase, d.Exchange switch { ExchangeType.IkeSaInit or ExchangeType.IkeAuth => 1, ExchangeType.CreateChildSa => 2, _ => 0 });
+            span.SetTag(Attr.IkePurpose, d.Purpose);
+            span.SetTag(Attr.IkeMessageId, (long)d.MessageId);
+            span.SetTag(Attr.IkeRole, d.WeInitiated ? "initiator" : "responder");
+            if (h.Snapshot is { } s)
+            {
+                span.SetTag(Attr.IkeInitiatorSpi, Spans.IkeSpi(s.InitiatorSpi));
+                span.SetTag(Attr.IkeResponderSpi, Spans.IkeSpi(s.ResponderSpi));
+                span.SetTag(d.WeInitiated ? Attr.ServerAddress : Attr.ClientAddress, s.Remote.Address.ToString());
+                span.SetTag(d.WeInitiated ? Attr.ServerPort : Attr.ClientPort, (int)s.Remote.Port);
+            }
+            var retransmissions = h.Pending.Count(e => e.Name == "retransmit");
+            if (retransmissions > 0) span.SetTag("ipsec.ike.retransmissions", retransmissions);
+            foreach (var e in h.Pending) span.AddEvent(e);
+            h.Pending.Clear();
+            if (!d.Succeeded) span.SetStatus(ActivityStatusCode.Error, d.Error);
+        }
+        Spans.StopDetached(span, d.Ended);
+    }
+
+    private void CountIkeState(IkeHandle h, IkeSaState? state)
+    {
+        var enabled = NodesTelemetry.IkeSas.Enabled;
+        if (h.Counted is { } old && enabled) NodesTelemetry.IkeSas.Add(-1, NodeTag, new(Attr.IkeState, old.ToString()));
+        h.Counted = state is IkeSaState.Closed ? null : state;
+        if (h.Counted is { } now && enabled) NodesTelemetry.IkeSas.Add(1, NodeTag, new(Attr.IkeState, now.ToString()));
+    }
+
+    private void CountIkeEvent(IkeEvent e)
+    {
+        switch (e.Name)
+        {
+            case "liveness check" or "peer alive" or "giving up" when NodesTelemetry.DpdEvents.Enabled:
+                NodesTelemetry.DpdEvents.Add(1, NodeTag, new(Attr.IkeDpd, e.Name));
+                break;
+            case "IKE SA rekeyed" when NodesTelemetry.Rekeys.Enabled:
+                NodesTelemetry.Rekeys.Add(1, NodeTag, new(Attr.IkeRekeyKind, "ike"));
+                break;
+        }
     }
 
     // -------------------------------------------------------------------------------------------------------
@@ -562,14 +734,23 @@ public sealed class GatewayActor : NodeActor
             return;
         }
         var mtu = _router.Interfaces[route.Interface].Mtu;
+        if (Activity.Current is { } current && current.Source == NodesTelemetry.Source)
+        {
+            current.SetTag(Attr.EgressInterface, route.Interface);
+            current.SetTag(Attr.NextHop, (route.NextHop ?? ip.Destination).ToString());
+        }
         if (datagram.Length > mtu)
         {
+            using var frag = Spans.Continue(Name, SpanNames.Fragmentation, traceparent);
+            frag?.SetTag(Attr.Mtu, mtu);
             if (!Net.Fragmentation.Ipv4Fragmenter.TryFragment(datagram, mtu, out var fragments))
             {
                 Drop(DropReason.FragmentationNeeded);
                 return;
             }
-            foreach (var f in fragments) Send(new Transmission(route.Interface, route.NextHop ?? ip.Destination, f), traceparent);
+            frag?.SetTag(Attr.FragmentCount, fragments.Count);
+            var fragmentContext = Spans.Context(frag, traceparent);
+            foreach (var f in fragments) Send(new Transmission(route.Interface, route.NextHop ?? ip.Destination, f), fragmentContext);
             return;
         }
         Send(new Transmission(route.Interface, route.NextHop ?? ip.Destination, datagram), traceparent);

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Nodes.Actors.Lab;
 using Nodes.Messages;
 using Nodes.Net.Hosts;
 using Nodes.Net.Routing;
+using Nodes.Telemetry;
 using Nodes.Topology.Model;
 using Nodes.Wire.Ip;
 
@@ -19,6 +21,8 @@ public sealed class HostActor : NodeActor
     private readonly Dictionary<ushort, PingRun> _runs = [];
     private ushort _nextIdentifier = 0x1000;
     private bool _quiet;
+    /// <summary>The root span of every echo request in flight, by ICMP identifier and sequence (only while tracing).</summary>
+    private readonly Dictionary<(ushort Identifier, ushort Sequence), Activity> _echoes = [];
 
     private sealed record PingRun(StartPing Request, PingSession Session, IActorRef ReplyTo, TimeSpan Interval)
     {
@@ -54,8 +58,76 @@ public sealed class HostActor : NodeActor
 
     private void OnFrame(Frame frame)
     {
-        FramesIn++;
-        Handle(_stack.Receive(frame.Packet.Span, frame.Interface, LabNow), frame.Traceparent);
+        CountIn();
+        using var span = Spans.Continue(Name, SpanNames.HostReceive, frame.Traceparent, ActivityKind.Server);
+        if (span is not null)
+        {
+            span.SetTag(Attr.Link, frame.Link);
+            span.SetTag(Attr.IngressInterface, frame.Interface);
+            Spans.TagPacket(span, frame.Packet.Span);
+            span.DisplayName = span.GetTagItem(Attr.IcmpType) switch
+            {
+                8 => SpanNames.EchoReply,
+                0 => SpanNames.EchoReplyReceived,
+                _ => SpanNames.HostReceive,
+            };
+        }
+        // An echo reply leaves within this span, so it carries the request's trace: request and reply are one trace.
+        Handle(_stack.Receive(frame.Packet.Span, frame.Interface, LabNow), Spans.Context(span, frame.Traceparent));
+    }
+
+    /// <summary>Sends the next echo request of a run; while tracing, each request starts its own trace.</summary>
+    private void SendEcho(PingRun run)
+    {
+        var output = _stack.SendPing(run.Session, LabNow);
+        if (!Spans.Listening || output.Transmissions.Count == 0 || !TryEcho(output.Transmissions[0].Datagram, out var key))
+        {
+            Handle(output, "");
+            return;
+        }
+        var root = Spans.StartRoot(Name, SpanNames.EchoRequest, ActivityKind.Client);
+        if (root is null)
+        {
+            Handle(output, "");
+            return;
+        }
+        if (root.IsAllDataRequested)
+        {
+            Spans.TagPacket(root, output.Transmissions[0].Datagram);
+            root.SetTag(Attr.EgressInterface, output.Transmissions[0].Interface);
+        }
+        if (_echoes.Remove(key, out var stale)) Spans.StopDetached(stale);
+        _echoes[key] = root;
+        Handle(output, root.Id ?? "");
+    }
+
+    /// <summary>Identifier and sequence of an ICMP echo in an IPv4 datagram (the first fragment carries them).</summary>
+    private static bool TryEcho(byte[] datagram, out (ushort, ushort) key)
+    {
+        key = default;
+        if (datagram.Length < 20) return false;
+        var ihl = (datagram[0] & 0x0f) * 4;
+        if (datagram[9] != 1 || datagram.Length < ihl + 8) return false;
+        key = ((ushort)(datagram[ihl + 4] << 8 | datagram[ihl + 5]), (ushort)(datagram[ihl + 6] << 8 | datagram[ihl + 7]));
+        return true;
+    }
+
+    private void EndEcho(ushort identifier, ushort sequence, double? rttMs, string? failure)
+    {
+        if (_echoes.Count == 0 || !_echoes.Remove((identifier, sequence), out var root)) return;
+        if (rttMs is { } ms) root.SetTag(Attr.PingRttMs, Math.Round(ms, 3));
+        if (failure is not null)
+        {
+            root.SetStatus(ActivityStatusCode.Error, failure);
+            root.SetTag(Attr.ErrorType, failure);
+        }
+        Spans.StopDetached(root);
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var root in _echoes.Values) Spans.StopDetached(root);
+        _echoes.Clear();
     }
 
     private void OnStartPing(StartPing m)
@@ -83,11 +155,11 @@ public sealed class HostActor : NodeActor
         if (run.Request.IntervalMs == 0)
         {
             // Interval 0: a flood with every request in flight at once (ping -f -l COUNT), for load and benchmarks.
-            while (run.Session.Sent < run.Request.Count) Handle(_stack.SendPing(run.Session, LabNow), "");
+            while (run.Session.Sent < run.Request.Count) SendEcho(run);
         }
         else if (run.Session.Sent < run.Request.Count)
         {
-            Handle(_stack.SendPing(run.Session, LabNow), "");
+            SendEcho(run);
             if (run.Session.Sent < run.Request.Count) Timers.StartSingleTimer($"ping-{t.Identifier}", t, run.Interval);
         }
         Finish(run);
@@ -104,18 +176,21 @@ public sealed class HostActor : NodeActor
                 case PingReplied r when _runs.TryGetValue(r.Identifier, out var run):
                     run.Reported.Add(r.Sequence);
                     var ms = r.RoundTrip.TotalMilliseconds;
+                    EndEcho(r.Identifier, r.Sequence, ms, null);
                     if (!_quiet) Report("ping", $"reply from {r.From}: bytes={r.DataLength} time={ms:0.###}ms TTL={r.TimeToLive}", traceparent);
                     if (!_quiet) run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = r.Sequence, Answered = true, RttMs = ms, Traceparent = traceparent });
                     Finish(run);
                     break;
                 case PingTimedOut o when _runs.TryGetValue(o.Identifier, out var run):
                     run.Reported.Add(o.Sequence);
+                    EndEcho(o.Identifier, o.Sequence, null, "timed out");
                     Report("ping", $"request {o.Sequence} to {run.Request.Destination} timed out");
                     if (!_quiet) run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = o.Sequence, Answered = false, Failure = "timed out" });
                     Finish(run);
                     break;
                 case PingFailed f when _runs.TryGetValue(f.Identifier, out var run):
                     run.Reported.Add(f.Sequence);
+                    EndEcho(f.Identifier, f.Sequence, null, "ICMP error");
                     var why = f.NextHopMtu is { } mtu ? $"{f.ReportedBy}: fragmentation needed, next-hop MTU {mtu}" : $"{f.ReportedBy}: ICMP {f.Type} code {f.Code}";
                     Report("ping", $"request {f.Sequence} to {run.Request.Destination} failed: {why}");
                     if (!_quiet) run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = f.Sequence, Answered = false, Failure = why });

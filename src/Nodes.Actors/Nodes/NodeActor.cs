@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Nodes.Actors.Lab;
 using Nodes.Messages;
 using Nodes.Net;
+using Nodes.Telemetry;
 
 namespace Nodes.Actors.Nodes;
 
@@ -14,6 +16,7 @@ public abstract class NodeActor : ReceiveActor, IWithTimers
 {
     private readonly Dictionary<string, Attachment> _attachments;
     private ulong _sequence;
+    private readonly KeyValuePair<string, object?> _nodeTag;
 
     protected NodeActor(string name, string kind, IEnumerable<Attachment> attachments, LabContext lab)
     {
@@ -21,6 +24,7 @@ public abstract class NodeActor : ReceiveActor, IWithTimers
         Kind = kind;
         Lab = lab;
         _attachments = attachments.ToDictionary(a => a.Interface);
+        _nodeTag = NodesTelemetry.NodeTag(name);
         Receive<QueryStatus>(OnQueryStatus);
     }
 
@@ -33,6 +37,16 @@ public abstract class NodeActor : ReceiveActor, IWithTimers
     protected Dictionary<string, long> Drops { get; } = [];
     protected ulong FramesIn { get; set; }
     protected ulong FramesOut { get; set; }
+
+    /// <summary>The node's tag for metrics.</summary>
+    protected KeyValuePair<string, object?> NodeTag => _nodeTag;
+
+    /// <summary>Counts a received frame (status and the nodes.packets.in metric).</summary>
+    protected void CountIn()
+    {
+        FramesIn++;
+        if (NodesTelemetry.PacketsIn.Enabled) NodesTelemetry.PacketsIn.Add(1, _nodeTag);
+    }
 
     /// <summary>Now, as the scheduler sees it (virtual under a test scheduler).</summary>
     protected DateTimeOffset Now => Context.System.Scheduler.Now;
@@ -49,6 +63,7 @@ public abstract class NodeActor : ReceiveActor, IWithTimers
             return;
         }
         FramesOut++;
+        if (NodesTelemetry.PacketsOut.Enabled) NodesTelemetry.PacketsOut.Add(1, _nodeTag);
         a.LinkActor.Tell(t.ToFrame(Name, a, traceparent, ++_sequence));
     }
 
@@ -62,6 +77,9 @@ public abstract class NodeActor : ReceiveActor, IWithTimers
     protected void Drop(string reason, string? detail = null)
     {
         Drops[reason] = Drops.GetValueOrDefault(reason) + 1;
+        if (NodesTelemetry.PacketsDropped.Enabled) NodesTelemetry.PacketsDropped.Add(1, _nodeTag, new KeyValuePair<string, object?>(Attr.DropReason, reason));
+        // The span of the step that dropped the packet (open while the handler runs) fails with the reason.
+        if (Spans.Listening && Activity.Current is { } span && span.Source == NodesTelemetry.Source) Spans.Dropped(span, reason, detail);
         if (detail is not null) Report("drop", $"{reason}: {detail}");
     }
 

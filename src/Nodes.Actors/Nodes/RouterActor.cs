@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Nodes.Actors.Lab;
 using Nodes.Messages;
 using Nodes.Net;
 using Nodes.Net.Forwarding;
 using Nodes.Net.Nat;
+using Nodes.Telemetry;
 using Nodes.Topology.Model;
 
 namespace Nodes.Actors.Nodes;
@@ -65,23 +67,38 @@ public sealed class RouterActor : NodeActor
 
     private void OnFrame(Frame frame)
     {
-        FramesIn++;
+        CountIn();
+        using var span = Spans.Continue(Name, SpanNames.Forward, frame.Traceparent);
+        if (span is not null)
+        {
+            span.SetTag(Attr.Link, frame.Link);
+            span.SetTag(Attr.IngressInterface, frame.Interface);
+            Spans.TagPacket(span, frame.Packet.Span);
+        }
+        var traceparent = Spans.Context(span, frame.Traceparent);
         var datagram = frame.Packet.ToByteArray();
         if (_nat is not null && frame.Interface == _natSpec!.Outside)
         {
+            using var natSpan = Spans.Child(span, Name, SpanNames.Nat);
+            var before = natSpan is null ? null : Endpoint(datagram, source: false);
             var inbound = _nat.TranslateInbound(datagram, LabNow);
-            ReportNatEvents();
+            ReportNatEvents(natSpan);
             if (!inbound.Translated)
             {
                 Drop(inbound.Reason);
                 return;
+            }
+            if (natSpan is not null)
+            {
+                TagNat(natSpan, "inbound", before, Endpoint(datagram, source: false));
+                traceparent = Spans.Context(natSpan, traceparent);
             }
         }
         var result = _router.Forward(datagram, frame.Interface);
         if (result.Disposition == ForwardDisposition.Dropped)
         {
             Drop(result.Reason);
-            Send(result.Transmissions, frame.Traceparent); // the ICMP error, if any
+            Send(result.Transmissions, traceparent); // the ICMP error, if any
             return;
         }
         if (result.Disposition == ForwardDisposition.Local)
@@ -89,25 +106,80 @@ public sealed class RouterActor : NodeActor
             Drop(DropReason.NotForThisHost);
             return;
         }
+        if (span is not null && result.Transmissions.Count > 0)
+        {
+            span.SetTag(Attr.EgressInterface, result.Transmissions[0].Interface);
+            span.SetTag(Attr.NextHop, result.Transmissions[0].NextHop.ToString());
+            if (result.Transmissions.Count > 1)
+            {
+                using var frag = Spans.Child(span, Name, SpanNames.Fragmentation);
+                frag?.SetTag(Attr.FragmentCount, result.Transmissions.Count);
+                frag?.SetTag(Attr.Mtu, _router.Interfaces[result.Transmissions[0].Interface].Mtu);
+            }
+        }
         foreach (var t in result.Transmissions)
         {
+            var sendContext = traceparent;
             if (_nat is not null && t.Interface == _natSpec!.Outside && frame.Interface != _natSpec.Outside)
             {
+                using var natSpan = Spans.Child(span, Name, SpanNames.Nat);
+                var before = natSpan is null ? null : Endpoint(t.Datagram, source: true);
                 var outbound = _nat.TranslateOutbound(t.Datagram, LabNow);
-                ReportNatEvents();
+                ReportNatEvents(natSpan);
                 if (!outbound.Translated)
                 {
                     Drop(outbound.Reason);
                     continue;
                 }
+                if (natSpan is not null)
+                {
+                    TagNat(natSpan, "outbound", before, Endpoint(t.Datagram, source: true));
+                    sendContext = Spans.Context(natSpan, traceparent);
+                }
             }
-            Send(t, frame.Traceparent);
+            Send(t, sendContext);
         }
     }
 
-    private void ReportNatEvents()
+    private static void TagNat(Activity span, string direction, string? before, string after)
+    {
+        span.SetTag(Attr.NatDirection, direction);
+        span.SetTag(Attr.NatOriginal, before);
+        span.SetTag(Attr.NatTranslated, after);
+    }
+
+    /// <summary>"address:port" of a datagram's source or destination (ICMP: the echo identifier as the port, as NAPT maps it).</summary>
+    private static string Endpoint(byte[] datagram, bool source)
+    {
+        if (!Wire.Ip.Ipv4Header.TryParse(datagram, out var ip, out _, out var payload, out _)) return "?";
+        var address = source ? ip.Source : ip.Destination;
+        var port = ip.Protocol switch
+        {
+            Wire.Ip.IpProtocol.Udp or Wire.Ip.IpProtocol.Tcp when payload.Length >= 4 => source ? payload[0] << 8 | payload[1] : payload[2] << 8 | payload[3],
+            Wire.Ip.IpProtocol.Icmp when payload.Length >= 6 => payload[4] << 8 | payload[5],
+            _ => -1,
+        };
+        return port < 0 ? address.ToString() : $"{address}:{port}";
+    }
+
+    private void ReportNatEvents(Activity? span = null)
     {
         if (_nat is null) return;
-        foreach (var e in _nat.TakeEvents()) Report("nat", e.ToString());
+        foreach (var e in _nat.TakeEvents())
+        {
+            if (NodesTelemetry.NatMappings.Enabled)
+            {
+                var delta = e.Kind switch { NatEventKind.Created => 1, NatEventKind.Expired or NatEventKind.Removed => -1, _ => 0 };
+                if (delta != 0) NodesTelemetry.NatMappings.Add(delta, NodeTag);
+            }
+            span?.AddEvent(new ActivityEvent("nat mapping " + e.Kind.ToString().ToLowerInvariant(), tags: new ActivityTagsCollection
+            {
+                [Attr.NatEventKind] = e.Kind.ToString().ToLowerInvariant(),
+                [Attr.NatProtocol] = NatEvent.ProtocolName(e.Protocol),
+                [Attr.NatOriginal] = e.Inside.ToString(),
+                [Attr.NatTranslated] = e.Outside.ToString(),
+            }));
+            Report("nat", e.ToString());
+        }
     }
 }

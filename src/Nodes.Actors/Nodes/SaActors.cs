@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Nodes.Actors.Lab;
 using Nodes.Capture;
 using Nodes.Crypto;
 using Nodes.Esp;
 using Nodes.Ike;
+using Nodes.Telemetry;
 using Nodes.Wire.Ip;
 
 namespace Nodes.Actors.Nodes;
@@ -143,42 +145,83 @@ public sealed class ChildSaActor : ReceiveActor
     private readonly EspOutboundSa _out;
     private readonly long _softBytes;
     private bool _softReported;
+    private readonly string _node;
+    private readonly string _inSpi;
+    private readonly string _outSpi;
+    private readonly KeyValuePair<string, object?>[] _inTags;
+    private readonly KeyValuePair<string, object?>[] _outTags;
 
-    public ChildSaActor(ChildSaInfo info, IRandomSource random, long softLimitBytes)
+    public ChildSaActor(ChildSaInfo info, IRandomSource random, long softLimitBytes, string node = "")
     {
+        _node = node;
+        _inSpi = Spans.Spi(info.InboundSpi);
+        _outSpi = Spans.Spi(info.OutboundSpi);
+        _inTags = [NodesTelemetry.NodeTag(node), new(Attr.EspSpi, _inSpi), new(Attr.EspDirection, "in")];
+        _outTags = [NodesTelemetry.NodeTag(node), new(Attr.EspSpi, _outSpi), new(Attr.EspDirection, "out")];
+        var encapsulation = info.Encapsulated ? "udp" : "none";
         _in = new EspInboundSa(info.InboundSpi, info.Suite.Cipher, info.InboundEncryptionKey, info.InboundIntegrityKey, info.Suite.Esn, info.ReplayWindow);
         _out = new EspOutboundSa(info.OutboundSpi, info.Suite.Cipher, info.OutboundEncryptionKey, info.OutboundIntegrityKey, info.Suite.Esn, random);
         _softBytes = softLimitBytes;
         Receive<SealInner>(m =>
         {
+            using var span = Spans.Continue(_node, SpanNames.EspEncap, m.Traceparent);
             var buffer = new byte[_out.SealedLength(m.Inner.Length)];
             var status = _out.Seal(m.Inner, buffer, out var written);
             if (status != EspSealStatus.Sealed)
             {
+                Spans.Dropped(span, "esp-" + status.ToString().ToLowerInvariant());
                 Sender.Tell(new EspDropped(_in.Spi, EspDropReason.Malformed, m.Traceparent));
                 ReportSoft();
                 return;
             }
-            Sender.Tell(new Sealed(_in.Spi, _out.Spi, written == buffer.Length ? buffer : buffer[..written], _out.LastSequence, m.Traceparent));
+            if (span is not null)
+            {
+                span.SetTag(Attr.EspSpi, _outSpi);
+                span.SetTag(Attr.EspSequence, (long)_out.LastSequence);
+                span.SetTag(Attr.EspDirection, "out");
+                span.SetTag(Attr.EspEncapsulation, encapsulation);
+                Spans.TagPacket(span, m.Inner);
+            }
+            if (NodesTelemetry.SaBytes.Enabled) NodesTelemetry.SaBytes.Add(m.Inner.Length, _outTags);
+            Sender.Tell(new Sealed(_in.Spi, _out.Spi, written == buffer.Length ? buffer : buffer[..written], _out.LastSequence, Spans.Context(span, m.Traceparent)));
             if (_out.RemainingSequences < 1024 || _out.Counters.Bytes + _in.Counters.Bytes >= _softBytes) ReportSoft();
         });
         Receive<OpenEsp>(m =>
         {
+            using var span = Spans.Continue(_node, SpanNames.EspDecap, m.Traceparent);
+            if (span is not null)
+            {
+                span.SetTag(Attr.EspSpi, _inSpi);
+                span.SetTag(Attr.EspDirection, "in");
+                span.SetTag(Attr.EspEncapsulation, encapsulation);
+                if (m.Esp.Length >= 8) span.SetTag(Attr.EspSequence, (long)(uint)(m.Esp[4] << 24 | m.Esp[5] << 16 | m.Esp[6] << 8 | m.Esp[7]));
+            }
             if (_in.TryOpen(m.Esp, out var opened, out var reason))
             {
-                Sender.Tell(new Opened(_in.Spi, opened.Slice(m.Esp).ToArray(), opened.Sequence, m.From, m.Traceparent));
+                var inner = opened.Slice(m.Esp).ToArray();
+                if (span is not null)
+                {
+                    span.SetTag(Attr.EspSequence, (long)opened.Sequence);
+                    span.SetTag(Attr.EspReplay, "ok");
+                    Spans.TagPacket(span, inner);
+                }
+                if (NodesTelemetry.SaBytes.Enabled) NodesTelemetry.SaBytes.Add(inner.Length, _inTags);
+                Sender.Tell(new Opened(_in.Spi, inner, opened.Sequence, m.From, Spans.Context(span, m.Traceparent)));
                 if (_out.Counters.Bytes + _in.Counters.Bytes >= _softBytes) ReportSoft();
             }
             else
             {
+                var why = "esp-" + reason.ToString().ToLowerInvariant();
+                span?.SetTag(Attr.EspReplay, reason.ToString().ToLowerInvariant());
+                Spans.Dropped(span, why);
                 Sender.Tell(new EspDropped(_in.Spi, reason, m.Traceparent));
             }
         });
         Receive<ChildCountersQuery>(_ => Sender.Tell(new ChildCounters(_in.Spi, _in.Counters.Packets, _in.Counters.Bytes, _out.Counters.Packets, _out.Counters.Bytes, _in.Counters.TotalDrops)));
     }
 
-    public static Props Props(ChildSaInfo info, IRandomSource random, long softLimitBytes) =>
-        Akka.Actor.Props.Create(() => new ChildSaActor(info, random, softLimitBytes));
+    public static Props Props(ChildSaInfo info, IRandomSource random, long softLimitBytes, string node = "") =>
+        Akka.Actor.Props.Create(() => new ChildSaActor(info, random, softLimitBytes, node));
 
     private void ReportSoft()
     {
