@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Nodes.Host;
 using Nodes.Messages;
+using Nodes.Telemetry;
 using Nodes.Topology.Loading;
 using Nodes.Topology.Model;
 
@@ -40,7 +41,11 @@ internal static class Commands
         var seed = new Option<ulong?>("--seed") { Description = "Seed for every random choice (link loss, SPIs, nonces); the same seed repeats a run" };
         var timeScale = new Option<double?>("--time-scale") { Description = "Shrink protocol timers (lifetimes, DPD, keepalives, NAT timeouts) by this factor" };
         var cluster = new Option<string?>("--cluster") { Description = "Drive a lab already running as nodes host members, joining through this member (akka.tcp://nodes@HOST:PORT)" };
-        var command = new Command("run", "Run a lab in this process and report what happened") { file, scenario, count, json, capture, seed, timeScale, cluster };
+        var dashboard = new Option<bool>("--dashboard") { Description = "Start the Aspire dashboard (from the restored package) on 127.0.0.1, send the run's traces and metrics to it, print the first journey's address and keep it up until Ctrl+C" };
+        var traceConsole = new Option<bool>("--trace-console") { Description = "Print every span and metric on the console (as OTEL_TRACES_EXPORTER=console)" };
+        var traceFile = new Option<string?>("--trace-file") { Description = "Write the run's spans as OTLP JSON into this file (read it with nodes trace FILE)" };
+        var noLadder = new Option<bool>("--no-ladder") { Description = "Do not draw the first journey as a ladder (and do not record spans for it)" };
+        var command = new Command("run", "Run a lab in this process and report what happened") { file, scenario, count, json, capture, seed, timeScale, cluster, dashboard, traceConsole, traceFile, noLadder };
         var tls = ClusterCommands.TlsOptionSet.Create();
         tls.AddTo(command);
         command.SetAction(async (parse, cancel) =>
@@ -65,6 +70,15 @@ internal static class Commands
             var progress = asJson ? Console.Error : Console.Out;
             var started = DateTimeOffset.UtcNow;
             progress.WriteLine($"Running {topology.Name}, scenario {chosen!.Name}{(chosen.Description is { } desc ? $": {desc}" : "")}");
+            // Telemetry: the OTEL_* variables, the console on request, the dashboard, and spans kept for the ladder and the file.
+            var telemetry = TelemetrySettings.FromEnvironment();
+            if (parse.GetValue(traceConsole)) telemetry = telemetry with { Console = true };
+            var file2 = parse.GetValue(traceFile) is { } tf ? Path.GetFullPath(tf) : null;
+            var ladder = !asJson && !parse.GetValue(noLadder);
+            var collector = ladder || file2 is not null ? new SpanCollector() : null;
+            telemetry = telemetry with { Collector = collector };
+            using var viewer = parse.GetValue(dashboard) ? await StartDashboard(progress, cancel) : null;
+            if (viewer is not null) telemetry = telemetry with { Otlp = true, OtlpEndpoint = viewer.OtlpGrpc, OtlpProtocol = OpenTelemetry.Exporter.OtlpExportProtocol.Grpc };
             var options = new RunOptions
             {
                 Count = parse.GetValue(count),
@@ -72,11 +86,76 @@ internal static class Commands
                 TimeScale = parse.GetValue(timeScale),
                 CaptureDirectory = parse.GetValue(capture) is { } c ? Path.GetFullPath(c) : null,
                 OnEvent = e => progress.WriteLine(Line(e, started)),
+                Telemetry = telemetry.TracingOn || telemetry.Otlp ? telemetry : null,
             };
             var summary = await LabRunner.RunAsync(topology, chosen, options, cancel);
             if (asJson) Console.Out.WriteLine(summary.ToJson());
             else Print(summary, Console.Out);
+            var first = summary.Traces?.FirstJourney;
+            if (collector is not null && file2 is not null)
+            {
+                File.WriteAllText(file2, OtlpJson.Write(collector.Spans, new Dictionary<string, string> { [Attr.Lab] = topology.Name }));
+                progress.WriteLine($"Spans written to {file2} (OTLP JSON; nodes trace {file2} draws the first journey)");
+            }
+            if (ladder && collector is not null && first is not null)
+            {
+                Console.Out.WriteLine();
+                Console.Out.WriteLine("First journey:");
+                Console.Out.Write(Ladder.Draw(collector.Spans, first));
+            }
+            if (viewer is not null)
+            {
+                progress.WriteLine(first is not null ? $"First journey in the dashboard: {viewer.TraceUrl(first)}" : $"Dashboard: {viewer.Ui}");
+                progress.WriteLine("The dashboard stays up until Ctrl+C.");
+                try
+                {
+                    await viewer.WaitForExitAsync(cancel);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
             return summary.Ok ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static async Task<AspireDashboard> StartDashboard(TextWriter progress, CancellationToken cancel)
+    {
+        var exe = AspireDashboard.FindExecutable() ?? throw new InvalidOperationException(
+            $"the Aspire dashboard package ({AspireDashboard.PackageId} {AspireDashboard.PackageVersion}) is not in the package cache: run dotnet restore");
+        var d = await AspireDashboard.StartAsync(exe, cancel: cancel);
+        progress.WriteLine($"Aspire dashboard at {d.Ui} (OTLP/gRPC {d.OtlpGrpc})");
+        return d;
+    }
+
+    /// <summary><c>nodes trace FILE</c>: draws a journey from a trace file written by <c>nodes run --trace-file</c>.</summary>
+    public static Command Trace()
+    {
+        var file = new Argument<FileInfo>("file") { Description = "OTLP JSON spans, as nodes run --trace-file writes them (the Aspire dashboard's /api/telemetry/traces answer works too)" };
+        var traceId = new Option<string?>("--trace-id") { Description = "The trace to draw (default: the first journey, the earliest ping)" };
+        var command = new Command("trace", "Draw a ping's journey from an exported trace as a ladder: one column per node, one arrow per hop") { file, traceId };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(file)!.FullName;
+            IReadOnlyList<SpanRecord> spans;
+            try
+            {
+                spans = OtlpJson.Read(File.ReadAllText(path));
+            }
+            catch (Exception e) when (e is IOException or FormatException or System.Text.Json.JsonException)
+            {
+                Console.Error.WriteLine($"{path}: {e.Message}");
+                return 2;
+            }
+            var id = parse.GetValue(traceId) ?? Ladder.FirstJourney(spans);
+            if (id is null || spans.All(s => s.TraceId != id))
+            {
+                Console.Error.WriteLine($"{path}: {(id is null ? "no ping journey (no root span named \"" + SpanNames.EchoRequest + "\")" : $"no trace {id}")} among {spans.Count} spans");
+                return 1;
+            }
+            Console.Out.Write(Ladder.Draw(spans, id));
+            return 0;
         });
         return command;
     }
@@ -106,6 +185,7 @@ internal static class Commands
             o.WriteLine($"Captures in {c2.Directory}: {string.Join(", ", c2.Files.Select(Path.GetFileName))}");
             o.WriteLine($"Open decrypted: {c2.Command}   (or copy esp_sa and ikev2_decryption_table into a Wireshark profile)");
         }
+        if (s.Traces is { FirstJourney: { } first } traces) o.WriteLine($"Traces: {traces.Journeys.Count} journeys; the first is trace {first}");
         o.WriteLine(s.Ok ? "OK: the scenario's expectations hold." : "FAILED: see above.");
     }
 }
