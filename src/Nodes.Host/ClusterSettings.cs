@@ -81,7 +81,8 @@ public sealed record ClusterSettings
     /// <summary>Settings that take precedence over the generated ones (tuning, or tests).</summary>
     public Config? Overrides { get; init; }
 
-    public string Protocol => "akka.tcp";
+    /// <summary>akka.tcp, or akka.ssl.tcp over TLS: seed node addresses must use the same.</summary>
+    public string Protocol => Tls is null ? "akka.tcp" : "akka.ssl.tcp";
 
     /// <summary>This member's own address as others see it.</summary>
     public string SelfAddress => $"{Protocol}://{SystemName}@{PublicHostname ?? Hostname}:{Port}";
@@ -164,7 +165,8 @@ public sealed record ClusterSettings
     public static (string Host, int Port) ParseAddress(string address)
     {
         var a = Address.Parse(address);
-        if (a.Host is null || a.Port is null) throw new FormatException($"'{address}' is not a member address like akka.tcp://nodes@127.0.0.1:4053");
+        if (a.Host is null || a.Port is null || a.Protocol is not ("akka.tcp" or "akka.ssl.tcp"))
+            throw new FormatException($"'{address}' is not a member address like akka.tcp://nodes@127.0.0.1:4053 (akka.ssl.tcp://... over TLS)");
         if (a.System != SystemName) throw new FormatException($"'{address}' names actor system '{a.System}'; the lab's is '{SystemName}'");
         return (a.Host, a.Port.Value);
     }

@@ -1,0 +1,194 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Akka.Actor;
+using Akka.Configuration;
+using Google.Protobuf;
+using Nodes.Actors.Cluster;
+using Nodes.Host;
+using Nodes.Messages;
+using Nodes.Topology.Loading;
+
+namespace Nodes.Cluster.Tests;
+
+/// <summary>Members as actor systems inside the test process, on loopback ports: serializers, ports, TLS, the readiness barrier.</summary>
+public sealed class InProcessTests : IDisposable
+{
+    private readonly List<ActorSystem> _systems = [];
+
+    private static int FreePort()
+    {
+        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    private ActorSystem Member(int port, string seed, string[] roles, TlsOptions? tls = null)
+    {
+        var s = new ClusterSettings { Port = port, SeedNodes = [seed], Roles = [ClusterSettings.LabRole, .. roles], Tls = tls }.CreateSystem();
+        _systems.Add(s);
+        return s;
+    }
+
+    private static async Task<bool> UpWithin(ActorSystem system, int members, TimeSpan timeout)
+    {
+        var until = DateTime.UtcNow + timeout;
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        while (DateTime.UtcNow < until)
+        {
+            if (cluster.State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up) >= members) return true;
+            await Task.Delay(100);
+        }
+        return false;
+    }
+
+    [Fact]
+    public void A_member_refuses_to_start_when_a_message_would_fall_back_to_another_serializer()
+    {
+        var overrides = ConfigurationFactory.ParseString("""
+            akka.actor.serialization-bindings { "Nodes.Messages.Frame, Nodes.Messages" = proto }
+            """);
+        var e = Assert.Throws<InvalidOperationException>(() => new ClusterSettings { Port = FreePort(), Overrides = overrides }.CreateSystem());
+        Assert.Contains("Frame would be serialized by ProtobufSerializer", e.Message);
+    }
+
+    [Fact]
+    public void Control_messages_round_trip_through_their_serializer()
+    {
+        var system = new ClusterSettings { Port = FreePort() }.CreateSystem();
+        _systems.Add(system);
+        var info = new MemberInfo("azure", ["azure-gw", "vm"], ["link-2"], "azure-s2s-rras", "0123456789abcdef", "static-route", 29, 2.5, ["port-node-internet"]);
+        var s = system.Serialization.FindSerializerFor(info);
+        Assert.IsType<ClusterControlSerializer>(s);
+        var back = (MemberInfo)((Akka.Serialization.SerializerWithStringManifest)s).FromBinary(s.ToBinary(info), ((Akka.Serialization.SerializerWithStringManifest)s).Manifest(info));
+        Assert.Equal(info.Process, back.Process);
+        Assert.Equal(info.Nodes, back.Nodes);
+        Assert.Equal(info.Links, back.Links);
+        Assert.Equal(info.Waiting, back.Waiting);
+        Assert.Equal((info.Topology, info.Fingerprint, info.Scenario, info.Seed, info.TimeScale), (back.Topology, back.Fingerprint, back.Scenario, back.Seed, back.TimeScale));
+    }
+
+    /// <summary>Receives frames in the far member and hands them to the test.</summary>
+    private sealed class Probe : ReceiveActor
+    {
+        public Probe(TaskCompletionSource<Frame> got) => Receive<Frame>(f => got.TrySetResult(f));
+    }
+
+    [Fact]
+    public async Task A_frame_crosses_members_through_a_port_found_by_role_with_bytes_and_trace_context_intact()
+    {
+        var p1 = FreePort();
+        var seed = LabCommandLine.Address("127.0.0.1", p1);
+        var far = Member(p1, seed, ["vm"]);
+        var near = Member(FreePort(), seed, ["client"]);
+        var got = new TaskCompletionSource<Frame>(TaskCreationOptions.RunContinuationsAsynchronously);
+        far.ActorOf(Props.Create(() => new Probe(got)), "node-vm");
+        // Sent before the port found its peer: it waits in the port's start-up buffer.
+        var port = near.ActorOf(RemotePort.Props("port-node-vm", "vm", "node-vm"), "port-node-vm");
+        var frame = new Frame
+        {
+            Link = "vnet-router:workload--vm:eth0", Node = "vm", Interface = "eth0", Packet = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(1400)),
+            Traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", Tracestate = "nodes=1", Sequence = 77, NextHop = 0x0A000A04,
+        };
+        port.Tell(frame);
+        var arrived = await got.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotSame(frame, arrived);
+        Assert.Equal(frame, arrived);
+        Assert.Equal(frame.Traceparent, arrived.Traceparent);
+        Assert.Equal(frame.Tracestate, arrived.Tracestate);
+    }
+
+    private static X509Certificate2 SelfSigned(string path, string password, string subject)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={subject}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        File.WriteAllBytes(path, cert.Export(X509ContentType.Pkcs12, password));
+        return cert;
+    }
+
+    [Fact]
+    public async Task Members_with_the_labs_certificate_join_over_TLS_and_a_member_with_another_certificate_cannot()
+    {
+        var dir = Directory.CreateTempSubdirectory("nodes-tls-");
+        try
+        {
+            var labPfx = Path.Combine(dir.FullName, "lab.pfx");
+            var otherPfx = Path.Combine(dir.FullName, "other.pfx");
+            SelfSigned(labPfx, "lab-secret", "nodes-lab");
+            SelfSigned(otherPfx, "other-secret", "intruder");
+            var lab = new TlsOptions { CertificatePath = labPfx, Password = "lab-secret" };
+            var p1 = FreePort();
+            var seed = LabCommandLine.Address("127.0.0.1", p1, tls: true);
+            var first = Member(p1, seed, ["internet"], lab);
+            var second = Member(FreePort(), seed, ["azure-gw"], lab);
+            Assert.True(await UpWithin(first, 2, TimeSpan.FromSeconds(30)), "two members with the lab's certificate did not form a cluster over TLS");
+
+            var got = new TaskCompletionSource<Frame>(TaskCreationOptions.RunContinuationsAsynchronously);
+            first.ActorOf(Props.Create(() => new Probe(got)), "node-internet");
+            second.ActorOf(RemotePort.Props("port-node-internet", "internet", "node-internet"), "port").Tell(new Frame { Node = "internet", Packet = ByteString.CopyFromUtf8("over tls") });
+            Assert.Equal("over tls", (await got.Task.WaitAsync(TimeSpan.FromSeconds(20))).Packet.ToStringUtf8());
+
+            var intruder = Member(FreePort(), seed, ["vm"], new TlsOptions { CertificatePath = otherPfx, Password = "other-secret" });
+            Assert.False(await UpWithin(intruder, 1, TimeSpan.FromSeconds(8)), "a member with a certificate the lab does not accept joined");
+            Assert.Equal(2, Akka.Cluster.Cluster.Get(first).State.Members.Count);
+
+            var plain = Member(FreePort(), LabCommandLine.Address("127.0.0.1", p1), ["client"]);
+            Assert.False(await UpWithin(plain, 1, TimeSpan.FromSeconds(5)), "a member without TLS joined a TLS lab");
+        }
+        finally
+        {
+            foreach (var s in _systems) await s.Terminate().WaitAsync(TimeSpan.FromSeconds(10));
+            _systems.Clear();
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_wrong_password_stops_a_member_with_a_reason()
+    {
+        var dir = Directory.CreateTempSubdirectory("nodes-tls-");
+        try
+        {
+            var pfx = Path.Combine(dir.FullName, "lab.pfx");
+            SelfSigned(pfx, "right", "nodes-lab");
+            var tls = new TlsOptions { CertificatePath = pfx, Password = "wrong" };
+            Assert.ThrowsAny<CryptographicException>(() => new ClusterSettings { Port = FreePort(), Tls = tls }.CreateSystem());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Without_every_node_the_driver_starts_no_traffic_and_names_the_missing_nodes_and_where_they_were_expected()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, LabCommandLine.Topology);
+        var topology = TopologyLoader.Load(path).Topology!;
+        Assert.True(topology.TrySelectScenario(null, out var scenario, out _));
+        var port = FreePort();
+        var address = LabCommandLine.Address("127.0.0.1", port);
+        var fingerprint = Host.ClusterMember.FingerprintOf(File.ReadAllText(path));
+        await using var home = Host.ClusterMember.Start(topology, scenario!, new ClusterSettings { Port = port, SeedNodes = [address] },
+            new MemberOptions { Nodes = ["client", "rras", "isp-router"], Process = "home", Fingerprint = fingerprint });
+        var e = await Assert.ThrowsAsync<LabNotReadyException>(() => ClusterDriver.RunAsync(topology, scenario!,
+            new DriverOptions { ClusterAddress = address, Fingerprint = fingerprint, ReadyTimeout = TimeSpan.FromSeconds(6) }));
+        Assert.Contains("no traffic was started", e.Message);
+        foreach (var (node, process) in new[] { ("internet", "internet"), ("azure-gw", "azure"), ("vnet-router", "azure"), ("vm", "azure") })
+            Assert.Contains($"{node} (expected on process '{process}' of the placement", e.Message);
+        Assert.DoesNotContain("client (expected", e.Message);
+        Assert.Contains("home at akka.tcp://nodes@127.0.0.1:" + port + " waits for", e.Message);
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in _systems) s.Terminate().Wait(TimeSpan.FromSeconds(10));
+    }
+}

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Nodes.TestKit;
+using Xunit.Abstractions;
+
+namespace Nodes.Cluster.Tests;
+
+/// <summary>The seed lab with each of its seven nodes in its own <c>nodes host</c> process, driven by <c>nodes run --cluster</c>.</summary>
+public sealed class MultiProcessTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Seven_members_on_loopback_run_the_seed_ping_and_pass_its_expectations()
+    {
+        var ports = ClusterLab.FreePorts();
+        using var lab = new ClusterLab(output, _ => "127.0.0.1", n => ports[n]);
+        lab.StartAll();
+        var (code, summary, _) = lab.Drive();
+
+        Assert.Equal(0, code);
+        Assert.True(summary.GetProperty("ok").GetBoolean());
+        Assert.Equal(4, summary.GetProperty("pings").GetProperty("received").GetInt32());
+        Assert.All(summary.GetProperty("expectations").EnumerateArray(), e => Assert.True(e.GetProperty("met").GetBoolean(), e.GetProperty("what").GetString()));
+        var members = summary.GetProperty("cluster").GetProperty("members").EnumerateArray().ToList();
+        Assert.Equal(7, members.Count);
+        // Every node is hosted by the member started for it, each on its own port.
+        Assert.Equal(LabCommandLine.Nodes.Order(), members.Select(m => m.GetProperty("nodes")[0].GetString()!).Order());
+        Assert.Equal(7, members.Select(m => m.GetProperty("address").GetString()).Distinct().Count());
+        foreach (var m in members)
+            Assert.EndsWith($":{ports[m.GetProperty("nodes")[0].GetString()!]}", m.GetProperty("address").GetString());
+    }
+
+    [Fact]
+    public void Killing_the_azure_gateways_member_mid_run_and_restarting_it_recovers_the_tunnel()
+    {
+        var ports = ClusterLab.FreePorts();
+        // Protocol timers ten times faster: RRAS's liveness check starts after 5 s without inbound traffic and gives up after 15 s.
+        using var lab = new ClusterLab(output, _ => "127.0.0.1", n => ports[n], timeScale: 10);
+        lab.StartAll();
+        var driver = new NodesProcess("driver", ["run", LabCommandLine.Topology, "--cluster", lab.SeedAddress, "--json", "--count", "45"]);
+        try
+        {
+            Assert.True(WaitForStdErr(driver, "client       ping   reply from 10.0.10.4", TimeSpan.FromSeconds(60)), "no ping was answered before the kill:\n" + driver.StdErr);
+            Thread.Sleep(3000);
+            lab.Members["azure-gw"].Kill();
+            Thread.Sleep(2000);
+            lab.Start("azure-gw");
+            var code = driver.WaitForExit(TimeSpan.FromSeconds(150));
+            output.WriteLine(driver.StdErr);
+            output.WriteLine(driver.StdOut);
+            var summary = JsonDocument.Parse(driver.StdOut[driver.StdOut.IndexOf('{')..]).RootElement;
+
+            // Some pings were lost while the gateway was away, so "all answered" does not hold: exit code 1, like a one-process run.
+            Assert.Equal(1, code);
+            var received = summary.GetProperty("pings").GetProperty("received").GetInt32();
+            Assert.InRange(received, 10, 44);
+            // The tunnel came back: RRAS found the dead peer, dialed again on demand, and the new gateway answered.
+            var tunnels = summary.GetProperty("tunnels").EnumerateArray().ToList();
+            Assert.Equal(2, tunnels.Count);
+            Assert.All(tunnels, t => Assert.Equal("Connected", t.GetProperty("state").GetString()));
+            var cluster = summary.GetProperty("cluster");
+            var rras = cluster.GetProperty("tunnelDowntime").EnumerateArray().Single(t => t.GetProperty("node").GetString() == "rras");
+            Assert.Equal(1, rras.GetProperty("outages").GetInt32());
+            Assert.False(rras.GetProperty("downAtEnd").GetBoolean());
+            Assert.InRange(rras.GetProperty("downMs").GetDouble(), 1, 60_000);
+            var outage = cluster.GetProperty("memberOutages").EnumerateArray().Single();
+            Assert.Equal("azure-gw", outage.GetProperty("nodes")[0].GetString());
+            Assert.Equal(JsonValueKind.Number, outage.GetProperty("backAfterMs").ValueKind);
+            Assert.True(cluster.GetProperty("longestPingOutageMs").GetDouble() > 5_000);
+            // RRAS's liveness check found the dead peer; the gateways saw the tunnel down only from then until the redial.
+            Assert.Contains("rras         ike    52.172.171.0: giving up: dead peer", driver.StdErr, StringComparison.Ordinal);
+            Assert.Contains("dialing 52.172.171.0 (attempt 1)", driver.StdErr[driver.StdErr.IndexOf("giving up: dead peer", StringComparison.Ordinal)..], StringComparison.Ordinal);
+        }
+        finally
+        {
+            driver.Dispose();
+        }
+    }
+
+    private static bool WaitForStdErr(NodesProcess p, string text, TimeSpan timeout)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < until)
+        {
+            if (p.StdErr.Contains(text, StringComparison.Ordinal)) return true;
+            if (p.Process.HasExited) return false;
+            Thread.Sleep(50);
+        }
+        return false;
+    }
+}
