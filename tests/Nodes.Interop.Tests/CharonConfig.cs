@@ -12,8 +12,23 @@ public sealed record CharonConfig
     public string RemoteAddrs { get; init; } = InteropLab.LeftOuter;
     public string LocalTs { get; init; } = "10.0.10.0/24";
     public string RemoteTs { get; init; } = "192.168.29.0/24";
+    /// <summary>
+    /// A second pre-shared key owned by charon's identity alone. charon tries every key that names either identity when
+    /// it checks the peer's AUTH, but signs its own AUTH with the best match: the key that names both.
+    /// </summary>
+    public string? SecondSharedKey { get; init; }
     /// <summary>swanctl dpd_delay in seconds; 0 turns liveness checks off.</summary>
     public int DpdDelaySeconds { get; init; }
+    /// <summary>swanctl rekey_time of the IKE SA ("0": charon never rekeys it, a lifetime like "12s" otherwise).</summary>
+    public string IkeRekeyTime { get; init; } = "0";
+    /// <summary>swanctl rekey_time of the Child SA ("0": charon never rekeys it).</summary>
+    public string ChildRekeyTime { get; init; } = "0";
+    /// <summary>
+    /// swanctl life_time and rand_time of the Child SA, null for charon's defaults (rekey_time + 10 %, and up to all of
+    /// that margin taken off the rekey time at random). libipsec counts whole seconds: a short rekey_time needs a hard
+    /// lifetime seconds later and a random part below the rekey time, or the hard expiry comes first.
+    /// </summary>
+    public (string LifeTime, string RandTime)? ChildLifetimes { get; init; }
 
     /// <summary>strongswan.conf: an explicit plugin list with kernel-libipsec before kernel-netlink (userspace ESP over a TUN).</summary>
     public string StrongswanConf(string dir) => $$"""
@@ -62,7 +77,7 @@ public sealed record CharonConfig
             encap = {{(Encap ? "yes" : "no")}}
             mobike = no
             dpd_delay = {{DpdDelaySeconds}}
-            rekey_time = 0
+            rekey_time = {{IkeRekeyTime}}
             local {
               auth = psk
               id = {{InteropLab.RightId}}
@@ -77,7 +92,7 @@ public sealed record CharonConfig
                 local_ts = {{LocalTs}}
                 remote_ts = {{RemoteTs}}
                 esp_proposals = {{EspProposals}}
-                rekey_time = 0
+                rekey_time = {{ChildRekeyTime}}{{(ChildLifetimes is { } l ? $"\n        life_time = {l.LifeTime}\n        rand_time = {l.RandTime}" : "")}}
                 start_action = none
               }
             }
@@ -88,7 +103,7 @@ public sealed record CharonConfig
             id-1 = {{InteropLab.LeftId}}
             id-2 = {{InteropLab.RightId}}
             secret = "{{SharedKey}}"
-          }
+          }{{(SecondSharedKey is null ? "" : $"\n  ike-right-only {{\n    id-1 = {InteropLab.RightId}\n    secret = \"{SecondSharedKey}\"\n  }}")}}
         }
         """;
 }
