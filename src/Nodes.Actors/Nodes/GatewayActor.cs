@@ -145,6 +145,12 @@ public sealed class GatewayActor : NodeActor
             if (t.Profile.Initiates && !t.Profile.DemandDial) Dial(t, default);
     }
 
+    protected override void PostStop()
+    {
+        // A negotiation still open when the lab stops is exported as what it is: unfinished.
+        foreach (var h in _ikeByActor.Values) EndNegotiation(h, "the lab stopped before the IKE SA was established");
+    }
+
     // -------------------------------------------------------------------------------------------------------
     // Frames in
 

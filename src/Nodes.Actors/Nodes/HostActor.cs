@@ -91,11 +91,16 @@ public sealed class HostActor : NodeActor
             Handle(output, "");
             return;
         }
-        if (root.IsAllDataRequested)
+        if (!root.Recorded)
         {
-            Spans.TagPacket(root, output.Transmissions[0].Datagram);
-            root.SetTag(Attr.EgressInterface, output.Transmissions[0].Interface);
+            // Not sampled: the frames carry the decision (flags 00) and no hop parses it; nothing to keep open.
+            var unsampled = root.Id ?? "";
+            Spans.StopDetached(root);
+            Handle(output, unsampled);
+            return;
         }
+        Spans.TagPacket(root, output.Transmissions[0].Datagram);
+        root.SetTag(Attr.EgressInterface, output.Transmissions[0].Interface);
         if (_echoes.Remove(key, out var stale)) Spans.StopDetached(stale);
         _echoes[key] = root;
         Handle(output, root.Id ?? "");
