@@ -6,7 +6,7 @@ namespace Nodes.Telemetry;
 /// <summary>
 /// The one <see cref="ActivitySource"/> and the one <see cref="Meter"/> of a Nodes process, both named "Nodes", and
 /// the instruments every node records into. Nothing here costs more than a field read while nobody listens:
-/// span helpers check <see cref="ActivitySource.HasListeners"/> first, instruments check their Enabled flag.
+/// the span functions of <see cref="Spans"/> check <see cref="ActivitySource.HasListeners"/> first, instruments check their Enabled flag.
 /// </summary>
 public static class NodesTelemetry
 {

@@ -5,7 +5,7 @@ using System.Globalization;
 namespace Nodes.Telemetry;
 
 /// <summary>
-/// Span helpers for node actors. A frame's W3C traceparent is the parent of the span its receiver opens; the
+/// Spans for node actors. A frame's W3C traceparent is the parent of the span its receiver opens; the
 /// receiver's span context goes into the frames it sends, so one packet's journey is one chain of spans across nodes.
 /// <para>
 /// Cost rules: with no listener on <see cref="NodesTelemetry.Source"/> nothing is parsed and nothing allocated; a
