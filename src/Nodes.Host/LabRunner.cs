@@ -88,11 +88,29 @@ public static class LabRunner
         var linkStatuses = new List<NodeStatus>();
         foreach (var (_, link) in actors.Links.OrderBy(l => l.Key, StringComparer.Ordinal))
             linkStatuses.Add(await link.Ask<NodeStatus>(new QueryStatus { Requester = "runner" }, TimeSpan.FromSeconds(5), cancel));
+        await Disconnect(lab, actors, cancel);
         await system.Terminate();
         capture?.Dispose();
         telemetry?.Flush();
         var summary = Summarize(topology, scenario, seed, summaries, statuses, linkStatuses, capture, clock.Elapsed);
         return telemetry is { Tracing: true } ? summary with { Traces = new TraceSummary(traceIds.FirstOrDefault(), traceIds) } : summary;
+    }
+
+    /// <summary>
+    /// Ends the run the way switching the gateways off would: each deletes its IKE SAs, so a real peer on an external
+    /// interface learns at once that the tunnel is gone.
+    /// </summary>
+    private static async Task Disconnect(TopologySpec lab, LabActors actors, CancellationToken cancel)
+    {
+        var gateways = lab.Nodes.Where(n => n is RrasSpec or AzureVpnGatewaySpec).Select(n => actors.Nodes.GetValueOrDefault(n.Name)).OfType<IActorRef>();
+        try
+        {
+            await Task.WhenAll(gateways.Select(g => g.Ask<Nodes.Actors.Nodes.GatewayActor.DisconnectDone>(new Nodes.Actors.Nodes.GatewayActor.Disconnect(), TimeSpan.FromSeconds(5), cancel)));
+        }
+        catch (AskTimeoutException)
+        {
+            // A gateway that cannot say goodbye within the timeout is switched off all the same.
+        }
     }
 
     internal static RunSummary Summarize(TopologySpec topology, ScenarioSpec scenario, ulong seed, IReadOnlyList<PingSummary> pings,

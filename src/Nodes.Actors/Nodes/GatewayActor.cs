@@ -112,7 +112,24 @@ public sealed class GatewayActor : NodeActor
         Receive<Terminated>(t =>
         {
             if (_ikeByActor.Remove(t.ActorRef, out var h)) Forget(h, "IKE SA closed");
+            if (_disconnecting is not null && _ikeByActor.Count == 0) Disconnected();
         });
+        Receive<Disconnect>(_ =>
+        {
+            // The device is switched off: like RRAS stopping or an Azure connection being removed, it deletes its
+            // IKE SAs (INFORMATIONAL with D(IKE)) so that the peer does not wait for its liveness check.
+            _disconnecting = Sender;
+            foreach (var t in _tunnels.Values) t.Held.Clear();
+            var live = _ikeByActor.Values.Where(h => h.Snapshot?.State == IkeSaState.Established).ToList();
+            foreach (var h in live)
+            {
+                Report("ike", $"{h.Tunnel.Profile.Name}: disconnecting, sending DELETE for the IKE SA");
+                h.Actor.Tell(new IkeCommand(IkeCommandKind.DeleteIke));
+            }
+            if (live.Count == 0) Disconnected();
+            else Timers.StartSingleTimer("disconnect", new DisconnectTimeout(), TimeSpan.FromSeconds(3));
+        });
+        Receive<DisconnectTimeout>(_ => Disconnected());
         Receive<FreshCounters>(f =>
         {
             foreach (var m in f.Counters)
@@ -133,6 +150,23 @@ public sealed class GatewayActor : NodeActor
     }
 
     private sealed record RefreshCounters : INoSerializationVerificationNeeded;
+
+    /// <summary>Delete every IKE SA (the device is being switched off); answered with <see cref="DisconnectDone"/>.</summary>
+    public sealed record Disconnect : INoSerializationVerificationNeeded;
+
+    /// <summary>Every IKE SA is gone, or the peers did not answer the DELETE in time.</summary>
+    public sealed record DisconnectDone : INoSerializationVerificationNeeded;
+
+    private sealed record DisconnectTimeout : INoSerializationVerificationNeeded;
+
+    private IActorRef? _disconnecting;
+
+    private void Disconnected()
+    {
+        Timers.Cancel("disconnect");
+        _disconnecting?.Tell(new DisconnectDone());
+        _disconnecting = null;
+    }
 
     private sealed record FreshCounters(ChildCounters[] Counters, IActorRef ReplyTo) : INoSerializationVerificationNeeded;
 
@@ -465,6 +499,7 @@ public sealed class GatewayActor : NodeActor
         t.DownSince ??= Now;
         Report("ike", $"{t.Profile.Name}: tunnel down ({reason})");
         // RRAS redials while traffic waits, up to its number of tries; a persistent interface always redials.
+        if (_disconnecting is not null) return;
         if (t.Profile.Initiates && (!t.Profile.DemandDial || t.Held.Count > 0) && t.Attempts < t.Profile.Tries)
             Timers.StartSingleTimer($"redial-{t.Profile.Name}", new Redial(t.Profile.Name), Lab.Scaled(t.Profile.RetryInterval));
         else if (t.Profile.Initiates && t.Profile.DemandDial) t.Attempts = 0;
