@@ -78,10 +78,33 @@ public static class LabRunner
             if (t.Start > TimeSpan.Zero) system.Scheduler.ScheduleTellOnce(t.Start, host, start, collector);
             else host.Tell(start, collector);
         }
+        // UDP flows: the destination host counts what arrives on the port before the sender starts.
+        var udpFlows = new List<(UdpSpec Spec, string Receiver, Task<UdpSummary> Done)>();
+        foreach (var u in scenario.Traffic.OfType<UdpSpec>())
+        {
+            var receiver = lab.Nodes.OfType<HostSpec>().FirstOrDefault(h => h.Interfaces.Any(i => i.Address == u.To))?.Name;
+            if (!actors.Nodes.TryGetValue(u.From, out var sender)) continue;
+            if (receiver is not null && actors.Nodes.TryGetValue(receiver, out var rx))
+                await rx.Ask<UdpCounts>(new ListenUdp { Host = receiver, Port = u.Port }, TimeSpan.FromSeconds(5), cancel);
+            var run = new StartUdp { Host = u.From, Destination = u.To.ToString(), Port = u.Port, Packets = (uint)u.Packets, Size = (uint)u.Size, RatePps = u.PacketsPerSecond, Scenario = scenario.Name };
+            var length = u.Start + TimeSpan.FromSeconds(u.Packets / Math.Max(1, u.PacketsPerSecond)) + TimeSpan.FromSeconds(15);
+            if (u.Start > TimeSpan.Zero) await Task.Delay(u.Start, cancel);
+            udpFlows.Add((u, receiver ?? "", sender.Ask<UdpSummary>(run, length, cancel)));
+        }
         var longest = scenario.Traffic.OfType<PingSpec>().Select(p => p.Start + p.Interval * (options.Count ?? p.Count) + TimeSpan.FromSeconds(15)).DefaultIfEmpty(TimeSpan.FromSeconds(5)).Max();
         var deadline = scenario.Duration is { } d && d > longest ? d : longest;
         var summaries = await collector.Ask<ImmutableList<PingSummary>>(new PingCollector.WaitFor(expected, deadline), deadline + TimeSpan.FromSeconds(5), cancel);
         var traceIds = await collector.Ask<ImmutableList<string>>(new PingCollector.TraceIds(), TimeSpan.FromSeconds(5), cancel);
+        var udp = new List<UdpFlowSummary>();
+        foreach (var (spec, receiver, done) in udpFlows)
+        {
+            var sent = await done;
+            await Task.Delay(TimeSpan.FromSeconds(1), cancel); // datagrams still in flight
+            var counts = actors.Nodes.TryGetValue(receiver, out var rx)
+                ? await rx.Ask<UdpCounts>(new QueryUdp { Host = receiver, Port = spec.Port }, TimeSpan.FromSeconds(5), cancel)
+                : new UdpCounts();
+            udp.Add(new UdpFlowSummary(spec.From, $"{spec.To}:{spec.Port}", (int)sent.Sent, (int)counts.Distinct, (int)counts.Duplicates, (int)counts.OutOfOrder));
+        }
         var statuses = new List<NodeStatus>();
         foreach (var (name, node) in actors.Nodes.OrderBy(n => n.Key, StringComparer.Ordinal))
             statuses.Add(await node.Ask<NodeStatus>(new QueryStatus { Requester = "runner" }, TimeSpan.FromSeconds(5), cancel));
@@ -92,7 +115,7 @@ public static class LabRunner
         await system.Terminate();
         capture?.Dispose();
         telemetry?.Flush();
-        var summary = Summarize(topology, scenario, seed, summaries, statuses, linkStatuses, capture, clock.Elapsed);
+        var summary = Summarize(topology, scenario, seed, summaries, statuses, linkStatuses, capture, clock.Elapsed, udp);
         return telemetry is { Tracing: true } ? summary with { Traces = new TraceSummary(traceIds.FirstOrDefault(), traceIds) } : summary;
     }
 
@@ -114,8 +137,10 @@ public static class LabRunner
     }
 
     internal static RunSummary Summarize(TopologySpec topology, ScenarioSpec scenario, ulong seed, IReadOnlyList<PingSummary> pings,
-        IReadOnlyList<NodeStatus> nodes, IReadOnlyList<NodeStatus> links, CaptureSink? capture, TimeSpan elapsed)
+        IReadOnlyList<NodeStatus> nodes, IReadOnlyList<NodeStatus> links, CaptureSink? capture, TimeSpan elapsed,
+        IReadOnlyList<UdpFlowSummary>? udp = null)
     {
+        udp ??= [];
         var sent = pings.Sum(p => (int)p.Sent);
         var received = pings.Sum(p => (int)p.Received);
         var answered = pings.Where(p => p.Received > 0).ToList();
@@ -133,6 +158,12 @@ public static class LabRunner
 
         var results = new List<ExpectationResult>();
         var e = scenario.Expect;
+        if (e.UdpDelivered is { } ud)
+        {
+            var udpSent = udp.Sum(f => f.Sent);
+            var udpReceived = udp.Sum(f => f.Received);
+            results.Add(new ExpectationResult($"udp-delivered: {ud.Text}", ud.IsSatisfiedBy(udpReceived, udpSent) && udpSent > 0, $"{udpReceived} of {udpSent} delivered"));
+        }
         if (e.PingsAnswered is { } pa)
             results.Add(new ExpectationResult($"pings-answered: {pa.Text}", pa.IsSatisfiedBy(received, sent) && sent > 0, $"{received} of {sent} answered"));
         foreach (var te in e.Tunnels)
@@ -160,7 +191,7 @@ public static class LabRunner
         }
         return new RunSummary
         {
-            Ok = results.Count > 0 ? results.All(r => r.Met) : received == sent && sent > 0,
+            Ok = results.Count > 0 ? results.All(r => r.Met) : (received == sent && sent > 0) || (udp.Count > 0 && udp.All(f => f.Received == f.Sent)),
             Topology = topology.Name,
             Scenario = scenario.Name,
             Seed = seed,
@@ -170,6 +201,7 @@ public static class LabRunner
             Expectations = results,
             Failures = failures,
             Captures = captures,
+            Udp = udp.Count == 0 ? null : new UdpTotals(udp.Sum(f => f.Sent), udp.Sum(f => f.Received), udp),
             DurationMs = elapsed.TotalMilliseconds,
         };
     }

@@ -16,6 +16,7 @@ public sealed record RunSummary
     public required IReadOnlyList<ExpectationResult> Expectations { get; init; }
     public IReadOnlyList<string> Failures { get; init; } = [];
     public CaptureSummary? Captures { get; init; }
+    public UdpTotals? Udp { get; init; }
     /// <summary>The traces of the run's pings when tracing was on: one trace per ping, request and reply.</summary>
     public TraceSummary? Traces { get; init; }
     public double DurationMs { get; init; }
@@ -49,3 +50,8 @@ public sealed record ExpectationResult(string What, bool Met, string Detail);
 public sealed record TraceSummary(string? FirstJourney, IReadOnlyList<string> Journeys);
 
 public sealed record CaptureSummary(string Directory, IReadOnlyList<string> Files, string Command);
+
+/// <summary>UDP traffic of a run: datagrams sent, distinct ones received, and each flow.</summary>
+public sealed record UdpTotals(int Sent, int Received, IReadOnlyList<UdpFlowSummary> Flows);
+
+public sealed record UdpFlowSummary(string From, string To, int Sent, int Received, int Duplicates, int OutOfOrder);

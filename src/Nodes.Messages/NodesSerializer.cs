@@ -16,6 +16,11 @@ public sealed partial class PingSummary : INodesMessage;
 public sealed partial class QueryStatus : INodesMessage;
 public sealed partial class NodeStatus : INodesMessage;
 public sealed partial class NodeEvent : INodesMessage;
+public sealed partial class StartUdp : INodesMessage;
+public sealed partial class UdpSummary : INodesMessage;
+public sealed partial class ListenUdp : INodesMessage;
+public sealed partial class QueryUdp : INodesMessage;
+public sealed partial class UdpCounts : INodesMessage;
 
 /// <summary>
 /// Serializes Nodes' protobuf messages for Akka.Remote with short, stable manifests. The manifests are part of the
@@ -40,6 +45,11 @@ public sealed class NodesSerializer(ExtendedActorSystem system) : SerializerWith
         (typeof(QueryStatus), "qs", QueryStatus.Parser),
         (typeof(NodeStatus), "ns", NodeStatus.Parser),
         (typeof(NodeEvent), "ne", NodeEvent.Parser),
+        (typeof(StartUdp), "su", StartUdp.Parser),
+        (typeof(UdpSummary), "us", UdpSummary.Parser),
+        (typeof(ListenUdp), "lu", ListenUdp.Parser),
+        (typeof(QueryUdp), "qu", QueryUdp.Parser),
+        (typeof(UdpCounts), "uc", UdpCounts.Parser),
     ];
 
     private static readonly Dictionary<Type, string> Manifests = Table.ToDictionary(t => t.Type, t => t.Manifest);

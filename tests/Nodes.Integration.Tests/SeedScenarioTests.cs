@@ -53,6 +53,21 @@ public class SeedScenarioTests
         Assert.True(child.Encapsulated);
     }
 
+    [Fact]
+    public async Task Udp_load_through_the_tunnel_must_arrive_whole()
+    {
+        var t = Load("azure-s2s-rras.yaml");
+        Assert.True(t.TrySelectScenario("udp-load", out var s, out _));
+        var summary = await LabRunner.RunAsync(t, s!, new RunOptions { SerializeAllMessages = true });
+        Assert.True(summary.Ok, summary.ToJson());
+        var flow = Assert.Single(summary.Udp!.Flows);
+        Assert.Equal(500, flow.Sent);
+        Assert.Equal(500, flow.Received);
+        Assert.Equal("10.0.10.4:5001", flow.To);
+        var child = summary.Tunnels.Single(x => x.Node == "rras").ChildSas.Single();
+        Assert.True(child.PacketsOut >= 501, $"{child.PacketsOut} packets out");
+    }
+
     [Theory]
     [InlineData("azure-s2s-policy-based.yaml")]
     [InlineData("azure-s2s-double-nat.yaml")]

@@ -21,6 +21,11 @@ public sealed class NodesSerializerTests : IDisposable
         new QueryStatus { Requester = "driver" },
         new NodeStatus { Node = "azure-gw", Kind = "azure-vpn-gateway", Tunnels = { new TunnelStatus { Name = "to-rras", State = "Connected", ChildSas = { new ChildSaStatus { InboundSpi = 0xc0ffee01 } } } } },
         new NodeEvent { Node = "rras", Kind = "ike", Text = "IKE_SA_INIT sent", AtUnixMs = 1 },
+        new StartUdp { Host = "client", Destination = "10.0.10.4", Port = 5001, Packets = 100, Size = 1200, RatePps = 50 },
+        new UdpSummary { Host = "client", Destination = "10.0.10.4", Port = 5001, Sent = 100 },
+        new ListenUdp { Host = "vm", Port = 5001 },
+        new QueryUdp { Host = "vm", Port = 5001 },
+        new UdpCounts { Host = "vm", Port = 5001, Packets = 99, Distinct = 99, OutOfOrder = 2 },
     };
 
     [Theory]
@@ -39,7 +44,7 @@ public sealed class NodesSerializerTests : IDisposable
     public void Manifests_must_stay_what_they_are_on_the_wire()
     {
         Assert.Equal(
-            ["fr", "sp", "pr", "ps", "qs", "ns", "ne"],
+            ["fr", "sp", "pr", "ps", "qs", "ns", "ne", "su", "us", "lu", "qu", "uc"],
             NodesSerializer.Bindings.Select(b => b.Manifest));
         Assert.Equal(NodesSerializer.Bindings.Count, NodesSerializer.Bindings.Select(b => b.Manifest).Distinct().Count());
     }

@@ -30,6 +30,53 @@ public sealed class HostActor : NodeActor
     }
 
     private sealed record PingTick(ushort Identifier) : INoSerializationVerificationNeeded;
+
+    private sealed record UdpTick(int Flow) : INoSerializationVerificationNeeded;
+
+    private sealed record UdpRun(StartUdp Request, UdpFlow Flow, IActorRef ReplyTo, int PerTick, TimeSpan Interval);
+
+    private readonly Dictionary<int, UdpRun> _udpRuns = [];
+    private readonly Dictionary<ushort, UdpReceiver> _receivers = [];
+    private int _nextFlow;
+
+    /// <summary>
+    /// A UDP flow for load: datagrams carrying a sequence number, paced at the requested rate (in batches on a
+    /// 10 ms tick when the rate is above 100 per second), ended by a <see cref="UdpSummary"/>.
+    /// </summary>
+    private void OnStartUdp(StartUdp m)
+    {
+        if (!Ipv4Address.TryParse(m.Destination, out var destination) || m.Port is 0 or > ushort.MaxValue)
+        {
+            Sender.Tell(new UdpSummary { Host = Name, Destination = m.Destination, Port = m.Port });
+            return;
+        }
+        var id = ++_nextFlow;
+        var flow = HostStack.CreateUdpFlow(new UdpFlowOptions(new Ipv4Endpoint(destination, (ushort)m.Port), (ushort)(49152 + id % 16384), (int)m.Packets, (int)Math.Max(4, m.Size)));
+        var rate = m.RatePps <= 0 ? 100 : m.RatePps;
+        var interval = rate > 100 ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromSeconds(1 / rate);
+        var perTick = rate > 100 ? (int)Math.Ceiling(rate / 100) : 1;
+        _udpRuns[id] = new UdpRun(m, flow, Sender, perTick, interval);
+        Report("udp", $"sending {m.Packets} UDP datagrams of {m.Size} bytes to {destination}:{m.Port} at {rate:0.#} per second");
+        Self.Tell(new UdpTick(id));
+    }
+
+    private void OnUdpTick(UdpTick t)
+    {
+        if (!_udpRuns.TryGetValue(t.Flow, out var run)) return;
+        Handle(_stack.SendUdp(run.Flow, Math.Min(run.PerTick, run.Flow.Remaining), LabNow), "");
+        if (run.Flow.Remaining > 0)
+        {
+            Timers.StartSingleTimer($"udp-{t.Flow}", t, run.Interval);
+            return;
+        }
+        _udpRuns.Remove(t.Flow);
+        Report("udp", $"{run.Flow.Sent} UDP datagrams sent to {run.Request.Destination}:{run.Request.Port}");
+        run.ReplyTo.Tell(new UdpSummary { Host = Name, Destination = run.Request.Destination, Port = run.Request.Port, Sent = (uint)run.Flow.Sent });
+    }
+
+    private UdpCounts Counts(ushort port) => _receivers.TryGetValue(port, out var r)
+        ? new UdpCounts { Host = Name, Port = port, Packets = (ulong)r.Packets, Distinct = (ulong)r.Distinct, Duplicates = (ulong)r.Duplicates, OutOfOrder = (ulong)r.OutOfOrder }
+        : new UdpCounts { Host = Name, Port = port };
     private sealed record StackTick : INoSerializationVerificationNeeded;
 
     public HostActor(HostSpec spec, IEnumerable<Attachment> attachments, LabContext lab)
@@ -49,6 +96,14 @@ public sealed class HostActor : NodeActor
         }
         Receive<Frame>(OnFrame);
         Receive<StartPing>(OnStartPing);
+        Receive<StartUdp>(OnStartUdp);
+        Receive<UdpTick>(OnUdpTick);
+        Receive<ListenUdp>(m =>
+        {
+            if (!_receivers.ContainsKey((ushort)m.Port)) _receivers[(ushort)m.Port] = _stack.ListenUdp((ushort)m.Port);
+            Sender.Tell(Counts((ushort)m.Port));
+        });
+        Receive<QueryUdp>(m => Sender.Tell(Counts((ushort)m.Port)));
         Receive<PingTick>(OnPingTick);
         Receive<StackTick>(_ => Handle(_stack.Tick(LabNow), ""));
     }
