@@ -3,6 +3,7 @@ using Akka.Actor;
 using Nodes.Actors.Cluster;
 using Nodes.Actors.Lab;
 using Nodes.Messages;
+using Nodes.Telemetry;
 using Nodes.Topology.Model;
 
 namespace Nodes.Host;
@@ -19,6 +20,8 @@ public sealed record MemberOptions
     public double? TimeScale { get; init; }
     public Action<NodeEvent>? OnEvent { get; init; }
     public Action<string>? OnMessage { get; init; }
+    /// <summary>Where the member's spans and metrics go; by default the standard OTEL_* environment variables decide.</summary>
+    public TelemetrySettings? Telemetry { get; init; }
 }
 
 /// <summary>
@@ -30,12 +33,20 @@ public sealed record MemberOptions
 public sealed class ClusterMember : IAsyncDisposable
 {
     private readonly ActorSystem _system;
+    private readonly LabTelemetry? _telemetry;
 
-    private ClusterMember(ActorSystem system, LabActors actors, IActorRef lab)
+    private ClusterMember(ActorSystem system, LabActors actors, IActorRef lab, LabTelemetry? telemetry)
     {
         _system = system;
+        _telemetry = telemetry;
         Actors = actors;
         Lab = lab;
+        // The member's spans leave with it: flush and stop the exporters when the actor system ends, however it ends.
+        _system.WhenTerminated.ContinueWith(_ =>
+        {
+            _telemetry?.Flush();
+            _telemetry?.Dispose();
+        }, TaskScheduler.Default);
     }
 
     public LabActors Actors { get; }
@@ -75,6 +86,13 @@ public sealed class ClusterMember : IAsyncDisposable
     public static ClusterMember Start(TopologySpec topology, ScenarioSpec scenario, ClusterSettings settings, MemberOptions options)
     {
         var hosted = options.Nodes.ToHashSet(StringComparer.Ordinal);
+        // Each hosted node is its own service, as in a one-process lab; the trace context in every frame joins the
+        // spans of all members into one trace per journey.
+        var settings2 = options.Telemetry ?? TelemetrySettings.FromEnvironment();
+        var telemetry = settings2.TracingOn
+            ? LabTelemetry.Start(settings2, topology.Name, topology.Nodes.Where(n => hosted.Contains(n.Name))
+                .Select(n => (n.Name, n.GetType().Name.Replace("Spec", "", StringComparison.Ordinal).ToLowerInvariant())))
+            : null;
         var system = (settings with { Roles = [ClusterSettings.LabRole, .. options.Nodes, .. settings.Roles] }).CreateSystem();
         var lab = topology.ForScenario(scenario);
         var seed = options.Seed ?? topology.Seed ?? 1;
@@ -86,7 +104,7 @@ public sealed class ClusterMember : IAsyncDisposable
         var actors = LabBuilder.Build(system, lab, context, hosted.Contains,
             peer => system.ActorOf(RemotePort.Props(peer.PortName, peer.Role, peer.ActorName, labActor), peer.PortName));
         labActor.Tell(new MemberLabActor.ExpectPorts(actors.Ports!.Keys.ToArray()));
-        return new ClusterMember(system, actors, labActor);
+        return new ClusterMember(system, actors, labActor, telemetry);
     }
 
     /// <summary>Leaves the cluster gracefully and stops the actor system.</summary>

@@ -37,7 +37,7 @@ public sealed class NodesProcess : IDisposable
     private readonly StringBuilder _out = new();
     private readonly StringBuilder _err = new();
 
-    public NodesProcess(string name, IReadOnlyList<string> args, string? netns = null)
+    public NodesProcess(string name, IReadOnlyList<string> args, string? netns = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         Name = name;
         Args = args;
@@ -54,6 +54,7 @@ public sealed class NodesProcess : IDisposable
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_TieredPGO"] = "0";
+        if (environment is not null) foreach (var (k, v) in environment) psi.Environment[k] = v;
         Process = Process.Start(psi) ?? throw new InvalidOperationException($"{name} did not start");
         Process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_out) _out.AppendLine(e.Data); };
         Process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_err) _err.AppendLine(e.Data); };
@@ -119,14 +120,18 @@ public sealed class ClusterLab : IDisposable
     private readonly ITestOutputHelper _output;
     private readonly Func<string, string?> _netnsOf;
 
-    public ClusterLab(ITestOutputHelper output, Func<string, string> hostOf, Func<string, int> portOf, Func<string, string?>? netnsOf = null, double timeScale = 1)
+    public ClusterLab(ITestOutputHelper output, Func<string, string> hostOf, Func<string, int> portOf, Func<string, string?>? netnsOf = null, double timeScale = 1,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         _output = output;
+        _environment = environment;
         HostOf = hostOf;
         PortOf = portOf;
         _netnsOf = netnsOf ?? (_ => null);
         TimeScale = timeScale;
     }
+
+    private readonly IReadOnlyDictionary<string, string>? _environment;
 
     public Func<string, string> HostOf { get; }
     public Func<string, int> PortOf { get; }
@@ -152,7 +157,7 @@ public sealed class ClusterLab : IDisposable
 
     public NodesProcess Start(string node)
     {
-        var p = new NodesProcess(node, HostArgs(node), _netnsOf(node));
+        var p = new NodesProcess(node, HostArgs(node), _netnsOf(node), _environment);
         Members[node] = p;
         return p;
     }

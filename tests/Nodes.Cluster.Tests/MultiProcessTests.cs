@@ -29,6 +29,27 @@ public sealed class MultiProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void One_ping_must_be_one_trace_through_the_members_of_five_services()
+    {
+        var ports = ClusterLab.FreePorts();
+        // Every member prints its spans (OpenTelemetry's console exporter, chosen by the standard variable).
+        var env = new Dictionary<string, string> { ["OTEL_TRACES_EXPORTER"] = "console", ["OTEL_METRICS_EXPORTER"] = "none" };
+        using var lab = new ClusterLab(output, _ => "127.0.0.1", n => ports[n], environment: env);
+        lab.StartAll();
+        var (code, _, _) = lab.Drive(null, "--count", "1");
+        Assert.Equal(0, code);
+        Thread.Sleep(2000); // the members' exporters print as spans end
+        var tracesBy = lab.Members.ToDictionary(m => m.Key, m => TraceIds(m.Value.StdOut));
+        // The one ping's trace id shows up in the members of the client, RRAS, the NAT router, the Azure gateway and the VM.
+        var journey = tracesBy["client"].Intersect(tracesBy["vm"]).Intersect(tracesBy["rras"]).Intersect(tracesBy["isp-router"]).Intersect(tracesBy["azure-gw"]).ToList();
+        Assert.NotEmpty(journey);
+        Assert.All(["client", "rras", "isp-router", "azure-gw", "vm"], n => Assert.Contains($"service.name: {n}", lab.Members[n].StdOut, StringComparison.Ordinal));
+    }
+
+    private static HashSet<string> TraceIds(string output) =>
+        output.Split('\n').Where(l => l.StartsWith("Activity.TraceId:", StringComparison.Ordinal)).Select(l => l["Activity.TraceId:".Length..].Trim()).ToHashSet();
+
+    [Fact]
     public void Killing_the_azure_gateways_member_mid_run_and_restarting_it_recovers_the_tunnel()
     {
         var ports = ClusterLab.FreePorts();
