@@ -45,7 +45,8 @@ internal static class Commands
         var traceConsole = new Option<bool>("--trace-console") { Description = "Print every span and metric on the console (as OTEL_TRACES_EXPORTER=console)" };
         var traceFile = new Option<string?>("--trace-file") { Description = "Write the run's spans as OTLP JSON into this file (read it with nodes trace FILE)" };
         var noLadder = new Option<bool>("--no-ladder") { Description = "Do not draw the first journey as a ladder (and do not record spans for it)" };
-        var command = new Command("run", "Run a lab in this process and report what happened") { file, scenario, count, json, capture, seed, timeScale, cluster, dashboard, traceConsole, traceFile, noLadder };
+        var disconnect = new Option<bool>("--disconnect") { Description = "At the end, switch the gateways off: they delete their IKE SAs (a real peer sees the DELETE)" };
+        var command = new Command("run", "Run a lab in this process and report what happened") { file, scenario, count, json, capture, seed, timeScale, cluster, dashboard, traceConsole, traceFile, noLadder, disconnect };
         var tls = ClusterCommands.TlsOptionSet.Create();
         tls.AddTo(command);
         command.SetAction(async (parse, cancel) =>
@@ -84,6 +85,7 @@ internal static class Commands
                 Count = parse.GetValue(count),
                 Seed = parse.GetValue(seed),
                 TimeScale = parse.GetValue(timeScale),
+                DisconnectAtEnd = parse.GetValue(disconnect),
                 CaptureDirectory = parse.GetValue(capture) is { } c ? Path.GetFullPath(c) : null,
                 OnEvent = e => progress.WriteLine(Line(e, started)),
                 Telemetry = telemetry.TracingOn || telemetry.Otlp ? telemetry : null,

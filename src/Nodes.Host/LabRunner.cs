@@ -19,6 +19,11 @@ public sealed record RunOptions
     public string? CaptureDirectory { get; init; }
     /// <summary>Serialize every message as if it crossed a process boundary (Akka's serialize-messages), as tests do.</summary>
     public bool SerializeAllMessages { get; init; }
+    /// <summary>
+    /// End the run by switching the gateways off: each deletes its IKE SAs, so a real peer on an external interface
+    /// learns at once that the tunnel is gone (otherwise it finds out through its liveness check).
+    /// </summary>
+    public bool DisconnectAtEnd { get; init; }
     /// <summary>Called for every node event, in order, for the terminal.</summary>
     public Action<NodeEvent>? OnEvent { get; init; }
     /// <summary>Traces and metrics of the run (null: none; see <see cref="TelemetrySettings.FromEnvironment"/>).</summary>
@@ -111,7 +116,7 @@ public static class LabRunner
         var linkStatuses = new List<NodeStatus>();
         foreach (var (_, link) in actors.Links.OrderBy(l => l.Key, StringComparer.Ordinal))
             linkStatuses.Add(await link.Ask<NodeStatus>(new QueryStatus { Requester = "runner" }, TimeSpan.FromSeconds(5), cancel));
-        await Disconnect(lab, actors, cancel);
+        if (options.DisconnectAtEnd) await Disconnect(lab, actors, cancel);
         await system.Terminate();
         capture?.Dispose();
         telemetry?.Flush();

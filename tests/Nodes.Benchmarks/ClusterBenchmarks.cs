@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
@@ -222,11 +223,22 @@ public class ClusterJourneyLatencyBenchmarks
     }
 
     [GlobalSetup(Target = nameof(AcrossMembers))]
-    public void SetupAcrossMembers()
+    public void SetupAcrossMembers() => StartMembers(perNode: false);
+
+    [GlobalSetup(Target = nameof(AcrossSevenMembers))]
+    public void SetupAcrossSevenMembers() => StartMembers(perNode: true);
+
+    /// <summary>The seed lab over cluster members: as its placement says, or one member per node (every hop remote).</summary>
+    private void StartMembers(bool perNode)
     {
         var topology = JourneyBenchmarks.SeedLab();
         if (!topology.TrySelectScenario("default-gateway", out var scenario, out var problem)) throw new InvalidOperationException(problem);
         var placement = topology.Placement ?? throw new InvalidOperationException("the seed lab has no placement");
+        if (perNode)
+        {
+            placement = placement with { Processes = topology.Nodes.Select(n => new ProcessPlacement(n.Name, [n.Name], placement.Location)).ToImmutableArray() };
+            topology = topology with { Placement = placement };
+        }
         var ports = placement.Processes.Select(_ => ClusterBench.FreePort()).ToArray();
         var seed = $"akka.tcp://{ClusterSettings.SystemName}@127.0.0.1:{ports[0]}";
         for (var i = 0; i < placement.Processes.Length; i++)
@@ -265,6 +277,9 @@ public class ClusterJourneyLatencyBenchmarks
     [Benchmark(Description = "one ping journey, seed lab across 3 cluster members")]
     public double AcrossMembers() => Journey(_clusterClient);
 
+    [Benchmark(Description = "one ping journey, seed lab across 7 cluster members, one per node")]
+    public double AcrossSevenMembers() => Journey(_clusterClient);
+
     private static double Journey(IActorRef client)
     {
         var s = client.Ask<PingSummary>(OnePing(), TimeSpan.FromSeconds(10)).Result;
@@ -275,7 +290,7 @@ public class ClusterJourneyLatencyBenchmarks
     [GlobalCleanup(Target = nameof(OneProcess))]
     public void CleanupOneProcess() => _single?.Terminate().Wait(TimeSpan.FromSeconds(10));
 
-    [GlobalCleanup(Target = nameof(AcrossMembers))]
+    [GlobalCleanup(Targets = [nameof(AcrossMembers), nameof(AcrossSevenMembers)])]
     public void CleanupAcrossMembers()
     {
         ClusterBench.Stop(_members.Select(m => m.System).Reverse().ToArray());

@@ -2,16 +2,16 @@ using Xunit.Abstractions;
 
 namespace Nodes.Interop.Tests;
 
-/// <summary>DELETE from our side: a lab that ends switches its gateways off, and they delete their IKE SAs.</summary>
+/// <summary>DELETE from our side: a run ended with --disconnect switches its gateways off, and they delete their IKE SAs.</summary>
 public sealed class OurDeleteTests(ITestOutputHelper output)
 {
     [SkippableFact]
-    public void Ending_a_run_must_delete_the_ike_sa_at_the_real_peer()
+    public void Ending_a_run_with_disconnect_must_delete_the_ike_sa_at_the_real_peer()
     {
         InteropLab.RequireEnvironment();
         using var lab = new InteropLab(output, "we-delete");
         lab.StartCharon(new CharonConfig());
-        var run = lab.StartNodes(Topologies.Shipped, "--count", "2");
+        var run = lab.StartNodes(Topologies.Shipped, "--count", "2", "--disconnect");
         var (exit, summary) = run.Finish(TimeSpan.FromSeconds(90));
 
         Assert.Equal(0, exit);
