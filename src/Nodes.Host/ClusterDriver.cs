@@ -268,48 +268,6 @@ public static class ClusterDriver
         }
     }
 
-    /// <summary>Collects ping results and summaries from the hosts (in other processes).</summary>
-    private sealed class PingCollector : ReceiveActor, IWithTimers
-    {
-        public sealed record WaitFor(int Count, TimeSpan Deadline) : INoSerializationVerificationNeeded;
-        private sealed record Timeout : INoSerializationVerificationNeeded;
-
-        private readonly List<PingSummary> _summaries = [];
-        private IActorRef? _waiter;
-        private int _expected = int.MaxValue;
-
-        public ITimerScheduler Timers { get; set; } = null!;
-
-        public PingCollector(IActorRef watch)
-        {
-            Receive<PingSummary>(s =>
-            {
-                _summaries.Add(s);
-                Check();
-            });
-            Receive<PingResult>(r => watch.Tell(r));
-            Receive<WaitFor>(w =>
-            {
-                _waiter = Sender;
-                _expected = w.Count;
-                Timers.StartSingleTimer("deadline", new Timeout(), w.Deadline);
-                Check();
-            });
-            Receive<Timeout>(_ => Reply());
-        }
-
-        private void Check()
-        {
-            if (_waiter is not null && _summaries.Count >= _expected) Reply();
-        }
-
-        private void Reply()
-        {
-            _waiter?.Tell(_summaries.ToImmutableList());
-            _waiter = null;
-        }
-    }
-
     /// <summary>
     /// Watches the run from the driver: subscribes to every lab member's events (also members that come back after a
     /// restart), passes them to the terminal, and measures tunnel downtime, member outages and gaps between pings.

@@ -64,7 +64,7 @@ public static class LabRunner
         var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, events, capture);
         var actors = LabBuilder.Build(system, lab, context);
 
-        var collector = system.ActorOf(Props.Create(() => new PingCollector()), "pings");
+        var collector = system.ActorOf(Props.Create(() => new PingCollector(null)), "pings");
         var expected = 0;
         foreach (var t in scenario.Traffic.OfType<PingSpec>())
         {
@@ -209,57 +209,6 @@ public static class LabRunner
             Udp = udp.Count == 0 ? null : new UdpTotals(udp.Sum(f => f.Sent), udp.Sum(f => f.Received), udp),
             DurationMs = elapsed.TotalMilliseconds,
         };
-    }
-
-    /// <summary>Collects ping summaries until the expected number arrived or the deadline passed.</summary>
-    private sealed class PingCollector : ReceiveActor, IWithTimers
-    {
-        public sealed record WaitFor(int Count, TimeSpan Deadline) : INoSerializationVerificationNeeded;
-
-        private sealed record Timeout : INoSerializationVerificationNeeded;
-
-        public sealed record TraceIds : INoSerializationVerificationNeeded;
-
-        private readonly List<PingSummary> _summaries = [];
-        private readonly List<string> _traces = [];
-        private IActorRef? _waiter;
-        private int _expected = int.MaxValue;
-
-        public ITimerScheduler Timers { get; set; } = null!;
-
-        public PingCollector()
-        {
-            Receive<PingSummary>(s =>
-            {
-                _summaries.Add(s);
-                Check();
-            });
-            // The trace of every answered ping, in the order the answers came (the first is the first journey).
-            Receive<PingResult>(r =>
-            {
-                if (r.Answered && Spans.TraceId(r.Traceparent) is { } id && !_traces.Contains(id)) _traces.Add(id);
-            });
-            Receive<TraceIds>(_ => Sender.Tell(_traces.ToImmutableList()));
-            Receive<WaitFor>(w =>
-            {
-                _waiter = Sender;
-                _expected = w.Count;
-                Timers.StartSingleTimer("deadline", new Timeout(), w.Deadline);
-                Check();
-            });
-            Receive<Timeout>(_ => Reply());
-        }
-
-        private void Check()
-        {
-            if (_waiter is not null && _summaries.Count >= _expected) Reply();
-        }
-
-        private void Reply()
-        {
-            _waiter?.Tell(_summaries.ToImmutableList());
-            _waiter = null;
-        }
     }
 
     /// <summary>Receives every node's events and hands them, in order, to the terminal.</summary>

@@ -91,9 +91,9 @@ public class TelemetryCostBenchmarks
         _client = lab.Nodes["client"];
         var warm = _client.Ask<PingSummary>(new StartPing { Host = "client", Destination = "10.0.10.4", Count = 1, IntervalMs = 1000, Size = 32, SummaryOnly = true }, TimeSpan.FromSeconds(30)).Result;
         if (warm.Received != 1) throw new InvalidOperationException("the seed lab did not answer its first ping");
-        _chainDriver = _system.ActorOf(Props.Create(() => new ChainDriver()), "chain-driver");
+        _chainDriver = _system.ActorOf(Props.Create(() => new JourneyBenchmarks.ChainDriver()), "chain-driver");
         _chainHead = _chainDriver;
-        for (var i = 0; i < HopsPerJourney; i++) _chainHead = _system.ActorOf(Props.Create(() => new Forwarder(_chainHead)), $"hop-{i}");
+        for (var i = 0; i < HopsPerJourney; i++) _chainHead = _system.ActorOf(Props.Create(() => new JourneyBenchmarks.Forwarder(_chainHead)), $"hop-{i}");
     }
 
     private static DiscardingExporter Add(List<DiscardingExporter> list)
@@ -104,7 +104,7 @@ public class TelemetryCostBenchmarks
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = InFlight, Description = "32 hops through trivial actors, 2000 in flight")]
-    public int BareActorHops() => _chainDriver.Ask<int>(new ChainDriver.Run(_chainHead, InFlight), TimeSpan.FromSeconds(60)).Result;
+    public int BareActorHops() => _chainDriver.Ask<int>(new JourneyBenchmarks.ChainDriver.Run(_chainHead, InFlight), TimeSpan.FromSeconds(60)).Result;
 
     [Benchmark(OperationsPerInvoke = InFlight, Description = "ping journey through the seed lab, 2000 in flight")]
     public uint PingJourneys()
@@ -136,34 +136,6 @@ public class TelemetryCostBenchmarks
         {
             Interlocked.Add(ref _spans, batch.Count);
             return ExportResult.Success;
-        }
-    }
-
-    private sealed class Forwarder : ReceiveActor
-    {
-        public Forwarder(IActorRef next) => ReceiveAny(m => next.Tell(m));
-    }
-
-    private sealed class ChainDriver : ReceiveActor
-    {
-        public sealed record Run(IActorRef Head, int Count);
-
-        private IActorRef? _replyTo;
-        private int _remaining;
-
-        public ChainDriver()
-        {
-            var payload = new byte[1400];
-            Receive<Run>(r =>
-            {
-                _replyTo = Sender;
-                _remaining = r.Count;
-                for (var i = 0; i < r.Count; i++) r.Head.Tell(new Frame { Packet = Google.Protobuf.ByteString.CopyFrom(payload), Sequence = (ulong)i });
-            });
-            Receive<Frame>(_ =>
-            {
-                if (--_remaining == 0) _replyTo!.Tell(0);
-            });
         }
     }
 }
