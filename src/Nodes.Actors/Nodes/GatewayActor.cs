@@ -101,10 +101,6 @@ public sealed class GatewayActor : NodeActor
         {
             if (_childBySpi.TryGetValue(m.InboundSpi, out var c)) c.Ike.Actor.Tell(new IkeCommand(IkeCommandKind.SoftLimit, m.InboundSpi));
         });
-        Receive<ChildCounters>(m =>
-        {
-            if (_childBySpi.TryGetValue(m.InboundSpi, out var c)) c.Counters = m;
-        });
         Receive<Redial>(m =>
         {
             if (_tunnels.TryGetValue(m.Tunnel, out var t) && t.Current is null && (t.Held.Count > 0 || !t.Profile.DemandDial)) Dial(t, default);
@@ -142,14 +138,7 @@ public sealed class GatewayActor : NodeActor
             var h = _ikeByActor.Values.FirstOrDefault(x => x.Snapshot?.State == IkeSaState.Established);
             h?.Actor.Tell(c);
         });
-        Timers.StartPeriodicTimer("counters", new RefreshCounters(), TimeSpan.FromSeconds(1));
-        Receive<RefreshCounters>(_ =>
-        {
-            foreach (var c in _childBySpi.Values) c.Actor.Tell(new ChildCountersQuery());
-        });
     }
-
-    private sealed record RefreshCounters : INoSerializationVerificationNeeded;
 
     /// <summary>Delete every IKE SA (the device is being switched off); answered with <see cref="DisconnectDone"/>.</summary>
     public sealed record Disconnect : INoSerializationVerificationNeeded;
