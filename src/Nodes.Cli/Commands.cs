@@ -181,6 +181,17 @@ internal static class Commands
         }
         if (s.Drops.Total > 0)
             o.WriteLine("Drops: " + string.Join(", ", s.Drops.ByNode.Select(n => $"{n.Key}: " + string.Join(" ", n.Value.Select(r => $"{r.Key}={r.Value}")))));
+        foreach (var f in s.Faults ?? [])
+        {
+            o.WriteLine($"Fault {f.Fault} at {f.AtMs / 1000:0.###}s on {string.Join(", ", f.Targets)} ({f.Origin}){(f.Applied ? "" : " REFUSED")}: {f.Detail}");
+            var recovery = f.TimeToRecoverMs is { } ms ? $"answered again {ms / 1000:0.###} s after the fault" : f.PingsSent == 0 ? "no ping sent after it" : "not answered again";
+            o.WriteLine($"  pings after it: {f.PingsSent} sent, {f.PingsLost} lost; {recovery}");
+            foreach (var t in f.Tunnels)
+                o.WriteLine($"  {t.Node}/{t.Tunnel}: {t.Before?.State ?? "none"} → {t.After?.State ?? "none"}; IKE SPIs {t.Before?.IkeSpis ?? "none"} → {(t.SameIkeSa ? "same" : t.After?.IkeSpis ?? "none")}; "
+                    + $"Child SAs {string.Join(",", t.Before?.ChildSpis ?? [])} → {(t.SameChildSas ? "same" : string.Join(",", t.After?.ChildSpis ?? []))}; peer {t.Before?.PeerEndpoint ?? "none"} → {t.After?.PeerEndpoint ?? "none"}"
+                    + (t.Outages > 0 || t.TunnelDownMs > 0 ? $"; down {t.TunnelDownMs / 1000:0.###} s ({t.Outages} outage(s))" : ""));
+            if (f.Drops.Count > 0) o.WriteLine("  drops after it: " + string.Join(" ", f.Drops.Select(d => $"{d.Key}={d.Value}")));
+        }
         foreach (var e in s.Expectations) o.WriteLine($"{(e.Met ? "PASS" : "FAIL")}  {e.What} ({e.Detail})");
         if (s.Captures is { } c2)
         {

@@ -123,7 +123,7 @@ public sealed record ClusterSettings
                 log-info = off
               }
             }
-            """).WithFallback(NodesSerializer.Configuration()).WithFallback(ClusterControlSerializer.Configuration());
+            """).WithFallback(NodesSerializer.Configuration()).WithFallback(ClusterControlSerializer.Configuration()).WithFallback(Nodes.Actors.Lab.LabGuardianStrategy.Configuration);
     }
 
     /// <summary>

@@ -45,7 +45,7 @@ public static class LabRunner
               log-dead-letters-during-shutdown = off
               actor.serialize-messages = {{(serializeAll ? "on" : "off")}}
             }
-            """).WithFallback(NodesSerializer.Configuration());
+            """).WithFallback(NodesSerializer.Configuration()).WithFallback(LabGuardianStrategy.Configuration);
 
     public static async Task<RunSummary> RunAsync(TopologySpec topology, ScenarioSpec scenario, RunOptions options, CancellationToken cancel = default)
     {
@@ -59,12 +59,17 @@ public static class LabRunner
             : null;
         using var system = ActorSystem.Create("nodes", AkkaConfig(options.SerializeAllMessages));
         NodesSerializer.VerifyBindings(system);
-        var events = system.ActorOf(Props.Create(() => new EventLog(options.OnEvent)), "events");
+        var forward = new EventForward();
+        var events = system.ActorOf(Props.Create(() => new EventLog(options.OnEvent, forward)), "events");
         using var capture = options.CaptureDirectory is { } dir ? new CaptureSink(dir) : null;
         var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, events, capture);
         var actors = LabBuilder.Build(system, lab, context);
 
-        var collector = system.ActorOf(Props.Create(() => new PingCollector(null)), "pings");
+        // Faults: the timeline, and what each fault did (live faults reach the conductor through the event log).
+        var conductor = system.ActorOf(FaultConductor.Props(PlanFaults(lab, scenario, actors), [.. actors.Nodes.OrderBy(n => n.Key, StringComparer.Ordinal).Select(n => n.Value),
+            .. actors.Links.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Value)], system.Scheduler.Now), "faults");
+        forward.To = conductor;
+        var collector = system.ActorOf(Props.Create(() => new PingCollector(conductor)), "pings");
         var expected = 0;
         foreach (var t in scenario.Traffic.OfType<PingSpec>())
         {
@@ -99,6 +104,14 @@ public static class LabRunner
         var longest = scenario.Traffic.OfType<PingSpec>().Select(p => p.Start + p.Interval * (options.Count ?? p.Count) + TimeSpan.FromSeconds(15)).DefaultIfEmpty(TimeSpan.FromSeconds(5)).Max();
         var deadline = scenario.Duration is { } d && d > longest ? d : longest;
         var summaries = await collector.Ask<ImmutableList<PingSummary>>(new PingCollector.WaitFor(expected, deadline), deadline + TimeSpan.FromSeconds(5), cancel);
+        // A fault after the last ping still happens, and is watched for a moment.
+        if (scenario.Faults.Length > 0)
+        {
+            var lastFault = scenario.Faults.Max(f => f.At) + TimeSpan.FromSeconds(2);
+            var elapsed = system.Scheduler.Now - context.Epoch;
+            if (lastFault > elapsed) await Task.Delay(lastFault - elapsed, cancel);
+        }
+        var faults = await conductor.Ask<IReadOnlyList<FaultEffect>>(FaultConductor.Finish.Instance, TimeSpan.FromSeconds(15), cancel);
         var traceIds = await collector.Ask<ImmutableList<string>>(new PingCollector.TraceIds(), TimeSpan.FromSeconds(5), cancel);
         var udp = new List<UdpFlowSummary>();
         foreach (var (spec, receiver, done) in udpFlows)
@@ -120,7 +133,7 @@ public static class LabRunner
         await system.Terminate();
         capture?.Dispose();
         telemetry?.Flush();
-        var summary = Summarize(topology, scenario, seed, summaries, statuses, linkStatuses, capture, clock.Elapsed, udp);
+        var summary = Summarize(topology, scenario, seed, summaries, statuses, linkStatuses, capture, clock.Elapsed, udp, faults);
         return telemetry is { Tracing: true } ? summary with { Traces = new TraceSummary(traceIds.FirstOrDefault(), traceIds) } : summary;
     }
 
@@ -143,9 +156,10 @@ public static class LabRunner
 
     internal static RunSummary Summarize(TopologySpec topology, ScenarioSpec scenario, ulong seed, IReadOnlyList<PingSummary> pings,
         IReadOnlyList<NodeStatus> nodes, IReadOnlyList<NodeStatus> links, CaptureSink? capture, TimeSpan elapsed,
-        IReadOnlyList<UdpFlowSummary>? udp = null)
+        IReadOnlyList<UdpFlowSummary>? udp = null, IReadOnlyList<FaultEffect>? faults = null)
     {
         udp ??= [];
+        faults ??= [];
         var sent = pings.Sum(p => (int)p.Sent);
         var received = pings.Sum(p => (int)p.Received);
         var answered = pings.Where(p => p.Received > 0).ToList();
@@ -186,6 +200,33 @@ public static class LabRunner
             var count = reason == "total" ? drops.Total : drops.ByReason.GetValueOrDefault(reason);
             results.Add(new ExpectationResult($"max-drops {reason}: {max}", count <= max, $"{count} dropped"));
         }
+        foreach (var (reason, min) in e.MinDrops)
+        {
+            var count = reason == "total" ? drops.Total : drops.ByReason.GetValueOrDefault(reason);
+            results.Add(new ExpectationResult($"min-drops {reason}: {min}", count >= min, $"{count} dropped"));
+        }
+        foreach (var f in faults)
+        {
+            var at = $"{f.Fault} at {f.AtMs / 1000:0.###}s";
+            results.Add(new ExpectationResult($"fault {at} applied", f.Applied, f.Detail));
+            if (e.Faults is not { } fe) continue;
+            var gateways = f.Tunnels.Where(t => t.Before is not null).ToList();
+            if (fe.SameIkeSa is { } same)
+                results.Add(new ExpectationResult($"fault {at}: same-ike-sa {same.ToString().ToLowerInvariant()}", gateways.Count > 0 && gateways.All(t => t.SameIkeSa == same),
+                    string.Join("; ", f.Tunnels.Select(t => $"{t.Node}/{t.Tunnel} IKE {t.Before?.IkeSpis ?? "none"} → {t.After?.IkeSpis ?? "none"}"))));
+            if (fe.PeerEndpointChanged is { } moved)
+                results.Add(new ExpectationResult($"fault {at}: peer-endpoint-changed {moved.ToString().ToLowerInvariant()}", f.Tunnels.Any(t => t.PeerEndpointChanged) == moved,
+                    string.Join("; ", f.Tunnels.Select(t => $"{t.Node}/{t.Tunnel} peer {t.Before?.PeerEndpoint ?? "none"} → {t.After?.PeerEndpoint ?? "none"}"))));
+            if (fe.MaxPingsLost is { } maxLost)
+                results.Add(new ExpectationResult($"fault {at}: max-pings-lost {maxLost}", f.PingsLost <= maxLost, $"{f.PingsLost} of {f.PingsSent} lost"));
+            if (fe.MinPingsLost is { } minLost)
+                results.Add(new ExpectationResult($"fault {at}: min-pings-lost {minLost}", f.PingsLost >= minLost, $"{f.PingsLost} of {f.PingsSent} lost"));
+            var recovery = f.TimeToRecoverMs is { } ms ? $"answered again after {ms / 1000:0.###} s" : f.PingsSent == 0 ? "no ping was sent after the fault" : "never answered again";
+            if (fe.Recovers is { } recovers)
+                results.Add(new ExpectationResult($"fault {at}: recovers {recovers.ToString().ToLowerInvariant()}", f.PingsSent > 0 && f.Recovered == recovers, recovery));
+            if (fe.RecoveredWithin is { } within)
+                results.Add(new ExpectationResult($"fault {at}: recovered-within {within.TotalSeconds:0.###}s", f.TimeToRecoverMs is { } t && t <= within.TotalMilliseconds, recovery));
+        }
         var failures = tunnels.SelectMany(t => t.Failures.Select(f => $"{t.Node}/{t.Name}: {f}")).Distinct().ToList();
         CaptureSummary? captures = null;
         if (capture is not null)
@@ -208,15 +249,52 @@ public static class LabRunner
             Captures = captures,
             Udp = udp.Count == 0 ? null : new UdpTotals(udp.Sum(f => f.Sent), udp.Sum(f => f.Received), udp),
             DurationMs = elapsed.TotalMilliseconds,
+            Faults = faults.Count == 0 ? null : faults,
         };
     }
 
-    /// <summary>Receives every node's events and hands them, in order, to the terminal.</summary>
+    /// <summary>
+    /// The targets of each fault of the timeline: a node's actor, a link's actor, or for a partition of a node every
+    /// link the node attaches to.
+    /// </summary>
+    internal static IReadOnlyList<FaultConductor.Planned> PlanFaults(TopologySpec lab, ScenarioSpec scenario, LabActors actors) =>
+        PlanFaults(lab, scenario, n => actors.Nodes.GetValueOrDefault(n), l => actors.Links.GetValueOrDefault(l));
+
+    internal static IReadOnlyList<FaultConductor.Planned> PlanFaults(TopologySpec lab, ScenarioSpec scenario, Func<string, IActorRef?> node, Func<string, IActorRef?> link)
+    {
+        var plan = new List<FaultConductor.Planned>();
+        foreach (var f in scenario.Faults.OrderBy(f => f.At))
+        {
+            var targets = new List<(string, IActorRef)>();
+            if (f.Link is { } l && link(l) is { } la) targets.Add((l, la));
+            else if (f.Node is { } n && FaultCatalog.Of(f.Kind).Target == FaultTarget.LinkOrNode)
+            {
+                foreach (var attached in lab.Links.Where(x => x.Endpoints.Any(e => e.Node == n)))
+                    if (link(attached.Name) is { } a) targets.Add((attached.Name, a));
+            }
+            else if (f.Node is { } n2 && node(n2) is { } na) targets.Add((n2, na));
+            plan.Add(new FaultConductor.Planned(f, targets));
+        }
+        return plan;
+    }
+
+    /// <summary>Where the event log passes fault answers and events on to (set once the conductor exists).</summary>
+    private sealed class EventForward
+    {
+        public IActorRef? To { get; set; }
+    }
+
+    /// <summary>Receives every node's events and hands them, in order, to the terminal (and to the fault conductor).</summary>
     private sealed class EventLog : ReceiveActor
     {
-        public EventLog(Action<NodeEvent>? onEvent)
+        public EventLog(Action<NodeEvent>? onEvent, EventForward forward)
         {
-            Receive<NodeEvent>(e => onEvent?.Invoke(e));
+            Receive<NodeEvent>(e =>
+            {
+                onEvent?.Invoke(e);
+                forward.To?.Tell(e);
+            });
+            Receive<FaultApplied>(f => forward.To?.Tell(f));
         }
     }
 }

@@ -20,6 +20,8 @@ public sealed record RunSummary
     /// <summary>The traces of the run's pings when tracing was on: one trace per ping, request and reply.</summary>
     public TraceSummary? Traces { get; init; }
     public double DurationMs { get; init; }
+    /// <summary>Every fault of the run (timeline and live) with what it did.</summary>
+    public IReadOnlyList<FaultEffect>? Faults { get; init; }
 
     private static readonly JsonSerializerOptions Json = new()
     {

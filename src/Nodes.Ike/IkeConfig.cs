@@ -158,7 +158,11 @@ public sealed record IkeSaConfig
     /// <summary>Use PFS (a new key exchange) when rekeying Child SAs: the group of the first ESP proposal that names one.</summary>
     public bool RekeyWithPfs => EspProposals.Any(p => !p.Groups.IsDefaultOrEmpty);
     public int ReplayWindow { get; init; } = 64;
-    /// <summary>Follow the peer to a new address/port on an authenticated packet when it is behind a NAT (RFC 7296 section 2.23).</summary>
+    /// <summary>
+    /// Follow the peer to a new address/port on an authenticated packet when it is behind a NAT (RFC 7296 section 2.23),
+    /// and answer each request where it came from (section 2.11). False models a device that pins the peer to the endpoint
+    /// learned at setup for everything it sends.
+    /// </summary>
     public bool FollowPeerEndpoint { get; init; } = true;
     /// <summary>Send INITIAL_CONTACT in IKE_AUTH.</summary>
     public bool InitialContact { get; init; } = true;

@@ -63,7 +63,16 @@ public sealed partial class IkeSa
             return;
         }
         _halfOpenDeadline = null;
-        if (to.Port == Wire.Udp.UdpPorts.IkeNatTraversal && Local.Port != to.Port) Local = Local with { Port = to.Port };
+        if (to.Port == Wire.Udp.UdpPorts.IkeNatTraversal && Local.Port != to.Port)
+        {
+            // The initiator floated to UDP 4500 (RFC 7296 section 2.23). Behind a NAT its 4500 flow has a mapping of its
+            // own, whose external port need not be 4500: the peer's endpoint is wherever this request came from.
+            var oldLocal = Local;
+            var oldRemote = Remote;
+            Local = Local with { Port = to.Port };
+            if (from.Address == Remote.Address) Remote = from;
+            Emit(new IkeEvent("NAT-T float", $"{oldRemote} → {oldLocal} becomes {Remote} → {Local}"));
+        }
         AuthenticatedFrom(from, now);
         var started = now;
 

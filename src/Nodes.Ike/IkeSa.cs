@@ -211,6 +211,9 @@ public sealed partial class IkeSa : IDisposable
 
     private void HandleRequest(IkeHeader header, byte[] message, Ipv4Endpoint from, Ipv4Endpoint to, DateTimeOffset now)
     {
+        // RFC 7296 section 2.11: a response goes back to the address and port the request came from, and leaves from
+        // where it arrived, whatever the SA's endpoints are (a NAT may have given the peer a new port).
+        _requestPath = (to, from);
         if (_cachedResponse is { } cached && header.MessageId == cached.MessageId && header.MessageId + 1 == _expectedPeerRequestId)
         {
             // RFC 7296 section 2.1: a retransmitted request gets the same response again; the request must still
@@ -284,6 +287,17 @@ public sealed partial class IkeSa : IDisposable
         // Decryption happens in place: work on a copy so a failed attempt leaves the caller's bytes intact.
         var copy = (byte[])message.Clone();
         return _crypto.TryOpen(copy, out payloads, out failure, out critical);
+    }
+
+    /// <summary>
+    /// An ESP packet of one of this SA's Child SAs passed its integrity check, arriving from <paramref name="from"/>:
+    /// RFC 7296 section 2.23 counts any packet "whose integrity protection validates", so a side not behind a NAT
+    /// follows the peer on ESP as on IKE. Only an established SA with UDP-encapsulated ESP has a port to follow.
+    /// </summary>
+    public void AuthenticatedPacketFrom(Ipv4Endpoint from, DateTimeOffset now)
+    {
+        if (State != IkeSaState.Established || !Encapsulated || from.Port == 0) return;
+        AuthenticatedFrom(from, now);
     }
 
     /// <summary>
@@ -501,9 +515,15 @@ public sealed partial class IkeSa : IDisposable
     private IkeFlags OwnFlags(bool response) =>
         (IsOriginalInitiator ? IkeFlags.Initiator : 0) | (response ? IkeFlags.Response : 0);
 
+    /// <summary>Where the request being answered arrived (our end) and came from (the peer's): responses take that path back.</summary>
+    private (Ipv4Endpoint To, Ipv4Endpoint From)? _requestPath;
+
     private void Send(byte[] bytes, ExchangeType exchange, uint messageId, bool isResponse, bool retransmission)
     {
-        Emit(new IkeSend(Local, Remote, bytes, exchange, messageId, isResponse, retransmission));
+        // A device configured not to follow its peer pins every packet to the endpoint it learned at setup, responses
+        // included: that is what makes such a device lose a rebound peer.
+        if (isResponse && _requestPath is { } path && _config.FollowPeerEndpoint) Emit(new IkeSend(path.To, path.From, bytes, exchange, messageId, isResponse, retransmission));
+        else Emit(new IkeSend(Local, Remote, bytes, exchange, messageId, isResponse, retransmission));
     }
 
     private void Emit(IkeOutput output) => _outputs.Add(output);

@@ -50,6 +50,8 @@ public sealed class NodesSerializer(ExtendedActorSystem system) : SerializerWith
         (typeof(ListenUdp), "lu", ListenUdp.Parser),
         (typeof(QueryUdp), "qu", QueryUdp.Parser),
         (typeof(UdpCounts), "uc", UdpCounts.Parser),
+        (typeof(InjectFault), "if", InjectFault.Parser),
+        (typeof(FaultApplied), "fa", FaultApplied.Parser),
     ];
 
     private static readonly Dictionary<Type, string> Manifests = Table.ToDictionary(t => t.Type, t => t.Manifest);

@@ -69,4 +69,8 @@ public static class Attr
     public const string IkeEventDetail = "ipsec.ike.detail";
     public const string IkeDpd = "ipsec.ike.dpd";
     public const string IkeRekeyKind = "ipsec.ike.rekey";
+
+    // Faults
+    public const string FaultName = "nodes.fault.name";
+    public const string FaultDetail = "nodes.fault.detail";
 }

@@ -26,6 +26,8 @@ public sealed class NodesSerializerTests : IDisposable
         new ListenUdp { Host = "vm", Port = 5001 },
         new QueryUdp { Host = "vm", Port = 5001 },
         new UdpCounts { Host = "vm", Port = 5001, Packets = 99, Distinct = 99, OutOfOrder = 2 },
+        new InjectFault { Id = "f1", Fault = "nat-rebind", Node = "isp-router", Params = { ["address"] = "203.0.113.12" }, Origin = "live" },
+        new FaultApplied { Id = "f1", Fault = "nat-rebind", Target = "isp-router", Ok = true, Detail = "2 mappings forgotten", AtUnixMs = 5 },
     };
 
     [Theory]
@@ -44,7 +46,7 @@ public sealed class NodesSerializerTests : IDisposable
     public void Manifests_must_stay_what_they_are_on_the_wire()
     {
         Assert.Equal(
-            ["fr", "sp", "pr", "ps", "qs", "ns", "ne", "su", "us", "lu", "qu", "uc"],
+            ["fr", "sp", "pr", "ps", "qs", "ns", "ne", "su", "us", "lu", "qu", "uc", "if", "fa"],
             NodesSerializer.Bindings.Select(b => b.Manifest));
         Assert.Equal(NodesSerializer.Bindings.Count, NodesSerializer.Bindings.Select(b => b.Manifest).Distinct().Count());
     }

@@ -41,6 +41,10 @@ public sealed class MemberLabActor : ReceiveActor
             _onEvent?.Invoke(e);
             foreach (var s in _subscribers) s.Tell(e);
         });
+        Receive<FaultApplied>(f =>
+        {
+            foreach (var s in _subscribers) s.Tell(f);
+        });
     }
 
     public static Props Props(MemberInfo info, Action<NodeEvent>? onEvent) => Akka.Actor.Props.Create(() => new MemberLabActor(info, onEvent));

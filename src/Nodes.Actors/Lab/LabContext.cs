@@ -13,6 +13,12 @@ namespace Nodes.Actors.Lab;
 /// </summary>
 public sealed record LabContext(DateTimeOffset Epoch, ulong Seed, double TimeScale, IActorRef Events, CaptureSink? Capture)
 {
+    /// <summary>
+    /// What a node's counters were when it restarted (a node-restart fault): counters are the lab's record of what
+    /// happened, so they carry across the restart even though the node's state does not.
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, NodeCountersCarried> Carried { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Lab time for the network models: time since the lab started.</summary>
     public TimeSpan Since(DateTimeOffset now) => now - Epoch;
 
@@ -29,6 +35,9 @@ public sealed record LabContext(DateTimeOffset Epoch, ulong Seed, double TimeSca
         return scaled >= min ? scaled : t < min ? t : min;
     }
 }
+
+/// <summary>A node's counters, kept across a restart.</summary>
+public sealed record NodeCountersCarried(ulong FramesIn, ulong FramesOut, IReadOnlyDictionary<string, long> Drops);
 
 /// <summary>Where a node's interface attaches: the link actor and the link's name.</summary>
 public sealed record Attachment(string Interface, string Link, IActorRef LinkActor);

@@ -5,6 +5,7 @@ using Nodes.Net;
 using Nodes.Net.Links;
 using Nodes.Telemetry;
 using Nodes.Topology.Model;
+using Nodes.Wire;
 using Nodes.Wire.Ip;
 
 namespace Nodes.Actors.Lab;
@@ -14,7 +15,7 @@ namespace Nodes.Actors.Lab;
 /// netem-style impairments from a seeded generator and delivers each frame after its delay. On a segment a frame goes
 /// to the interface that owns its next hop (what ARP does on a real LAN).
 /// </summary>
-public sealed class LinkActor : ReceiveActor, IWithUnboundedStash
+public sealed class LinkActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     private readonly LinkSpec _spec;
     private readonly LabContext _lab;
@@ -54,9 +55,183 @@ public sealed class LinkActor : ReceiveActor, IWithUnboundedStash
             Sender.Tell(s);
         });
         Receive<SetLinkUp>(m => _model?.SetUp(m.Up));
+        Receive<InjectFault>(OnInjectFault);
+        Receive<Undo>(u =>
+        {
+            if (_model is null) return;
+            foreach (var (attachment, impairments) in u.Previous) _model.Egress(attachment).Impairments = impairments;
+            Report($"{u.Fault} over: the link is as before");
+        });
+        Receive<Replay>(_ => ReplayRecorded());
     }
 
     public IStash Stash { get; set; } = null!;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    // -------------------------------------------------------------------------------------------------------
+    // Faults
+
+    /// <summary>The end of a fault's "for": every direction's impairments as they were.</summary>
+    private sealed record Undo(string Fault, IReadOnlyList<(string Attachment, LinkImpairments Impairments)> Previous) : INoSerializationVerificationNeeded;
+
+    private sealed record Replay : INoSerializationVerificationNeeded;
+
+    /// <summary>An adversary's recording: frames still to record, then how often to send each again and when.</summary>
+    private (int Remaining, int Times, TimeSpan After, List<Frame> Frames)? _recording;
+
+    private void OnInjectFault(InjectFault f)
+    {
+        var (ok, detail) = Apply(f);
+        var applied = new FaultApplied { Id = f.Id, Fault = f.Fault, Target = _name, Ok = ok, Detail = detail, AtUnixMs = Context.System.Scheduler.Now.ToUnixTimeMilliseconds(), Origin = f.Origin, Params = { f.Params } };
+        if (!Sender.IsNobody()) Sender.Tell(applied);
+        _lab.Events.Tell(applied);
+        Report($"{f.Fault}{(ok ? "" : " refused")}: {detail}");
+        if (Spans.Listening)
+        {
+            var span = Spans.StartRoot(_name, "fault " + f.Fault);
+            span?.SetTag(Attr.Link, _name);
+            span?.SetTag(Attr.FaultName, f.Fault);
+            span?.SetTag(Attr.FaultDetail, detail);
+            if (!ok) span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, detail);
+            Spans.StopDetached(span);
+        }
+    }
+
+    private (bool Ok, string Detail) Apply(InjectFault f)
+    {
+        var info = FaultCatalog.Find(f.Fault);
+        if (info is null) return (false, $"unknown fault '{f.Fault}' (faults: {string.Join(", ", FaultCatalog.Names)})");
+        if (FaultValues.Check(info.Kind, f.Params).FirstOrDefault() is { Problem: { } problem } bad) return (false, $"{problem} ({bad.Hint})");
+        if (_model is null) return (false, "the link is not connected yet");
+        var previous = _model.Attachments.Select(a => (a, _model.Egress(a).Impairments)).ToList();
+        var undoAfter = FaultValues.Get(f.Params, info.Kind, "for") is { } fv && FaultValues.TryDuration(fv, out var d) ? d : (TimeSpan?)null;
+        string detail;
+        switch (info.Kind)
+        {
+            case FaultKind.LinkDown or FaultKind.Partition:
+                _model.SetUp(false);
+                detail = "the link is down: every frame on it is lost";
+                break;
+            case FaultKind.LinkUp or FaultKind.Heal:
+                _model.SetUp(true);
+                Timers.Cancel("undo");
+                return (true, "the link is up");
+            case FaultKind.LinkImpair:
+                var netem = Netem(f.Params);
+                foreach (var a in _model.Attachments)
+                {
+                    var channel = _model.Egress(a);
+                    channel.Impairments = netem with { Mtu = channel.Impairments.Mtu, Up = channel.Impairments.Up };
+                }
+                detail = $"impairments now: {Describe(netem)}";
+                break;
+            case FaultKind.MtuBlackhole:
+                var mtu = int.Parse(FaultValues.Get(f.Params, info.Kind, "mtu")!, System.Globalization.CultureInfo.InvariantCulture);
+                foreach (var a in _model.Attachments)
+                {
+                    var channel = _model.Egress(a);
+                    channel.Impairments = channel.Impairments with { Mtu = mtu };
+                }
+                detail = $"frames above {mtu} bytes vanish on this link and no ICMP fragmentation-needed tells their sender (a filtered path MTU)";
+                break;
+            case FaultKind.ReplayAttack:
+                var frames = int.Parse(FaultValues.Get(f.Params, info.Kind, "frames")!, System.Globalization.CultureInfo.InvariantCulture);
+                var times = int.Parse(FaultValues.Get(f.Params, info.Kind, "times")!, System.Globalization.CultureInfo.InvariantCulture);
+                FaultValues.TryDuration(FaultValues.Get(f.Params, info.Kind, "after")!, out var after);
+                _recording = (frames, times, after, []);
+                return (true, $"an adversary records the next {frames} ESP/IKE frame(s) on this link and sends each {times} more time(s) {after.TotalSeconds:0.###} s after the last");
+            default:
+                return (false, $"a link cannot take '{f.Fault}' ({FaultCatalog.TargetText(info.Target)} can)");
+        }
+        if (undoAfter is { } length)
+        {
+            Timers.StartSingleTimer("undo", new Undo(f.Fault, previous), length);
+            detail += $"; undone after {length.TotalSeconds:0.###} s";
+        }
+        return (true, detail);
+    }
+
+    /// <summary>The link-impair parameters as the link model's impairments (what is not given is off).</summary>
+    private static LinkImpairments Netem(IReadOnlyDictionary<string, string> p)
+    {
+        static double Percent(IReadOnlyDictionary<string, string> p, string k) => p.TryGetValue(k, out var v) && FaultValues.TryPercent(v, out var x) ? x : 0;
+        static TimeSpan Time(IReadOnlyDictionary<string, string> p, string k) => p.TryGetValue(k, out var v) && FaultValues.TryDuration(v, out var x) ? x : TimeSpan.Zero;
+        return new LinkImpairments
+        {
+            Delay = Time(p, "delay"),
+            Jitter = Time(p, "jitter"),
+            Loss = Percent(p, "loss"),
+            LossCorrelation = Percent(p, "correlation"),
+            Duplicate = Percent(p, "duplicate"),
+            Reorder = Percent(p, "reorder"),
+            Corrupt = Percent(p, "corrupt"),
+            RateBitsPerSecond = p.TryGetValue("rate", out var r) ? LinkImpairments.ParseRate(r) : 0,
+        };
+    }
+
+    private static string Describe(LinkImpairments i)
+    {
+        var parts = new List<string>();
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        if (i.Delay > TimeSpan.Zero) parts.Add(string.Create(c, $"delay {i.Delay.TotalMilliseconds:0.###}ms{(i.Jitter > TimeSpan.Zero ? $" {i.Jitter.TotalMilliseconds:0.###}ms" : "")}"));
+        if (i.Loss > 0) parts.Add(string.Create(c, $"loss {i.Loss:0.###}%{(i.LossCorrelation > 0 ? $" {i.LossCorrelation:0.###}%" : "")}"));
+        if (i.Duplicate > 0) parts.Add(string.Create(c, $"duplicate {i.Duplicate:0.###}%"));
+        if (i.Reorder > 0) parts.Add(string.Create(c, $"reorder {i.Reorder:0.###}%"));
+        if (i.Corrupt > 0) parts.Add(string.Create(c, $"corrupt {i.Corrupt:0.###}%"));
+        if (i.RateBitsPerSecond > 0) parts.Add(string.Create(c, $"rate {i.RateBitsPerSecond}bit"));
+        return parts.Count == 0 ? "none" : string.Join(" ", parts);
+    }
+
+    /// <summary>ESP (protocol 50 or in UDP 4500) or IKE (UDP 500, or 4500 with the non-ESP marker): what an adversary replays.</summary>
+    private static bool IsIpsec(ReadOnlySpan<byte> packet)
+    {
+        if (!Ipv4Header.TryParse(packet, out var ip, out _, out var payload, out _) || ip.FragmentOffset != 0) return false;
+        if (ip.Protocol == IpProtocol.Esp) return true;
+        if (ip.Protocol != IpProtocol.Udp || payload.Length < 9) return false;
+        var src = payload[0] << 8 | payload[1];
+        var dst = payload[2] << 8 | payload[3];
+        if (src == 500 || dst == 500) return true;
+        return (src == 4500 || dst == 4500) && payload.Length > 9; // a keepalive is one byte after the UDP header
+    }
+
+    private void Record(Frame frame)
+    {
+        if (_recording is not { } r || !IsIpsec(frame.Packet.Span)) return;
+        // The adversary keeps its own copy: what was on the wire, byte for byte.
+        r.Frames.Add(frame.Clone());
+        r.Remaining--;
+        _recording = r;
+        if (r.Remaining == 0) Timers.StartSingleTimer("replay", new Replay(), r.After);
+    }
+
+    private void ReplayRecorded()
+    {
+        if (_recording is not { } r) return;
+        _recording = null;
+        var esp = 0;
+        foreach (var frame in r.Frames)
+        {
+            if (!IsIke(frame.Packet.Span)) esp++;
+            for (var i = 0; i < r.Times; i++)
+            {
+                OnFrame(frame);
+            }
+        }
+        Report($"replay-attack: sent {r.Frames.Count * r.Times} recorded frame(s) again ({esp} ESP, {r.Frames.Count - esp} IKE, each {r.Times} time(s))");
+    }
+
+    private static bool IsIke(ReadOnlySpan<byte> packet)
+    {
+        if (!Ipv4Header.TryParse(packet, out var ip, out _, out var payload, out _) || ip.Protocol != IpProtocol.Udp || payload.Length < 12) return false;
+        var dst = payload[2] << 8 | payload[3];
+        var src = payload[0] << 8 | payload[1];
+        if (dst == 500 || src == 500) return true;
+        return payload[8] == 0 && payload[9] == 0 && payload[10] == 0 && payload[11] == 0; // the non-ESP marker
+    }
+
+    private void Report(string text) =>
+        _lab.Events.Tell(new NodeEvent { Node = _name, Kind = "fault", Text = text, AtUnixMs = Context.System.Scheduler.Now.ToUnixTimeMilliseconds() });
 
     public static Props Props(LinkSpec spec, LabContext lab) => Akka.Actor.Props.Create(() => new LinkActor(spec, lab));
 
@@ -74,6 +249,7 @@ public sealed class LinkActor : ReceiveActor, IWithUnboundedStash
         if (!_ends.ContainsKey(from)) return;
         var now = Context.System.Scheduler.Now;
         _carried++;
+        if (_recording is not null) Record(frame);
         _lab.Capture?.Record(_name, now, frame.Packet.Span);
         var result = _model!.Transmit(from, frame.Packet.Span, _lab.Since(now));
         if (result.Drop != DropReason.None)

@@ -17,6 +17,8 @@ using Nodes.Wire.Ike;
 using Nodes.Wire.Ip;
 using Nodes.Wire.NatT;
 using Nodes.Wire.Udp;
+using IkeProposal = Nodes.Ike.Proposals.Proposal;
+using ProposalText = Nodes.Ike.Proposals.ProposalText;
 
 namespace Nodes.Actors.Nodes;
 
@@ -40,10 +42,12 @@ public sealed class GatewayActor : NodeActor
     private readonly Dictionary<string, TunnelState> _tunnels = [];
     private ushort _ipId = 1;
     private long _childActors;
+    private readonly NodeClock _clock = new();
 
     private sealed class TunnelState(TunnelProfile profile)
     {
-        public TunnelProfile Profile { get; } = profile;
+        /// <summary>The tunnel's settings; a shared-key or proposal fault replaces them.</summary>
+        public TunnelProfile Profile { get; set; } = profile;
         public IkeHandle? Current { get; set; }
         public Queue<(byte[] Packet, string Traceparent)> Held { get; } = new();
         public List<string> Failures { get; } = [];
@@ -51,6 +55,7 @@ public sealed class GatewayActor : NodeActor
         public bool EverConnected { get; set; }
         public DateTimeOffset? DownSince { get; set; }
         public TimeSpan TotalDown { get; set; }
+        public int Outages { get; set; }
     }
 
     private sealed class IkeHandle(IActorRef actor, TunnelState tunnel)
@@ -126,6 +131,12 @@ public sealed class GatewayActor : NodeActor
             else Timers.StartSingleTimer("disconnect", new DisconnectTimeout(), TimeSpan.FromSeconds(3));
         });
         Receive<DisconnectTimeout>(_ => Disconnected());
+        Receive<RestoreProfiles>(m =>
+        {
+            foreach (var t in _tunnels.Values)
+                if (m.Profiles.TryGetValue(t.Profile.Name, out var p)) t.Profile = p;
+            Report("fault", $"{m.Fault} over: {string.Join(", ", m.Profiles.Keys)} use their own settings again");
+        });
         Receive<FreshCounters>(f =>
         {
             foreach (var m in f.Counters)
@@ -138,6 +149,114 @@ public sealed class GatewayActor : NodeActor
             var h = _ikeByActor.Values.FirstOrDefault(x => x.Snapshot?.State == IkeSaState.Established);
             h?.Actor.Tell(c);
         });
+    }
+
+    // -------------------------------------------------------------------------------------------------------
+    // Faults
+
+    /// <summary>The end of a shared-key or proposal fault's "for": the tunnels' settings as they were.</summary>
+    private sealed record RestoreProfiles(string Fault, IReadOnlyDictionary<string, TunnelProfile> Profiles) : INoSerializationVerificationNeeded;
+
+    private sealed record RestoreClock : INoSerializationVerificationNeeded;
+
+    protected override FaultOutcome OnFault(FaultKind kind, InjectFault f)
+    {
+        switch (kind)
+        {
+            case FaultKind.ForceRekey:
+            {
+                var what = FaultValues.Get(f.Params, kind, "sa");
+                var done = new List<string>();
+                foreach (var t in _tunnels.Values)
+                {
+                    if (t.Current is not { Snapshot.State: IkeSaState.Established } h) continue;
+                    if (what == "ike")
+                    {
+                        h.Actor.Tell(new IkeCommand(IkeCommandKind.RekeyIke));
+                        done.Add($"IKE SA {h.Snapshot!.InitiatorSpi:x16}/{h.Snapshot.ResponderSpi:x16} of {t.Profile.Name}");
+                    }
+                    else if (h.Children.Select(spi => _childBySpi[spi]).FirstOrDefault(c => c.OutboundActive) is { } c)
+                    {
+                        h.Actor.Tell(new IkeCommand(IkeCommandKind.RekeyChild, c.Info.InboundSpi));
+                        done.Add($"Child SA 0x{c.Info.InboundSpi:x8}/0x{c.Info.OutboundSpi:x8} of {t.Profile.Name}");
+                    }
+                }
+                return done.Count == 0
+                    ? FaultOutcome.Refused($"{Name} has no established {(what == "ike" ? "IKE" : "Child")} SA to rekey")
+                    : FaultOutcome.Applied($"rekeying now (CREATE_CHILD_SA): {string.Join("; ", done)}");
+            }
+            case FaultKind.PskMismatch:
+            {
+                var given = FaultValues.Get(f.Params, kind, "shared-key");
+                var random = NewRandom();
+                Span<byte> b = stackalloc byte[12];
+                random.Fill(b);
+                var text = given ?? "Changed" + Convert.ToHexString(b);
+                var key = new SecretKey(System.Text.Encoding.ASCII.GetBytes(text));
+                var previous = Change(f, t => t with { Initiator = t.Initiator with { SharedKey = key }, Responder = t.Responder with { SharedKey = key } });
+                // Never the key itself: only that it changed and how long it is.
+                return FaultOutcome.Applied($"shared key of {string.Join(", ", previous.Keys)} changed ({text.Length} characters{(given is null ? ", one the peer does not have" : "")}); {Reset()}");
+            }
+            case FaultKind.ProposalMismatch:
+            {
+                var ike = Proposals(FaultValues.Get(f.Params, kind, "ike"), forIke: true, out var ikeError);
+                var esp = Proposals(FaultValues.Get(f.Params, kind, "esp"), forIke: false, out var espError);
+                if ((ikeError ?? espError) is { } error) return FaultOutcome.Refused(error);
+                var previous = Change(f, t => t with
+                {
+                    Initiator = t.Initiator with { IkeProposals = ike ?? t.Initiator.IkeProposals, EspProposals = esp ?? t.Initiator.EspProposals },
+                    Responder = t.Responder with { IkeProposals = ike ?? t.Responder.IkeProposals, EspProposals = esp ?? t.Responder.EspProposals },
+                });
+                return FaultOutcome.Applied($"proposals of {string.Join(", ", previous.Keys)} now{(ike is null ? "" : $" IKE {ProposalText.List(ike)}")}{(esp is null ? "" : $" ESP {ProposalText.List(esp)}")}; {Reset()}");
+            }
+            case FaultKind.ClockSkew:
+            {
+                FaultValues.TrySignedDuration(FaultValues.Get(f.Params, kind, "offset")!, out var offset);
+                var rate = double.Parse(FaultValues.Get(f.Params, kind, "rate")!, System.Globalization.CultureInfo.InvariantCulture);
+                // The offset is protocol time, shrunk by the time scale like the lifetimes and DPD timers it races.
+                var scaled = TimeSpan.FromTicks((long)(offset.Ticks / Lab.TimeScale));
+                _clock.Change(Now, scaled, rate);
+                foreach (var h in _ikeByActor.Values) h.Actor.Tell(new IkeCommand(IkeCommandKind.ClockChanged));
+                return FaultOutcome.Applied($"{Name}'s clock is {_clock.Difference(Now).TotalSeconds:+0.###;-0.###;0} s off the lab's and runs at {rate:0.###}x: lifetimes, DPD and keepalives fire by it");
+            }
+            default:
+                return base.OnFault(kind, f);
+        }
+    }
+
+    private Dictionary<string, TunnelProfile> Change(InjectFault f, Func<TunnelProfile, TunnelProfile> change)
+    {
+        var previous = _tunnels.Values.ToDictionary(t => t.Profile.Name, t => t.Profile);
+        foreach (var t in _tunnels.Values) t.Profile = change(t.Profile);
+        if (FaultCatalog.Find(f.Fault) is { } info && DurationParam(f, info.Kind, "for") is { } length)
+            Timers.StartSingleTimer("restore-" + f.Fault, new RestoreProfiles(f.Fault, previous), length);
+        return previous;
+    }
+
+    /// <summary>Resets every connection, as changing its settings in the portal or RRAS console does: DELETE for each IKE SA.</summary>
+    private string Reset()
+    {
+        var live = _ikeByActor.Values.Where(h => h.Snapshot?.State == IkeSaState.Established).ToList();
+        foreach (var h in live) h.Actor.Tell(new IkeCommand(IkeCommandKind.DeleteIke));
+        foreach (var h in _ikeByActor.Values.Except(live).ToList()) Context.Stop(h.Actor); // half-made SAs are abandoned
+        return live.Count == 0 ? "no IKE SA was up; the next negotiation uses the new settings" : $"connection reset: DELETE sent for {live.Count} IKE SA(s); the next negotiation uses the new settings";
+    }
+
+    private static IReadOnlyList<IkeProposal>? Proposals(string? text, bool forIke, out string? error)
+    {
+        error = null;
+        if (text is null) return null;
+        var list = new List<IkeProposal>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!ProposalText.TryParse(part, forIke, out var p, out var why))
+            {
+                error = $"{(forIke ? "IKE" : "ESP")} proposal '{part}': {why}";
+                return null;
+            }
+            list.Add(p!);
+        }
+        return list;
     }
 
     /// <summary>Delete every IKE SA (the device is being switched off); answered with <see cref="DisconnectDone"/>.</summary>
@@ -323,7 +442,7 @@ public sealed class GatewayActor : NodeActor
             Drop("ike-malformed");
             return;
         }
-        var sa = IkeSa.RespondToInit(tunnel.Profile.Responder, NewEnvironment(), parsed!, message, from, to, Now, out var reply, out var refusal);
+        var sa = IkeSa.RespondToInit(tunnel.Profile.Responder, NewEnvironment(), parsed!, message, from, to, _clock.Now(Now), out var reply, out var refusal);
         if (refusal is not null)
         {
             tunnel.Failures.Add(refusal.ToString());
@@ -334,7 +453,7 @@ public sealed class GatewayActor : NodeActor
         var negotiation = sa is null ? null : StartNegotiation(tunnel, ActivityKind.Server, Spans.IsSampled(traceparent) && ActivityContext.TryParse(traceparent, null, true, out var parent) ? parent : default, null, from, sa.InitiatorSpi, initiator: false);
         if (reply is not null) SendIke(to, from, reply.ToArray(), negotiation?.Id ?? traceparent);
         if (sa is null) return;
-        var actor = Context.ActorOf(IkeSaActor.Props(sa, Lab, Self), $"ike-{sa.InitiatorSpi:x16}");
+        var actor = Context.ActorOf(IkeSaActor.Props(sa, Lab, Self, _clock), $"ike-{sa.InitiatorSpi:x16}");
         var h = new IkeHandle(actor, tunnel) { Negotiation = negotiation, NegotiationContext = negotiation?.Context ?? default };
         CountIkeState(h, IkeSaState.Created);
         Context.Watch(actor);
@@ -352,7 +471,7 @@ public sealed class GatewayActor : NodeActor
         var remote = new Ipv4Endpoint(t.Profile.Peer, UdpPorts.Ike);
         var sa = IkeSa.CreateInitiator(t.Profile.Initiator, NewEnvironment(), local, remote);
         var negotiation = StartNegotiation(t, ActivityKind.Client, default, trigger == default ? null : [new ActivityLink(trigger)], remote, sa.InitiatorSpi, initiator: true);
-        var actor = Context.ActorOf(IkeSaActor.Props(sa, Lab, Self), $"ike-{sa.InitiatorSpi:x16}");
+        var actor = Context.ActorOf(IkeSaActor.Props(sa, Lab, Self, _clock), $"ike-{sa.InitiatorSpi:x16}");
         var h = new IkeHandle(actor, t) { Negotiation = negotiation, NegotiationContext = negotiation?.Context ?? default };
         CountIkeState(h, IkeSaState.Created);
         Context.Watch(actor);
@@ -422,6 +541,12 @@ public sealed class GatewayActor : NodeActor
                 case IkeEvent { Name: "dropped" } e:
                     Drop("ike-dropped", $"{h.Tunnel.Profile.Name}: {e.Detail}");
                     break;
+                case IkeEvent { Name: "request retransmitted by peer" } e:
+                    // The request itself is not processed again (RFC 7296 section 2.1 answers it from the cache): a
+                    // replayed copy is counted here, as the retransmission it may be.
+                    Drop("ike-repeated-request", $"{h.Tunnel.Profile.Name}: {e.Detail}");
+                    Pend(h, e.Name, e.Detail);
+                    break;
                 case IkeEvent { Name: "keys derived" or "peer endpoint changed" }:
                     break; // the key event carries no news (and its detail only names SPIs); the endpoint change is reported below
                 case IkeEvent e:
@@ -485,6 +610,7 @@ public sealed class GatewayActor : NodeActor
         var t = h.Tunnel;
         if (t.Current != h) return;
         t.Current = null;
+        if (t.DownSince is null && t.EverConnected) t.Outages++;
         t.DownSince ??= Now;
         Report("ike", $"{t.Profile.Name}: tunnel down ({reason})");
         // RRAS redials while traffic waits, up to its number of tries; a persistent interface always redials.
@@ -589,6 +715,15 @@ public sealed class GatewayActor : NodeActor
         Spans.TagPacket(span, m.Inner);
         var traceparent = Spans.Context(span, m.Traceparent);
         c.Ike.Actor.Tell(new IkeCommand(IkeCommandKind.NoteInbound));
+        // An authenticated packet from a new endpoint: the peer's NAT rebound. The IKE SA decides whether to follow.
+        if (m.From.Port != 0 && c.Ike.Snapshot is { Encapsulated: true } snap && snap.Remote != m.From)
+        {
+            c.Ike.Actor.Tell(new IkePeerSeen(m.From));
+            // The same rule as the IKE SA's, applied at once, so that the answer to this very packet already goes to
+            // the new endpoint; the IKE SA confirms with its next snapshot.
+            var config = snap.OriginalInitiator ? c.Ike.Tunnel.Profile.Initiator : c.Ike.Tunnel.Profile.Responder;
+            if (config.FollowPeerEndpoint && snap.RemoteBehindNat && !snap.LocalBehindNat) c.Ike.Snapshot = snap with { Remote = m.From };
+        }
         if (!Ipv4Header.TryParse(m.Inner, out var ip, out _))
         {
             Drop("esp-inner-malformed");
@@ -817,6 +952,8 @@ public sealed class GatewayActor : NodeActor
                 ChildRekeys = (uint)(snap?.ChildRekeys ?? 0),
                 Suite = snap?.Suite ?? "",
                 Initiator = snap?.OriginalInitiator ?? false,
+                Outages = (uint)t.Outages,
+                DownMs = (t.TotalDown + (t.DownSince is { } since ? Now - since : TimeSpan.Zero)).TotalMilliseconds,
             };
             ts.Failures.AddRange(t.Failures);
             if (t.Current is { } h)

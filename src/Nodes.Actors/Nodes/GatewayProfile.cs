@@ -76,6 +76,7 @@ public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4A
                 Lifetimes = new Lifetimes(lab.Scaled(c.IkeLifetime, Floor), lab.Scaled(c.ChildLifetime, Floor), c.ChildLifetimeKilobytes * 1024) { HardMargin = lab.Scaled(TimeSpan.FromSeconds(540), Floor) },
                 DpdDelay = lab.Scaled(TimeSpan.FromSeconds(Math.Max(1, c.DpdTimeoutSeconds / 3)), DpdFloor),
                 DpdTimeout = lab.Scaled(TimeSpan.FromSeconds(c.DpdTimeoutSeconds), DpdTimeoutFloor),
+                FollowPeerEndpoint = spec.FollowsNatRebinding,
             };
             var initiator = baseConfig with
             {

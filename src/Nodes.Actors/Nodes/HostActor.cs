@@ -27,6 +27,8 @@ public sealed class HostActor : NodeActor
     private sealed record PingRun(StartPing Request, PingSession Session, IActorRef ReplyTo, TimeSpan Interval)
     {
         public HashSet<ushort> Reported { get; } = [];
+        /// <summary>When each request left (Unix ms), for the results; not kept for a flood.</summary>
+        public Dictionary<ushort, long> SentAt { get; } = [];
     }
 
     private sealed record PingTick(ushort Identifier) : INoSerializationVerificationNeeded;
@@ -135,6 +137,7 @@ public sealed class HostActor : NodeActor
     private void SendEcho(PingRun run)
     {
         var output = _stack.SendPing(run.Session, LabNow);
+        if (!_quiet && output.Transmissions.Count > 0 && TryEcho(output.Transmissions[0].Datagram, out var sent)) run.SentAt[sent.Item2] = Now.ToUnixTimeMilliseconds();
         if (!Spans.Listening || output.Transmissions.Count == 0 || !TryEcho(output.Transmissions[0].Datagram, out var key))
         {
             Handle(output, "");
@@ -238,14 +241,14 @@ public sealed class HostActor : NodeActor
                     var ms = r.RoundTrip.TotalMilliseconds;
                     EndEcho(r.Identifier, r.Sequence, ms, null);
                     if (!_quiet) Report("ping", $"reply from {r.From}: bytes={r.DataLength} time={ms:0.###}ms TTL={r.TimeToLive}", traceparent);
-                    if (!_quiet) run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = r.Sequence, Answered = true, RttMs = ms, Traceparent = traceparent });
+                    if (!_quiet) run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = r.Sequence, Answered = true, RttMs = ms, Traceparent = traceparent, SentAtUnixMs = run.SentAt.GetValueOrDefault(r.Sequence) });
                     Finish(run);
                     break;
                 case PingTimedOut o when _runs.TryGetValue(o.Identifier, out var run):
                     run.Reported.Add(o.Sequence);
                     EndEcho(o.Identifier, o.Sequence, null, "timed out");
                     Report("ping", $"request {o.Sequence} to {run.Request.Destination} timed out");
-                    if (!_quiet) run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = o.Sequence, Answered = false, Failure = "timed out" });
+                    if (!_quiet) run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = o.Sequence, Answered = false, Failure = "timed out", SentAtUnixMs = run.SentAt.GetValueOrDefault(o.Sequence) });
                     Finish(run);
                     break;
                 case PingFailed f when _runs.TryGetValue(f.Identifier, out var run):
@@ -253,7 +256,7 @@ public sealed class HostActor : NodeActor
                     EndEcho(f.Identifier, f.Sequence, null, "ICMP error");
                     var why = f.NextHopMtu is { } mtu ? $"{f.ReportedBy}: fragmentation needed, next-hop MTU {mtu}" : $"{f.ReportedBy}: ICMP {f.Type} code {f.Code}";
                     Report("ping", $"request {f.Sequence} to {run.Request.Destination} failed: {why}");
-                    if (!_quiet) run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = f.Sequence, Answered = false, Failure = why });
+                    if (!_quiet) run.ReplyTo.Tell(new PingResult { Host = Name, Destination = run.Request.Destination, Sequence = f.Sequence, Answered = false, Failure = why, SentAtUnixMs = run.SentAt.GetValueOrDefault(f.Sequence) });
                     Finish(run);
                     break;
             }

@@ -4,6 +4,7 @@ using Nodes.Actors.Lab;
 using Nodes.Messages;
 using Nodes.Net;
 using Nodes.Telemetry;
+using Nodes.Topology.Model;
 
 namespace Nodes.Actors.Nodes;
 
@@ -25,7 +26,115 @@ public abstract class NodeActor : ReceiveActor, IWithTimers
         Lab = lab;
         _attachments = attachments.ToDictionary(a => a.Interface);
         _nodeTag = NodesTelemetry.NodeTag(name);
+        if (lab.Carried.TryRemove(name, out var carried))
+        {
+            FramesIn = carried.FramesIn;
+            FramesOut = carried.FramesOut;
+            foreach (var (reason, count) in carried.Drops) Drops[reason] = count;
+        }
         Receive<QueryStatus>(OnQueryStatus);
+        Receive<InjectFault>(OnInjectFault);
+        Receive<RestartNode>(_ => Restart("restarting after the crash", null));
+    }
+
+    // -------------------------------------------------------------------------------------------------------
+    // Faults
+
+    /// <summary>What a node did with a fault: applied (with what changed) or refused (with why).</summary>
+    protected readonly record struct FaultOutcome(bool Ok, string Detail)
+    {
+        public static FaultOutcome Applied(string detail) => new(true, detail);
+
+        public static FaultOutcome Refused(string why) => new(false, why);
+    }
+
+    /// <summary>The node restarts itself: Akka's supervisor builds it anew from its configuration, state gone.</summary>
+    public sealed class NodeRestartRequested(string node) : Exception($"node {node} restarts (a node-restart fault)");
+
+    private sealed record RestartNode : INoSerializationVerificationNeeded;
+
+    private void OnInjectFault(InjectFault f)
+    {
+        var info = FaultCatalog.Find(f.Fault);
+        FaultOutcome outcome;
+        if (info is null) outcome = FaultOutcome.Refused($"unknown fault '{f.Fault}' (faults: {string.Join(", ", FaultCatalog.Names)})");
+        else if (FaultValues.Check(info.Kind, f.Params).FirstOrDefault() is { Problem: { } problem } bad) outcome = FaultOutcome.Refused($"{problem} ({bad.Hint})");
+        else outcome = info.Kind switch
+        {
+            FaultKind.NodeCrash => Crash(f),
+            FaultKind.NodeRestart => Restart("restarting", f),
+            _ => OnFault(info.Kind, f),
+        };
+        if (info?.Kind == FaultKind.NodeRestart && outcome.Ok) return; // answered before the restart
+        Answer(f, outcome);
+    }
+
+    private void Answer(InjectFault f, FaultOutcome outcome)
+    {
+        var applied = new FaultApplied { Id = f.Id, Fault = f.Fault, Target = Name, Ok = outcome.Ok, Detail = outcome.Detail, AtUnixMs = Now.ToUnixTimeMilliseconds(), Origin = f.Origin, Params = { f.Params } };
+        if (!Sender.IsNobody()) Sender.Tell(applied);
+        Lab.Events.Tell(applied); // whoever watches the lab's events (a run's summary) learns of faults injected live too
+        Report("fault", $"{f.Fault}{(outcome.Ok ? "" : " refused")}: {outcome.Detail}");
+        if (Spans.Listening)
+        {
+            // A fault is an event in the lab's life: a span of its own under the node, with what it changed.
+            var span = Spans.StartRoot(Name, "fault " + f.Fault);
+            span?.SetTag(Attr.FaultName, f.Fault);
+            span?.SetTag(Attr.FaultDetail, outcome.Detail);
+            if (!outcome.Ok) span?.SetStatus(ActivityStatusCode.Error, outcome.Detail);
+            Spans.StopDetached(span);
+        }
+    }
+
+    /// <summary>A fault for this kind of node (everything but crash and restart, which every node takes).</summary>
+    protected virtual FaultOutcome OnFault(FaultKind kind, InjectFault f) =>
+        FaultOutcome.Refused($"a {Kind} node cannot take '{f.Fault}' ({FaultCatalog.TargetText(FaultCatalog.Of(kind).Target)} can)");
+
+    /// <summary>Reads a duration parameter (or its default); null when absent.</summary>
+    protected static TimeSpan? DurationParam(InjectFault f, FaultKind kind, string name) =>
+        FaultValues.Get(f.Params, kind, name) is { } v && FaultValues.TryDuration(v, out var d) ? d : null;
+
+    private FaultOutcome Crash(InjectFault f)
+    {
+        var restartAfter = DurationParam(f, FaultKind.NodeCrash, "for");
+        foreach (var child in Context.GetChildren()) Context.Stop(child);
+        Timers.CancelAll();
+        OnCrash();
+        if (restartAfter is { } after) Timers.StartSingleTimer("restart", new RestartNode(), after);
+        Become(Crashed);
+        return FaultOutcome.Applied($"{Name} is down: every frame it receives is lost and its state is gone{(restartAfter is { } a ? $"; it restarts in {a.TotalSeconds:0.###} s" : "")}");
+    }
+
+    /// <summary>Called when the node crashes, before it stops answering: let go of what the node holds outside itself.</summary>
+    protected virtual void OnCrash()
+    {
+    }
+
+    private void Crashed()
+    {
+        Receive<Frame>(_ => Drops["node-down"] = Drops.GetValueOrDefault("node-down") + 1);
+        Receive<QueryStatus>(_ =>
+        {
+            var s = new NodeStatus { Node = Name, Kind = Kind, FramesIn = FramesIn, FramesOut = FramesOut };
+            foreach (var (reason, count) in Drops.OrderBy(d => d.Key, StringComparer.Ordinal)) s.Drops.Add(new DropCount { Reason = reason, Count = (ulong)count });
+            Sender.Tell(s);
+        });
+        Receive<InjectFault>(f =>
+        {
+            if (f.Fault == FaultCatalog.Of(FaultKind.NodeRestart).Name) Restart("restarting", f);
+            else Answer(f, FaultOutcome.Refused($"{Name} is down (crashed); restart it first"));
+        });
+        Receive<RestartNode>(_ => Restart("restarting after the crash", null));
+        ReceiveAny(_ => { }); // timers of the old state, SA actors' last words: a crashed node hears nothing
+    }
+
+    private FaultOutcome Restart(string what, InjectFault? f)
+    {
+        var outcome = FaultOutcome.Applied($"{Name} {what}: configuration kept, every SA, mapping and queue gone");
+        if (f is not null) Answer(f, outcome);
+        else Report("fault", $"node-restart: {outcome.Detail}");
+        Lab.Carried[Name] = new NodeCountersCarried(FramesIn, FramesOut, new Dictionary<string, long>(Drops));
+        throw new NodeRestartRequested(Name);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;

@@ -7,6 +7,7 @@ using Nodes.Net.Forwarding;
 using Nodes.Net.Nat;
 using Nodes.Telemetry;
 using Nodes.Topology.Model;
+using Nodes.Wire;
 
 namespace Nodes.Actors.Nodes;
 
@@ -22,8 +23,10 @@ public sealed class RouterActor : NodeActor
 
     private sealed record NatTick : INoSerializationVerificationNeeded;
 
-    /// <summary>A NAT fault: forget every mapping, optionally moving to a new outside address.</summary>
-    public sealed record RebindNat(Wire.Ip.Ipv4Address? NewAddress) : INoSerializationVerificationNeeded;
+    /// <summary>The end of a nat-expire fault's "for": the NAT's own timeouts again.</summary>
+    private sealed record RestoreTimeouts(TimeSpan Udp, TimeSpan Icmp) : INoSerializationVerificationNeeded;
+
+    private readonly TimeSpan _natTick;
 
     public RouterActor(NodeSpec spec, IEnumerable<Attachment> attachments, LabContext lab)
         : base(spec.Name, spec is NatRouterSpec ? "nat-router" : "router", attachments, lab)
@@ -47,7 +50,8 @@ public sealed class RouterActor : NodeActor
                 IcmpTimeout = lab.Scaled(n.Nat.IcmpTimeout),
                 Seed = DeterministicRandom.Derive(lab.Seed, spec.Name + "/nat"),
             });
-            Timers.StartPeriodicTimer("nat", new NatTick(), lab.Scaled(TimeSpan.FromSeconds(5)));
+            _natTick = lab.Scaled(TimeSpan.FromSeconds(5));
+            StartNatTimer();
         }
         Receive<Frame>(OnFrame);
         Receive<NatTick>(_ =>
@@ -55,11 +59,45 @@ public sealed class RouterActor : NodeActor
             _nat!.ExpireIdle(LabNow);
             ReportNatEvents();
         });
-        Receive<RebindNat>(m =>
+        Receive<RestoreTimeouts>(m =>
         {
-            _nat?.Rebind(LabNow, m.NewAddress);
-            ReportNatEvents();
+            _nat?.SetTimeouts(m.Udp, m.Icmp);
+            Report("fault", $"nat-expire over: UDP idle timeout {m.Udp.TotalSeconds:0.###} s, ICMP {m.Icmp.TotalSeconds:0.###} s again");
+            StartNatTimer();
         });
+    }
+
+    private void StartNatTimer()
+    {
+        // Idle mappings are swept at least as often as the shortest timeout, so an expiry shows up on time.
+        var o = _nat!.Options;
+        var tick = new[] { _natTick, o.UdpTimeout / 4, o.IcmpTimeout / 4 }.Where(t => t > TimeSpan.Zero).Min();
+        Timers.StartPeriodicTimer("nat", new NatTick(), tick < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : tick);
+    }
+
+    protected override FaultOutcome OnFault(FaultKind kind, InjectFault f)
+    {
+        if (_nat is null || kind is not (FaultKind.NatRebind or FaultKind.NatExpire)) return base.OnFault(kind, f);
+        if (kind == FaultKind.NatRebind)
+        {
+            var before = _nat.Mappings;
+            var address = FaultValues.Get(f.Params, kind, "address") is { } a ? Wire.Ip.Ipv4Address.Parse(a) : (Wire.Ip.Ipv4Address?)null;
+            var oldAddress = _nat.Options.OutsideAddress;
+            _nat.Rebind(LabNow, address);
+            ReportNatEvents();
+            var shown = string.Join(", ", before.Take(4).Select(m => $"{NatEvent.ProtocolName(m.Protocol)} {m.Inside} was {m.Outside}"));
+            return FaultOutcome.Applied($"{before.Count} mapping(s) forgotten{(before.Count > 0 ? $" ({shown}{(before.Count > 4 ? ", ..." : "")})" : "")}; "
+                + (address is { } na && na != oldAddress ? $"outside address {oldAddress} → {na}" : $"outside address {oldAddress} kept")
+                + "; each flow gets a new external endpoint with its next outbound packet");
+        }
+        var o = _nat.Options;
+        // Timeouts are protocol time, shrunk by the time scale like the NAT's own timeouts and the keepalives they race.
+        var udp = DurationParam(f, kind, "udp-timeout") is { } u ? Lab.Scaled(u) : (TimeSpan?)null;
+        var icmp = f.Params.ContainsKey("icmp-timeout") && DurationParam(f, kind, "icmp-timeout") is { } i ? Lab.Scaled(i) : (TimeSpan?)null;
+        _nat.SetTimeouts(udp, icmp);
+        StartNatTimer();
+        if (DurationParam(f, kind, "for") is { } length) Timers.StartSingleTimer("nat-restore", new RestoreTimeouts(o.UdpTimeout, o.IcmpTimeout), length);
+        return FaultOutcome.Applied($"UDP idle timeout {o.UdpTimeout.TotalSeconds:0.###} s → {_nat.Options.UdpTimeout.TotalSeconds:0.###} s, ICMP {o.IcmpTimeout.TotalSeconds:0.###} s → {_nat.Options.IcmpTimeout.TotalSeconds:0.###} s; {_nat.Mappings.Count} live mapping(s) expire once idle that long");
     }
 
     public static Props Props(NodeSpec spec, IEnumerable<Attachment> attachments, LabContext lab) =>

@@ -19,7 +19,10 @@ public sealed record IkeIn(byte[] Message, Ipv4Endpoint From, Ipv4Endpoint To) :
 /// <summary>Commands for an IKE SA: rekeys, deletes, a liveness check.</summary>
 public sealed record IkeCommand(IkeCommandKind Kind, uint ChildSpi = 0) : INoSerializationVerificationNeeded;
 
-public enum IkeCommandKind { RekeyChild, RekeyIke, DeleteChild, DeleteIke, CheckLiveness, NoteInbound, NoteOutbound, SoftLimit }
+public enum IkeCommandKind { RekeyChild, RekeyIke, DeleteChild, DeleteIke, CheckLiveness, NoteInbound, NoteOutbound, SoftLimit, ClockChanged }
+
+/// <summary>An ESP packet of this IKE SA's Child SAs passed its integrity check arriving from <paramref name="From"/> (RFC 7296 section 2.23).</summary>
+public sealed record IkePeerSeen(Ipv4Endpoint From) : INoSerializationVerificationNeeded;
 
 /// <summary>What the IKE SA produced, for the gateway to carry out.</summary>
 public sealed record IkeOutputs(IActorRef From, IReadOnlyList<IkeOutput> Outputs, IkeSnapshot Snapshot) : INoSerializationVerificationNeeded;
@@ -37,6 +40,7 @@ public sealed class IkeSaActor : ReceiveActor, IWithTimers
     private readonly IkeSa _sa;
     private readonly LabContext _lab;
     private readonly IActorRef _gateway;
+    private readonly NodeClock _clock;
 
     /// <summary>The engine's deadline has come; <paramref name="At"/> is the time it asked for, so a late delivery does not shift its clock.</summary>
     private sealed record Tick(DateTimeOffset At) : INoSerializationVerificationNeeded;
@@ -44,11 +48,12 @@ public sealed class IkeSaActor : ReceiveActor, IWithTimers
     /// <summary>Starts the initiator's IKE_SA_INIT once the actor runs.</summary>
     public sealed record Start : INoSerializationVerificationNeeded;
 
-    public IkeSaActor(IkeSa sa, LabContext lab, IActorRef gateway)
+    public IkeSaActor(IkeSa sa, LabContext lab, IActorRef gateway, NodeClock? clock = null)
     {
         _sa = sa;
         _lab = lab;
         _gateway = gateway;
+        _clock = clock ?? new NodeClock();
         Receive<Start>(_ => Run(() => _sa.Start(Now)));
         Receive<IkeIn>(m => Run(() => _sa.Receive(m.Message, m.From, m.To, Now)));
         Receive<Tick>(t => Run(() => _sa.Tick(t.At > Now ? Now : t.At)));
@@ -64,15 +69,18 @@ public sealed class IkeSaActor : ReceiveActor, IWithTimers
                 case IkeCommandKind.NoteInbound: _sa.NoteInboundTraffic(Now); break;
                 case IkeCommandKind.NoteOutbound: _sa.NoteOutboundTraffic(Now); break;
                 case IkeCommandKind.SoftLimit: _sa.ChildSoftLimitReached(c.ChildSpi, "byte lifetime reached", Now); break;
+                case IkeCommandKind.ClockChanged: _sa.Tick(Now); break;
             }
         }));
+        Receive<IkePeerSeen>(m => Run(() => _sa.AuthenticatedPacketFrom(m.From, Now)));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IkeSa sa, LabContext lab, IActorRef gateway) => Akka.Actor.Props.Create(() => new IkeSaActor(sa, lab, gateway));
+    public static Props Props(IkeSa sa, LabContext lab, IActorRef gateway, NodeClock? clock = null) => Akka.Actor.Props.Create(() => new IkeSaActor(sa, lab, gateway, clock));
 
-    private DateTimeOffset Now => Context.System.Scheduler.Now;
+    /// <summary>The node's clock (skewed by a clock-skew fault), which the engine's lifetimes and timers run on.</summary>
+    private DateTimeOffset Now => _clock.Now(Context.System.Scheduler.Now);
 
     protected override void PreStart()
     {
@@ -100,7 +108,7 @@ public sealed class IkeSaActor : ReceiveActor, IWithTimers
         }
         if (_sa.NextDeadline is { } at)
         {
-            var delay = at - Now;
+            var delay = _clock.LabDelay(at - Now);
             Timers.StartSingleTimer("deadline", new Tick(at), delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
         }
         else

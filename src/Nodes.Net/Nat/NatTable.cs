@@ -149,6 +149,16 @@ public sealed class NatTable
         if (newOutsideAddress is { } address) Options = Options with { OutsideAddress = address };
     }
 
+    /// <summary>
+    /// Changes the idle timeouts from now on (a NAT reconfigured, or one whose timeouts are shorter than the lab
+    /// assumed): mappings idle for longer than the new timeout expire at the next <see cref="ExpireIdle"/>.
+    /// </summary>
+    public void SetTimeouts(TimeSpan? udp, TimeSpan? icmp)
+    {
+        if (udp is { } u) Options = Options with { UdpTimeout = u };
+        if (icmp is { } i) Options = Options with { IcmpTimeout = i };
+    }
+
     /// <summary>Removes every mapping (and the memory of earlier rebinds) with a removed event each.</summary>
     public void Flush(TimeSpan now)
     {

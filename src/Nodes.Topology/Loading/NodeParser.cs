@@ -438,8 +438,12 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
             seen[c.Name] = item;
             connections.Add(c);
         }
-        if (!ok || publicAddress is null || subnet is null || vpnType is null || spaces.Count == 0) return null;
-        return new AzureVpnGatewaySpec(name, interfaces, routes, gw, at, publicAddress.Value, [.. spaces], subnet.Value, vpnType.Value, connections.ToImmutable());
+        // RFC 7296 section 2.23: a side not behind a NAT follows the peer to the address and port of its latest
+        // authenticated packet; "ignore" models a device that pins its peer to the endpoint learned at setup for
+        // everything it sends, responses included (unlike RFC 7296 section 2.11).
+        var follows = m.Has("nat-rebinding") ? ctx.Choice(m["nat-rebinding"], "nat-rebinding", [("follow", true), ("ignore", false)]) : true;
+        if (!ok || publicAddress is null || subnet is null || vpnType is null || spaces.Count == 0 || follows is null) return null;
+        return new AzureVpnGatewaySpec(name, interfaces, routes, gw, at, publicAddress.Value, [.. spaces], subnet.Value, vpnType.Value, connections.ToImmutable(), follows.Value);
     }
 
     private AzureConnectionSpec? Connection(string node, YNode body, List<Ipv4Prefix> vnetSpaces)

@@ -190,17 +190,45 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
                 tunnels.Add(new TunnelExpectation(name, state.Value, nat, item.At));
             }
         }
-        var drops = ImmutableDictionary.CreateBuilder<string, int>();
-        if (ctx.Map(m["max-drops"], "max-drops", DropReasons.All) is { } dm)
+        var drops = DropBounds(m, "max-drops", ref ok);
+        var minDrops = DropBounds(m, "min-drops", ref ok);
+        FaultExpectation? faults = null;
+        if (m.Has("faults"))
+        {
+            var f = ctx.Map(m["faults"], "faults expectation", TopologyKeys.FaultExpectation);
+            if (f is null) ok = false;
+            else
+            {
+                bool? B(string k) => f.Has(k) ? ctx.Bool(f[k], k) : null;
+                int? I(string k) => f.Has(k) ? ctx.Int(f[k], k, 0, int.MaxValue) : null;
+                var same = B("same-ike-sa");
+                var moved = B("peer-endpoint-changed");
+                var maxLost = I("max-pings-lost");
+                var minLost = I("min-pings-lost");
+                var within = f.Has("recovered-within") ? ctx.Duration(f["recovered-within"], "recovered-within") : null;
+                var recovers = B("recovers");
+                if ((f.Has("same-ike-sa") && same is null) || (f.Has("peer-endpoint-changed") && moved is null) || (f.Has("max-pings-lost") && maxLost is null)
+                    || (f.Has("min-pings-lost") && minLost is null) || (f.Has("recovered-within") && within is null) || (f.Has("recovers") && recovers is null)) ok = false;
+                faults = new FaultExpectation(same, moved, maxLost, minLost, within, recovers, m["faults"]!.At);
+            }
+        }
+        if (!ok) return null;
+        return new ExpectationSpec(answered, delivered, tunnels.ToImmutable(), drops, body.At) { MinDrops = minDrops, Faults = faults };
+    }
+
+    /// <summary>A max-drops or min-drops mapping: a bound per drop reason.</summary>
+    private ImmutableDictionary<string, int> DropBounds(MapReader m, string key, ref bool ok)
+    {
+        var bounds = ImmutableDictionary.CreateBuilder<string, int>();
+        if (ctx.Map(m[key], key, DropReasons.All) is { } dm)
             foreach (var (k, v) in dm.Node.Entries)
             {
                 if (!DropReasons.All.Contains(k.Value)) { ok = false; continue; }
-                if (ctx.Int(v, $"max-drops {k.Value}", 0, int.MaxValue) is { } n) drops[k.Value] = n;
+                if (ctx.Int(v, $"{key} {k.Value}", 0, int.MaxValue) is { } n) bounds[k.Value] = n;
                 else ok = false;
             }
-        else if (m.Has("max-drops")) ok = false;
-        if (!ok) return null;
-        return new ExpectationSpec(answered, delivered, tunnels.ToImmutable(), drops.ToImmutable(), body.At);
+        else if (m.Has(key)) ok = false;
+        return bounds.ToImmutable();
     }
 
     private CountExpectation? Count(YNode node, string what, int sent, string kind)
@@ -254,7 +282,7 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
             ctx.Error(m["at"]!, $"fault at {((YScalar)m["at"]!).Value} comes after the scenario's end ({d.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s)", "move it earlier or lengthen duration");
             ok = false;
         }
-        var faultNode = m.Required("fault", $"faults: {string.Join(", ", TopologyKeys.FaultNames)}");
+        var faultNode = m.Required("fault", $"faults: {string.Join(", ", FaultCatalog.Names)}");
         FaultKind? kind = null;
         if (ctx.Text(faultNode, "fault") is { } fname)
         {
@@ -283,13 +311,6 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
         }
         else if (m.Has("link")) ok = false;
         var parameters = ImmutableDictionary.CreateBuilder<string, string>();
-        ImpairmentSpec? impairments = null;
-        if (kind == FaultKind.LinkImpair)
-        {
-            var pm = ctx.Map(m.Required("params", "the netem impairments to apply, e.g. '{ loss: 5%, delay: 50ms }'"), "link-impair params", TopologyKeys.Impairments);
-            impairments = pm is null ? null : nodeParser.Impairments(pm, "the link-impair fault");
-            if (impairments is null) ok = false;
-        }
         if (m["params"] is { } p)
         {
             if (p is YMap pmap)
@@ -297,33 +318,58 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
                 foreach (var (k, v) in pmap.Entries)
                     if (ctx.Text(v, $"fault parameter '{k.Value}'") is { } s) parameters[k.Value] = s;
                     else ok = false;
+                if (kind is { } fk)
+                {
+                    foreach (var (name, problem, hint) in FaultValues.Check(fk, parameters))
+                    {
+                        var at2 = pmap.Entries.First(e => e.Key.Value == name);
+                        ctx.Error(problem.StartsWith("fault", StringComparison.Ordinal) ? at2.Key : at2.Value, problem, hint);
+                        ok = false;
+                    }
+                }
             }
-            else if (kind != FaultKind.LinkImpair)
+            else
             {
                 ctx.Error(p, $"params must be a mapping, found {p.Describe()}", "write '{ name: value }'");
                 ok = false;
             }
         }
-        if (kind is FaultKind.NatRebind or FaultKind.NatExpire)
+        if (kind is { } k2)
         {
-            if (!m.Has("node")) { ctx.Error(item, $"fault '{TopologyKeys.FaultNames[(int)kind]}' needs the NAT node", "add 'node: isp-router'"); ok = false; }
-            else if (node is not null && view.FindNode(node) is { } n && n is not NatRouterSpec)
+            var info = FaultCatalog.Of(k2);
+            switch (info.Target)
             {
-                ctx.Error(m["node"]!, $"fault '{TopologyKeys.FaultNames[(int)kind]}' needs a nat-router, and '{node}' is a {n.Kind}", "name a node of kind nat-router");
-                ok = false;
+                case FaultTarget.NatRouter:
+                    if (!m.Has("node")) { ctx.Error(item, $"fault '{info.Name}' needs the NAT node", "add 'node: isp-router'"); ok = false; }
+                    else if (node is not null && view.FindNode(node) is { } n && n is not NatRouterSpec)
+                    {
+                        ctx.Error(m["node"]!, $"fault '{info.Name}' needs a nat-router, and '{node}' is a {n.Kind}", "name a node of kind nat-router");
+                        ok = false;
+                    }
+                    break;
+                case FaultTarget.Link when !m.Has("link"):
+                    ctx.Error(item, $"fault '{info.Name}' needs a link", "add 'link: <segment name or node:interface>'");
+                    ok = false;
+                    break;
+                case FaultTarget.Node when !m.Has("node"):
+                    ctx.Error(item, $"fault '{info.Name}' needs a node", "add 'node: <node name>'");
+                    ok = false;
+                    break;
+                case FaultTarget.Gateway:
+                    if (!m.Has("node")) { ctx.Error(item, $"fault '{info.Name}' needs a VPN gateway", "add 'node: azure-gw' (an rras or azure-vpn-gateway node)"); ok = false; }
+                    else if (node is not null && view.FindNode(node) is { } g && g is not (RrasSpec or AzureVpnGatewaySpec))
+                    {
+                        ctx.Error(m["node"]!, $"fault '{info.Name}' needs a VPN gateway, and '{node}' is a {g.Kind}", "name a node of kind rras or azure-vpn-gateway");
+                        ok = false;
+                    }
+                    break;
+                case FaultTarget.LinkOrNode when m.Has("link") == m.Has("node"):
+                    ctx.Error(item, $"fault '{info.Name}' needs either a link or a node", "add 'link: <link>' to cut one link, or 'node: <node>' to cut every link of the node");
+                    ok = false;
+                    break;
             }
         }
-        if (kind is FaultKind.LinkDown or FaultKind.LinkUp or FaultKind.LinkImpair or FaultKind.MtuBlackhole && !m.Has("link"))
-        {
-            ctx.Error(item, $"fault '{TopologyKeys.FaultNames[(int)kind!]}' needs a link", "add 'link: <segment name or node:interface>'");
-            ok = false;
-        }
-        if (kind is FaultKind.NodeCrash or FaultKind.NodeRestart or FaultKind.ClockSkew or FaultKind.ForceRekey or FaultKind.PskMismatch or FaultKind.ProposalMismatch or FaultKind.ReplayAttack && !m.Has("node"))
-        {
-            ctx.Error(item, $"fault '{TopologyKeys.FaultNames[(int)kind!]}' needs a node", "add 'node: <node name>'");
-            ok = false;
-        }
         if (!ok || at is null || kind is null) return null;
-        return new FaultSpec(at.Value, kind.Value, node, link, parameters.ToImmutable(), impairments, item.At);
+        return new FaultSpec(at.Value, kind.Value, node, link, parameters.ToImmutable(), item.At);
     }
 }

@@ -14,7 +14,7 @@ internal static class TopologyKeys
     public static readonly string[] Router = [.. NodeCommon, "mss-clamp"];
     public static readonly string[] NatRouter = [.. NodeCommon, "nat"];
     public static readonly string[] Rras = [.. NodeCommon, "lan-interface", "internet-interface", "vpn"];
-    public static readonly string[] AzureVpnGateway = [.. NodeCommon, "public-address", "vnet-address-spaces", "gateway-subnet", "vpn-type", "connections"];
+    public static readonly string[] AzureVpnGateway = [.. NodeCommon, "public-address", "vnet-address-spaces", "gateway-subnet", "vpn-type", "connections", "nat-rebinding"];
     public static readonly string[] AnyNode = [.. Host.Union(Router).Union(NatRouter).Union(Rras).Union(AzureVpnGateway)];
     public static readonly string[] Interface = ["address", "mtu", "external"];
     public static readonly string[] External = ["address"];
@@ -49,16 +49,13 @@ internal static class TopologyKeys
     public static readonly string[] TrafficItem = ["ping", "udp"];
     public static readonly string[] Ping = ["from", "to", "count", "interval", "size", "df", "start"];
     public static readonly string[] Udp = ["from", "to", "port", "packets", "size", "rate", "start"];
-    public static readonly string[] Expect = ["pings-answered", "udp-delivered", "tunnel", "max-drops"];
+    public static readonly string[] Expect = ["pings-answered", "udp-delivered", "tunnel", "max-drops", "min-drops", "faults"];
+    public static readonly string[] FaultExpectation = ["same-ike-sa", "peer-endpoint-changed", "max-pings-lost", "min-pings-lost", "recovered-within", "recovers"];
     public static readonly string[] TunnelExpectation = ["name", "state", "nat-detected"];
     public static readonly string[] Fault = ["at", "fault", "node", "link", "params"];
 
     /// <summary>YAML names of the fault families, in <see cref="Model.FaultKind"/> order.</summary>
-    public static readonly string[] FaultNames =
-    [
-        "nat-rebind", "nat-expire", "link-down", "link-up", "link-impair", "node-crash", "node-restart", "partition", "heal",
-        "clock-skew", "force-rekey", "psk-mismatch", "proposal-mismatch", "mtu-blackhole", "replay-attack",
-    ];
+    public static readonly string[] FaultNames = [.. Model.FaultCatalog.Names];
 
     /// <summary>Every key list by the name the schema's $defs use for it.</summary>
     public static IReadOnlyDictionary<string, string[]> ByDefinition { get; } = new Dictionary<string, string[]>
@@ -69,6 +66,6 @@ internal static class TopologyKeys
         ["azure-connection"] = AzureConnection, ["local-network-gateway"] = LocalNetworkGateway,
         ["traffic-selector-policy"] = TrafficSelectorPolicy, ["azure-ipsec-policy"] = AzureIpsecPolicy, ["impairments"] = Impairments,
         ["link"] = Link, ["scenario"] = Scenario, ["traffic-item"] = TrafficItem, ["ping"] = Ping, ["udp"] = Udp, ["expect"] = Expect,
-        ["tunnel-expectation"] = TunnelExpectation, ["fault"] = Fault, ["node-override"] = AnyNode,
+        ["tunnel-expectation"] = TunnelExpectation, ["fault"] = Fault, ["fault-expectation"] = FaultExpectation, ["node-override"] = AnyNode,
     };
 }

@@ -123,7 +123,8 @@ public sealed record AzureVpnGatewaySpec(
     ImmutableArray<Ipv4Prefix> VnetAddressSpaces,
     Ipv4Prefix GatewaySubnet,
     AzureVpnType VpnType,
-    ImmutableArray<AzureConnectionSpec> Connections)
+    ImmutableArray<AzureConnectionSpec> Connections,
+    bool FollowsNatRebinding = true)
     : NodeSpec(Name, Interfaces, Routes, DefaultGateway, Location)
 {
     public override NodeKind Kind => NodeKind.AzureVpnGateway;

@@ -71,18 +71,32 @@ public sealed record TunnelExpectation(string? Name, TunnelState State, bool? Na
 
 /// <summary>What must hold when the scenario ends.</summary>
 /// <param name="MaxDrops">Upper bounds on dropped packets, by drop reason (see <see cref="DropReasons"/>).</param>
+/// <param name="MinDrops">Lower bounds: drops that must have happened (a replayed packet must be dropped as a replay).</param>
+/// <param name="Faults">What must hold for every fault the scenario injected.</param>
 public sealed record ExpectationSpec(CountExpectation? PingsAnswered, CountExpectation? UdpDelivered, ImmutableArray<TunnelExpectation> Tunnels, ImmutableDictionary<string, int> MaxDrops, SourceLocation Location)
 {
+    public ImmutableDictionary<string, int> MinDrops { get; init; } = ImmutableDictionary<string, int>.Empty;
+
+    public FaultExpectation? Faults { get; init; }
+
     public static ExpectationSpec Empty(SourceLocation at) => new(null, null, [], ImmutableDictionary<string, int>.Empty, at);
 }
+
+/// <summary>
+/// What every fault of a scenario must have done, measured from the moment it was applied until the next fault (or
+/// the end): applied at all, the same IKE SA afterwards (SPIs), the peer's endpoint changed or not, pings lost, and
+/// the time until pings were answered again.
+/// </summary>
+public sealed record FaultExpectation(bool? SameIkeSa, bool? PeerEndpointChanged, int? MaxPingsLost, int? MinPingsLost, TimeSpan? RecoveredWithin, bool? Recovers, SourceLocation Location);
 
 /// <summary>The drop reasons max-drops may bound.</summary>
 public static class DropReasons
 {
     public static readonly ImmutableArray<string> All =
     [
-        "total", "link-loss", "no-route", "ttl-expired", "nat-no-mapping", "fragmentation-needed",
-        "esp-replay", "esp-integrity", "esp-unknown-spi", "ike-retransmit-exhausted",
+        "total", "link-loss", "link-down", "link-mtu", "no-route", "ttl-expired", "nat-no-mapping", "fragmentation-needed",
+        "esp-replay", "esp-tooold", "esp-integrity", "esp-unknown-spi", "ike-unknown-spi", "ike-dropped", "ike-retransmit-exhausted",
+        "node-down", "demand-dial-queue-full",
     ];
 }
 
@@ -107,6 +121,9 @@ public enum FaultKind
 }
 
 /// <summary>A fault at a point in scenario time, on a node and/or a link, with its parameters.</summary>
-/// <param name="Parameters">The params mapping as written (scalar values only).</param>
-/// <param name="Impairments">For link-impair: the params read as netem impairments.</param>
-public sealed record FaultSpec(TimeSpan At, FaultKind Kind, string? Node, string? Link, ImmutableDictionary<string, string> Parameters, ImpairmentSpec? Impairments, SourceLocation Location);
+/// <param name="Parameters">The params mapping as written (scalar values only), checked against <see cref="FaultCatalog"/>.</param>
+public sealed record FaultSpec(TimeSpan At, FaultKind Kind, string? Node, string? Link, ImmutableDictionary<string, string> Parameters, SourceLocation Location)
+{
+    /// <summary>The fault's name as topology files write it.</summary>
+    public string Name => FaultCatalog.Of(Kind).Name;
+}
