@@ -28,7 +28,8 @@ public sealed record MemberOptions
 /// One member of a multi-process lab (<c>nodes host</c>): an Akka.Cluster member hosting some nodes of the topology.
 /// It builds its nodes, the links whose first endpoint it hosts, and a <see cref="RemotePort"/> for every peer in
 /// another member, at once; the ports find their peers as the other members come up. Traffic is started by a driver
-/// once every node of the topology is up.
+/// once every node of the topology is up. Faults injected live (<c>nodes fault</c>) reach the member's lab actor, which
+/// hands them to the node and link actors built here.
 /// </summary>
 public sealed class ClusterMember : IAsyncDisposable
 {
@@ -99,11 +100,12 @@ public sealed class ClusterMember : IAsyncDisposable
         var scale = options.TimeScale ?? scenario.TimeScale;
         var linksHere = lab.Links.Where(l => hosted.Contains(LabBuilder.LinkOwner(l))).Select(l => l.Name).ToArray();
         var info = new MemberInfo(options.Process, options.Nodes.ToArray(), linksHere, topology.Name, options.Fingerprint, scenario.Name, seed, scale <= 0 ? 1 : scale, []);
-        var labActor = system.ActorOf(MemberLabActor.Props(info, options.OnEvent), MemberLabActor.Name);
+        var labActor = system.ActorOf(MemberLabActor.Props(info, options.OnEvent, lab.Links), MemberLabActor.Name);
         var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, labActor, null);
         var actors = LabBuilder.Build(system, lab, context, hosted.Contains,
             peer => system.ActorOf(RemotePort.Props(peer.PortName, peer.Role, peer.ActorName, labActor), peer.PortName));
         labActor.Tell(new MemberLabActor.ExpectPorts(actors.Ports!.Keys.ToArray()));
+        labActor.Tell(new MemberLabActor.Hosted(actors.Nodes, actors.Links));
         return new ClusterMember(system, actors, labActor, telemetry);
     }
 

@@ -41,8 +41,15 @@ public sealed record SubscribeEvents : IClusterControlMessage
 }
 
 /// <summary>
+/// A member's lab actor's answer to an <see cref="Messages.InjectFault"/>: the member's targets of the fault (nodes
+/// and links it hosts), each of which answers the same sender with a <see cref="Messages.FaultApplied"/>. Empty
+/// when the member hosts none of them, so the sender knows how many answers to wait for.
+/// </summary>
+public sealed record FaultRouted(string Id, string Process, IReadOnlyList<string> Targets) : IClusterControlMessage;
+
+/// <summary>
 /// Serializes the cluster control messages in protobuf wire format with short, stable manifests, written by hand
-/// (three small messages). Like <see cref="Messages.NodesSerializer"/>, every type is bound by its concrete type and
+/// (four small messages). Like <see cref="Messages.NodesSerializer"/>, every type is bound by its concrete type and
 /// checked at start-up.
 /// </summary>
 public sealed class ClusterControlSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
@@ -55,6 +62,7 @@ public sealed class ClusterControlSerializer(ExtendedActorSystem system) : Seria
         (typeof(MemberInfoRequest), "mq"),
         (typeof(MemberInfo), "mi"),
         (typeof(SubscribeEvents), "se"),
+        (typeof(FaultRouted), "fr"),
     ];
 
     public static IReadOnlyList<(Type Type, string Manifest)> Bindings => Table;
@@ -83,6 +91,16 @@ public sealed class ClusterControlSerializer(ExtendedActorSystem system) : Seria
                     o.WriteTag(7, WireFormat.WireType.Varint); o.WriteUInt64(m.Seed);
                     o.WriteTag(8, WireFormat.WireType.Fixed64); o.WriteDouble(m.TimeScale);
                     foreach (var w in m.Waiting) { o.WriteTag(9, WireFormat.WireType.LengthDelimited); o.WriteString(w); }
+                    o.Flush();
+                    return ms.ToArray();
+                }
+            case FaultRouted r:
+                using (var ms = new MemoryStream())
+                {
+                    var o = new CodedOutputStream(ms);
+                    o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteString(r.Id);
+                    o.WriteTag(2, WireFormat.WireType.LengthDelimited); o.WriteString(r.Process);
+                    foreach (var t in r.Targets) { o.WriteTag(3, WireFormat.WireType.LengthDelimited); o.WriteString(t); }
                     o.Flush();
                     return ms.ToArray();
                 }
@@ -128,6 +146,29 @@ public sealed class ClusterControlSerializer(ExtendedActorSystem system) : Seria
                 {
                     throw new SerializationException($"malformed cluster control message '{manifest}': {e.Message}", e);
                 }
+            case "fr":
+                try
+                {
+                    var i = new CodedInputStream(bytes);
+                    string id = "", process = "";
+                    List<string> targets = [];
+                    uint tag;
+                    while ((tag = i.ReadTag()) != 0)
+                    {
+                        switch (WireFormat.GetTagFieldNumber(tag))
+                        {
+                            case 1: id = i.ReadString(); break;
+                            case 2: process = i.ReadString(); break;
+                            case 3: targets.Add(i.ReadString()); break;
+                            default: i.SkipLastField(); break;
+                        }
+                    }
+                    return new FaultRouted(id, process, targets);
+                }
+                catch (InvalidProtocolBufferException e)
+                {
+                    throw new SerializationException($"malformed cluster control message '{manifest}': {e.Message}", e);
+                }
             default:
                 throw new SerializationException($"unknown cluster control manifest '{manifest}'");
         }
@@ -151,7 +192,7 @@ public sealed class ClusterControlSerializer(ExtendedActorSystem system) : Seria
     /// <summary>Throws naming every control message type that would fall back to another serializer.</summary>
     public static void VerifyBindings(ActorSystem system)
     {
-        var samples = new object[] { MemberInfoRequest.Instance, new MemberInfo("", [], [], "", "", "", 0, 1, []), SubscribeEvents.Instance };
+        var samples = new object[] { MemberInfoRequest.Instance, new MemberInfo("", [], [], "", "", "", 0, 1, []), SubscribeEvents.Instance, new FaultRouted("", "", []) };
         var problems = samples.Select(s => (s, system.Serialization.FindSerializerFor(s)))
             .Where(x => x.Item2 is not ClusterControlSerializer)
             .Select(x => $"{x.s.GetType().Name} would be serialized by {x.Item2.GetType().Name}")
