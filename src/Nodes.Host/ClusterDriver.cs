@@ -25,6 +25,8 @@ public sealed record DriverOptions
     /// <summary>What the driver binds to; by default the local address on the route to the cluster address.</summary>
     public string? Hostname { get; init; }
     public Action<NodeEvent>? OnEvent { get; init; }
+    /// <summary>The run lasts at least this long (from the start of traffic), so there is time for faults injected live.</summary>
+    public TimeSpan? MinDuration { get; init; }
 }
 
 /// <summary>The lab did not become complete in time, or the driver could not join it.</summary>
@@ -71,8 +73,9 @@ public sealed record ClusterRunResult(RunSummary Summary, ClusterSummary Cluster
 /// <summary>
 /// Drives a lab whose nodes run in other processes (<c>nodes run FILE --cluster ADDRESS</c>): joins the cluster with
 /// the role "driver" and no node, waits until every node of the topology is up and every member's ports have found
-/// their peers (the readiness barrier), starts the scenario's traffic on the hosts, collects the ping summaries and
-/// every node's and link's status, and builds the same <see cref="RunSummary"/> as a one-process run.
+/// their peers (the readiness barrier), starts the scenario's traffic on the hosts and its fault timeline, collects the
+/// ping summaries, every fault's effect (also of faults injected live) and every node's and link's status, and builds
+/// the same <see cref="RunSummary"/> as a one-process run.
 /// </summary>
 public static class ClusterDriver
 {
@@ -102,6 +105,15 @@ public static class ClusterDriver
             var ready = await WaitUntilReadyAsync(system, topology, scenario, options, cancel);
             var readyAt = clock.Elapsed;
 
+            // Faults: the scenario's timeline against the actors found, measured like a one-process run; the watch hands
+            // the conductor every ping result, node event and fault answer (live faults arrive only that way).
+            var lab = topology.ForScenario(scenario);
+            var observed = ready.Nodes.OrderBy(n => n.Key, StringComparer.Ordinal).Select(n => n.Value)
+                .Concat(ready.Links.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Value)).ToList();
+            var trafficStart = system.Scheduler.Now;
+            var conductor = system.ActorOf(FaultConductor.Props(
+                LabRunner.PlanFaults(lab, scenario, n => ready.Nodes.GetValueOrDefault(n), l => ready.Links.GetValueOrDefault(l)), observed, trafficStart), "faults");
+            watch.Tell(new RunWatch.ForwardTo(conductor));
             var collector = system.ActorOf(Props.Create(() => new PingCollector(watch)), "pings");
             var expected = 0;
             foreach (var t in scenario.Traffic.OfType<PingSpec>())
@@ -124,6 +136,12 @@ public static class ClusterDriver
             var longest = scenario.Traffic.OfType<PingSpec>().Select(p => p.Start + p.Interval * (options.Count ?? p.Count) + TimeSpan.FromSeconds(15)).DefaultIfEmpty(TimeSpan.FromSeconds(5)).Max();
             var deadline = scenario.Duration is { } d && d > longest ? d : longest;
             var summaries = await collector.Ask<ImmutableList<PingSummary>>(new PingCollector.WaitFor(expected, deadline), deadline + TimeSpan.FromSeconds(5), cancel);
+            // A fault after the last ping still happens, and is watched for a moment.
+            var ran = system.Scheduler.Now - trafficStart;
+            var until = scenario.Faults.Length > 0 ? scenario.Faults.Max(f => f.At) + TimeSpan.FromSeconds(2) : TimeSpan.Zero;
+            if (options.MinDuration is { } least && least > until) until = least;
+            if (until > ran) await Task.Delay(until - ran, cancel);
+            var faults = await conductor.Ask<IReadOnlyList<FaultEffect>>(FaultConductor.Finish.Instance, TimeSpan.FromSeconds(20), cancel);
 
             // Members may have restarted during the run: find every node and link again for the final status.
             var final = await ResolveAsync(system, topology, scenario, TimeSpan.FromSeconds(10), cancel);
@@ -135,7 +153,7 @@ public static class ClusterDriver
                 links.Add(await link.Ask<NodeStatus>(new QueryStatus { Requester = "driver" }, TimeSpan.FromSeconds(5), cancel));
             var report = await watch.Ask<RunWatch.Report>(RunWatch.Finish.Instance, TimeSpan.FromSeconds(5), cancel);
             var seed = ready.Infos.Values.First().Seed;
-            var summary = LabRunner.Summarize(topology, scenario, seed, summaries, statuses, links, null, clock.Elapsed);
+            var summary = LabRunner.Summarize(topology, scenario, seed, summaries, statuses, links, null, clock.Elapsed, faults: faults);
             var members = final.Infos.Select(kv => new ClusterMemberSummary(kv.Key.ToString(), kv.Value.Process, kv.Value.Nodes)).OrderBy(m => m.Address, StringComparer.Ordinal).ToList();
             var clusterSummary = new ClusterSummary(cluster.SelfAddress.ToString(), joined.TotalMilliseconds, readyAt.TotalMilliseconds, members,
                 report.Downtime, report.Outages, report.LongestPingOutage.TotalMilliseconds);
@@ -281,6 +299,9 @@ public static class ClusterDriver
 
         public sealed record Report(IReadOnlyList<TunnelDowntime> Downtime, IReadOnlyList<MemberOutage> Outages, TimeSpan LongestPingOutage) : INoSerializationVerificationNeeded;
 
+        /// <summary>From now on, pass every ping result, node event and fault answer on to this actor too (the fault conductor).</summary>
+        public sealed record ForwardTo(IActorRef Target) : INoSerializationVerificationNeeded;
+
         private readonly Stopwatch _clock;
         private readonly Dictionary<(string Node, string Tunnel), (int Outages, TimeSpan Down, DateTimeOffset? Since)> _tunnels = [];
         private readonly Dictionary<UniqueAddress, (Member Member, TimeSpan At)> _unreachable = [];
@@ -288,6 +309,7 @@ public static class ClusterDriver
         private DateTimeOffset? _lastAnswered;
         private DateTimeOffset? _firstMissSinceAnswer;
         private TimeSpan _longestGap;
+        private IActorRef? _forward;
 
         public RunWatch(Stopwatch clock, Action<NodeEvent>? onEvent)
         {
@@ -313,13 +335,17 @@ public static class ClusterDriver
                 if (_unreachable.Remove(m.Member.UniqueAddress, out var v)) _outages.Add(Outage(v.Member, v.At, _clock.Elapsed - v.At));
             });
             Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
+            Receive<ForwardTo>(f => _forward = f.Target);
             Receive<NodeEvent>(e =>
             {
                 onEvent?.Invoke(e);
                 Track(e);
+                _forward?.Tell(e);
             });
+            Receive<FaultApplied>(f => _forward?.Tell(f));
             Receive<PingResult>(r =>
             {
+                _forward?.Tell(r);
                 var now = DateTimeOffset.UtcNow;
                 if (r.Answered)
                 {
