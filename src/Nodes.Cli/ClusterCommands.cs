@@ -95,7 +95,7 @@ internal static class ClusterCommands
     /// 3 when the lab could not be joined or was not complete in time.
     /// </summary>
     public static async Task<int> DriveAsync(TopologySpec topology, ScenarioSpec scenario, string topologyText, string cluster, int? count, bool asJson,
-        TlsOptions? tls, Action<RunSummary, TextWriter> print, CancellationToken cancel)
+        TlsOptions? tls, Action<RunSummary, TextWriter> print, CancellationToken cancel, TimeSpan? minDuration = null)
     {
         var progress = asJson ? Console.Error : Console.Out;
         var started = DateTimeOffset.UtcNow;
@@ -109,6 +109,7 @@ internal static class ClusterCommands
                 Count = count,
                 Tls = tls,
                 OnEvent = e => progress.WriteLine(Line(e, started)),
+                MinDuration = minDuration,
             }, cancel);
             if (asJson) Console.Out.WriteLine(result.ToJson());
             else

@@ -11,6 +11,9 @@ namespace Nodes.Cli;
 /// <summary>The <c>nodes</c> commands.</summary>
 internal static class Commands
 {
+    /// <summary>The port <c>nodes run --listen</c> takes without a value, and <c>nodes fault</c> reaches by default.</summary>
+    public const int ListenPort = 4053;
+
     public static Command Validate()
     {
         var file = new Argument<FileInfo>("file") { Description = "A topology file (YAML)" };
@@ -46,7 +49,17 @@ internal static class Commands
         var traceFile = new Option<string?>("--trace-file") { Description = "Write the run's spans as OTLP JSON into this file (read it with nodes trace FILE)" };
         var noLadder = new Option<bool>("--no-ladder") { Description = "Do not draw the first journey as a ladder (and do not record spans for it)" };
         var disconnect = new Option<bool>("--disconnect") { Description = "At the end, switch the gateways off: they delete their IKE SAs (a real peer sees the DELETE)" };
-        var command = new Command("run", "Run a lab in this process and report what happened") { file, scenario, count, json, capture, seed, timeScale, cluster, dashboard, traceConsole, traceFile, noLadder, disconnect };
+        var listen = new Option<string?>("--listen")
+        {
+            Description = $"Make this run reachable for live faults (nodes fault ... --cluster ADDRESS) on this TCP port (default {ListenPort}; 0 picks a free one); the address is printed",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var hostname = new Option<string?>("--hostname") { Description = "Address --listen binds to (default 127.0.0.1; another address only with TLS options)" };
+        var duration = new Option<string?>("--duration") { Description = "Let the run last at least this long, e.g. 60s or 5m (time for live faults)" };
+        var command = new Command("run", "Run a lab in this process and report what happened")
+        {
+            file, scenario, count, json, capture, seed, timeScale, cluster, dashboard, traceConsole, traceFile, noLadder, disconnect, listen, hostname, duration,
+        };
         var tls = ClusterCommands.TlsOptionSet.Create();
         tls.AddTo(command);
         command.SetAction(async (parse, cancel) =>
@@ -66,8 +79,56 @@ internal static class Commands
                 return 2;
             }
             var asJson = parse.GetValue(json);
+            TimeSpan? least = null;
+            if (parse.GetValue(duration) is { } dtext)
+            {
+                if (!FaultValues.TryDuration(dtext, out var dv) || dv <= TimeSpan.Zero || dv > TimeSpan.FromDays(1))
+                {
+                    Console.Error.WriteLine($"--duration '{dtext}' is not a duration up to a day: write e.g. 60s, 5m or 1h");
+                    return 2;
+                }
+                least = dv;
+            }
+            var listening = parse.GetResult(listen) is { } lr;
             if (parse.GetValue(cluster) is { } at)
-                return await ClusterCommands.DriveAsync(topology, chosen!, File.ReadAllText(path), at, parse.GetValue(count), asJson, tls.Read(parse), Print, cancel);
+            {
+                if (listening)
+                {
+                    Console.Error.WriteLine("--listen is for a lab in this process; a lab of nodes host members already takes faults through its members (nodes fault ... --cluster ADDRESS)");
+                    return 2;
+                }
+                return await ClusterCommands.DriveAsync(topology, chosen!, File.ReadAllText(path), at, parse.GetValue(count), asJson, tls.Read(parse), Print, cancel, least);
+            }
+            ListenOptions? open = null;
+            if (listening)
+            {
+                var ptext = parse.GetValue(listen);
+                if (ptext is not null && (!int.TryParse(ptext, NumberStyles.None, CultureInfo.InvariantCulture, out var p) || p > 65535))
+                {
+                    Console.Error.WriteLine($"--listen '{ptext}' is not a TCP port (0 to 65535); write the file before --listen, or give a port: nodes run FILE --listen 4053");
+                    return 2;
+                }
+                var tlsOptions = tls.Read(parse);
+                var bind = parse.GetValue(hostname) ?? "127.0.0.1";
+                if (tlsOptions is null && !new ClusterSettings { Hostname = bind }.BindsLoopbackOnly)
+                {
+                    Console.Error.WriteLine($"--hostname {bind}: without TLS the lab listens on loopback only, since anyone who reaches it could inject faults; give --tls-certificate (or --tls-thumbprint) to listen on {bind}");
+                    return 2;
+                }
+                open = new ListenOptions
+                {
+                    Hostname = bind,
+                    Port = ptext is null ? ListenPort : int.Parse(ptext, CultureInfo.InvariantCulture),
+                    Tls = tlsOptions,
+                    OnListening = address => (asJson ? Console.Error : Console.Out).WriteLine(
+                        $"Listening at {address}{(tlsOptions is null ? " (loopback only, no TLS)" : " (TLS)")}: inject a fault with nodes fault NAME --node NODE --cluster {address}"),
+                };
+            }
+            else if (parse.GetValue(hostname) is not null)
+            {
+                Console.Error.WriteLine("--hostname goes with --listen");
+                return 2;
+            }
             var progress = asJson ? Console.Error : Console.Out;
             var started = DateTimeOffset.UtcNow;
             progress.WriteLine($"Running {topology.Name}, scenario {chosen!.Name}{(chosen.Description is { } desc ? $": {desc}" : "")}");
@@ -89,8 +150,20 @@ internal static class Commands
                 CaptureDirectory = parse.GetValue(capture) is { } c ? Path.GetFullPath(c) : null,
                 OnEvent = e => progress.WriteLine(Line(e, started)),
                 Telemetry = telemetry.TracingOn || telemetry.Otlp ? telemetry : null,
+                Listen = open,
+                MinDuration = least,
             };
-            var summary = await LabRunner.RunAsync(topology, chosen, options, cancel);
+            RunSummary summary;
+            try
+            {
+                summary = await LabRunner.RunAsync(topology, chosen, options, cancel);
+            }
+            catch (Exception e) when (open is not null && e is InvalidOperationException or FileNotFoundException or System.Security.Cryptography.CryptographicException)
+            {
+                // Only the listening part can fail this way: the port taken, or the TLS certificate.
+                Console.Error.WriteLine($"the lab could not listen at {open.Hostname}:{open.Port}: {e.Message}");
+                return 2;
+            }
             if (asJson) Console.Out.WriteLine(summary.ToJson());
             else Print(summary, Console.Out);
             var first = summary.Traces?.FirstJourney;

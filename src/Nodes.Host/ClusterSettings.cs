@@ -92,7 +92,9 @@ public sealed record ClusterSettings
     public Config Hocon()
     {
         static string Q(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
-        var seeds = SeedNodes.Count > 0 ? SeedNodes : [SelfAddress];
+        // Without seed nodes the member forms the cluster by itself; on port 0 its address is known only once bound,
+        // so whoever starts it joins it to itself then.
+        IReadOnlyList<string> seeds = SeedNodes.Count > 0 ? SeedNodes : Port == 0 ? [] : [SelfAddress];
         return ConfigurationFactory.ParseString($$"""
             akka {
               loglevel = WARNING

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Configuration;
+using Nodes.Actors.Cluster;
 using Nodes.Actors.Lab;
 using Nodes.Messages;
 using Nodes.Telemetry;
@@ -28,6 +29,26 @@ public sealed record RunOptions
     public Action<NodeEvent>? OnEvent { get; init; }
     /// <summary>Traces and metrics of the run (null: none; see <see cref="TelemetrySettings.FromEnvironment"/>).</summary>
     public TelemetrySettings? Telemetry { get; init; }
+    /// <summary>
+    /// Make the lab reachable from other processes while it runs (<c>nodes run --listen</c>): the actor system
+    /// becomes a one-member cluster with a lab actor at <c>/user/lab</c>, so <c>nodes fault</c> can inject faults
+    /// into it. Null: the lab is closed to the outside, as usual.
+    /// </summary>
+    public ListenOptions? Listen { get; init; }
+    /// <summary>The run lasts at least this long (from its start), so there is time for faults injected live.</summary>
+    public TimeSpan? MinDuration { get; init; }
+}
+
+/// <summary>Where a one-process lab listens for live faults (<c>nodes run --listen</c>).</summary>
+public sealed record ListenOptions
+{
+    /// <summary>What the lab binds to. Without TLS only loopback is allowed: anyone who reaches it could inject faults.</summary>
+    public string Hostname { get; init; } = "127.0.0.1";
+    /// <summary>The TCP port; 0 picks a free one (the address handed to <see cref="OnListening"/> says which).</summary>
+    public int Port { get; init; } = 4053;
+    public TlsOptions? Tls { get; init; }
+    /// <summary>Called once the lab can be reached, with its address (what <c>nodes fault --cluster</c> takes).</summary>
+    public Action<string>? OnListening { get; init; }
 }
 
 /// <summary>
@@ -57,13 +78,13 @@ public static class LabRunner
         using var telemetry = options.Telemetry is { } ts
             ? LabTelemetry.Start(ts, topology.Name, lab.Nodes.Select(n => (n.Name, n.GetType().Name.Replace("Spec", "", StringComparison.Ordinal).ToLowerInvariant())))
             : null;
-        using var system = ActorSystem.Create("nodes", AkkaConfig(options.SerializeAllMessages));
-        NodesSerializer.VerifyBindings(system);
+        using var system = options.Listen is { } listen ? ListeningSystem(lab, listen, options.SerializeAllMessages) : LocalSystem(options.SerializeAllMessages);
         var forward = new EventForward();
         var events = system.ActorOf(Props.Create(() => new EventLog(options.OnEvent, forward)), "events");
         using var capture = options.CaptureDirectory is { } dir ? new CaptureSink(dir) : null;
         var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, events, capture);
         var actors = LabBuilder.Build(system, lab, context);
+        if (options.Listen is { } open) await OpenAsync(system, topology, scenario, lab, seed, scale, actors, open, cancel);
 
         // Faults: the timeline, and what each fault did (live faults reach the conductor through the event log).
         var conductor = system.ActorOf(FaultConductor.Props(PlanFaults(lab, scenario, actors), [.. actors.Nodes.OrderBy(n => n.Key, StringComparer.Ordinal).Select(n => n.Value),
@@ -111,6 +132,7 @@ public static class LabRunner
             var elapsed = system.Scheduler.Now - context.Epoch;
             if (lastFault > elapsed) await Task.Delay(lastFault - elapsed, cancel);
         }
+        if (options.MinDuration is { } least && clock.Elapsed < least) await Task.Delay(least - clock.Elapsed, cancel);
         var faults = await conductor.Ask<IReadOnlyList<FaultEffect>>(FaultConductor.Finish.Instance, TimeSpan.FromSeconds(15), cancel);
         var traceIds = await collector.Ask<ImmutableList<string>>(new PingCollector.TraceIds(), TimeSpan.FromSeconds(5), cancel);
         var udp = new List<UdpFlowSummary>();
@@ -135,6 +157,47 @@ public static class LabRunner
         telemetry?.Flush();
         var summary = Summarize(topology, scenario, seed, summaries, statuses, linkStatuses, capture, clock.Elapsed, udp, faults);
         return telemetry is { Tracing: true } ? summary with { Traces = new TraceSummary(traceIds.FirstOrDefault(), traceIds) } : summary;
+    }
+
+    private static ActorSystem LocalSystem(bool serializeAll)
+    {
+        var system = ActorSystem.Create(ClusterSettings.SystemName, AkkaConfig(serializeAll));
+        NodesSerializer.VerifyBindings(system);
+        return system;
+    }
+
+    /// <summary>
+    /// The actor system of a lab open to live faults: a cluster of one member with the lab role and every node's
+    /// name as a role (as if one <c>nodes host</c> hosted them all), bound to loopback unless TLS protects it.
+    /// </summary>
+    private static ActorSystem ListeningSystem(TopologySpec lab, ListenOptions listen, bool serializeAll)
+    {
+        if (listen.Tls is null && !new ClusterSettings { Hostname = listen.Hostname }.BindsLoopbackOnly)
+            throw new ArgumentException($"a lab listening on {listen.Hostname} without TLS could be changed by anyone who reaches it: listen on 127.0.0.1, or give a TLS certificate");
+        var settings = new ClusterSettings
+        {
+            Hostname = listen.Hostname,
+            Port = listen.Port,
+            Roles = [ClusterSettings.LabRole, .. lab.Nodes.Select(n => n.Name)],
+            Tls = listen.Tls,
+            Overrides = serializeAll ? ConfigurationFactory.ParseString("akka.actor.serialize-messages = on") : null,
+        };
+        return settings.CreateSystem();
+    }
+
+    /// <summary>Puts the lab actor at <c>/user/lab</c>, waits until the one-member cluster is up and says where it is.</summary>
+    private static async Task OpenAsync(ActorSystem system, TopologySpec topology, ScenarioSpec scenario, TopologySpec lab, ulong seed, double scale, LabActors actors,
+        ListenOptions listen, CancellationToken cancel)
+    {
+        var info = new MemberInfo("run", lab.Nodes.Select(n => n.Name).ToArray(), lab.Links.Select(l => l.Name).ToArray(), topology.Name, "", scenario.Name, seed, scale <= 0 ? 1 : scale, []);
+        system.ActorOf(MemberLabActor.Props(info, null, lab.Links), MemberLabActor.Name).Tell(new MemberLabActor.Hosted(actors.Nodes, actors.Links));
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        if (listen.Port == 0) cluster.Join(cluster.SelfAddress);
+        if (await Task.WhenAny(up.Task, Task.Delay(TimeSpan.FromSeconds(20), cancel)) != up.Task)
+            throw new InvalidOperationException($"the lab could not form its one-member cluster at {cluster.SelfAddress} within 20 s");
+        listen.OnListening?.Invoke(cluster.SelfAddress.ToString());
     }
 
     /// <summary>
