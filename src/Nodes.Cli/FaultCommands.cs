@@ -27,8 +27,8 @@ internal static class FaultCommands
         var node = new Option<string?>("--node") { Description = "The node the fault acts on (for partition and heal: every link of the node)" };
         var link = new Option<string?>("--link") { Description = "The link the fault acts on: its name or one end, node:interface (e.g. isp-router:wan)" };
         var param = new Option<string[]>("--param") { Description = "A parameter as key=value (repeat for several), e.g. --param udp-timeout=10s", AllowMultipleArgumentsPerToken = false };
-        var cluster = new Option<string>("--cluster") { Description = $"A member of the running lab (nodes host, or nodes run --listen), default {DefaultCluster}", DefaultValueFactory = _ => DefaultCluster };
-        var wait = new Option<double>("--wait") { Description = "Seconds the lab's members and the targets have to answer (default 5)", DefaultValueFactory = _ => 5 };
+        var cluster = new Option<string>("--cluster") { Description = "A member of the running lab (nodes host, or nodes run --listen)", DefaultValueFactory = _ => DefaultCluster };
+        var wait = new Option<double>("--wait") { Description = "Seconds the lab's members and the targets have to answer", DefaultValueFactory = _ => 5 };
         var command = new Command("fault", "Inject one fault into a running lab (one process with nodes run --listen, or nodes host members) and print what each target did")
         {
             name, node, link, param, cluster, wait, List(),
