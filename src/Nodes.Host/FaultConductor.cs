@@ -77,6 +77,9 @@ public sealed class FaultConductor : ReceiveActor, IWithTimers
     private readonly List<Injection> _injections = [];
     private readonly List<PingResult> _pings = [];
     private readonly List<NodeEvent> _events = [];
+    private readonly Dictionary<string, Injection> _live = [];
+    private int _inFlight;
+    private IActorRef? _finishing;
 
     public FaultConductor(IReadOnlyList<Planned> plan, IReadOnlyList<IActorRef> observed, DateTimeOffset start)
     {
@@ -92,9 +95,16 @@ public sealed class FaultConductor : ReceiveActor, IWithTimers
         });
         Receive<Snapshot>(s =>
         {
+            _inFlight--;
+            _live.Remove(s.Injection.Id);
             s.Injection.Before = s.Statuses;
             s.Injection.At = Context.System.Scheduler.Now;
             _injections.Add(s.Injection);
+            if (_inFlight == 0 && _finishing is { } waiting)
+            {
+                _finishing = null;
+                Statuses().PipeTo(Self, success: st => new FinalSnapshot(waiting, st));
+            }
             if (s.Injection.Origin != "timeline") return;
             var p = _plan[int.Parse(s.Injection.Id[1..], System.Globalization.CultureInfo.InvariantCulture) - 1];
             foreach (var (target, actor) in p.Targets)
@@ -115,16 +125,22 @@ public sealed class FaultConductor : ReceiveActor, IWithTimers
                 if (mine is not null && !mine.Answers.Any(x => x.Target == a.Target)) mine.Answers.Add(a);
                 return;
             }
-            // A fault injected live: measured from now, against the state right after it.
-            var live = _injections.FirstOrDefault(i => i.Origin != "timeline" && i.Id == a.Id);
+            // A fault injected live: measured from now, against the state right after it. A fault with several targets
+            // (a partition of a node) answers once per target: one injection, however the answers interleave with its snapshot.
+            var live = _injections.FirstOrDefault(i => i.Origin != "timeline" && i.Id == a.Id) ?? _live.GetValueOrDefault(a.Id);
             if (live is not null)
             {
-                if (!live.Answers.Any(x => x.Target == a.Target)) live.Answers.Add(a);
+                if (!live.Answers.Any(x => x.Target == a.Target))
+                {
+                    live.Answers.Add(a);
+                    live.Targets.Add(a.Target);
+                }
                 return;
             }
             var injection = new Injection(a.Id, a.Fault, a.Origin.Length > 0 ? a.Origin : "live", a.Params.ToDictionary());
             injection.Targets.Add(a.Target);
             injection.Answers.Add(a);
+            _live[a.Id] = injection;
             TakeSnapshot(injection);
         });
         Receive<PingResult>(_pings.Add);
@@ -135,7 +151,9 @@ public sealed class FaultConductor : ReceiveActor, IWithTimers
         Receive<Finish>(_ =>
         {
             var replyTo = Sender;
-            Statuses().PipeTo(Self, success: s => new FinalSnapshot(replyTo, s));
+            // A fault whose snapshot is still being taken is waited for, so that a late live fault is in the summary.
+            if (_inFlight > 0) _finishing = replyTo;
+            else Statuses().PipeTo(Self, success: s => new FinalSnapshot(replyTo, s));
         });
         Receive<FinalSnapshot>(f => f.ReplyTo.Tell(Effects(f.Statuses)));
     }
@@ -147,12 +165,25 @@ public sealed class FaultConductor : ReceiveActor, IWithTimers
     {
         for (var i = 0; i < _plan.Count; i++)
         {
+            if (_plan[i].Spec.At <= TimeSpan.Zero)
+            {
+                // A fault at 0 s is part of the lab from the start: injected before any traffic, nothing to measure before it.
+                var injection = new Injection($"f{i + 1}", _plan[i].Spec.Name, "timeline", _plan[i].Spec.Parameters);
+                injection.Targets.AddRange(_plan[i].Targets.Select(t => t.Target));
+                _inFlight++;
+                Self.Tell(new Snapshot(injection, []));
+                continue;
+            }
             var delay = _plan[i].Spec.At - (Context.System.Scheduler.Now - _start);
             Timers.StartSingleTimer($"fault-{i}", new Due(i), delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
         }
     }
 
-    private void TakeSnapshot(Injection injection) => Statuses().PipeTo(Self, success: s => new Snapshot(injection, s));
+    private void TakeSnapshot(Injection injection)
+    {
+        _inFlight++;
+        Statuses().PipeTo(Self, success: s => new Snapshot(injection, s));
+    }
 
     /// <summary>Every node's and link's status now; one that does not answer in time is left out.</summary>
     private async Task<IReadOnlyList<NodeStatus>> Statuses()

@@ -399,8 +399,9 @@ public sealed partial class IkeSa : IDisposable
             _ when p.Purpose == "liveness check" => "dead peer: liveness check unanswered",
             _ => $"no answer to {p.Exchange} ({p.Purpose})",
         };
-        Done(p, now, succeeded: false, what);
+        // The event first: it belongs to the exchange that failed, whose span is written when it is done.
         Emit(new IkeEvent("giving up", $"{what} after {p.Attempts + 1} transmissions"));
+        Done(p, now, succeeded: false, what);
         Close(what, now);
     }
 

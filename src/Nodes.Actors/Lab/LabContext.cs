@@ -37,7 +37,8 @@ public sealed record LabContext(DateTimeOffset Epoch, ulong Seed, double TimeSca
 }
 
 /// <summary>A node's counters, kept across a restart.</summary>
-public sealed record NodeCountersCarried(ulong FramesIn, ulong FramesOut, IReadOnlyDictionary<string, long> Drops);
+/// <param name="Incarnation">How many times the node has restarted: a restarted device draws fresh random numbers.</param>
+public sealed record NodeCountersCarried(ulong FramesIn, ulong FramesOut, IReadOnlyDictionary<string, long> Drops, int Incarnation);
 
 /// <summary>Where a node's interface attaches: the link actor and the link's name.</summary>
 public sealed record Attachment(string Interface, string Link, IActorRef LinkActor);

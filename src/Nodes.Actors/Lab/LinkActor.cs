@@ -89,7 +89,8 @@ public sealed class LinkActor : ReceiveActor, IWithUnboundedStash, IWithTimers
         Report($"{f.Fault}{(ok ? "" : " refused")}: {detail}");
         if (Spans.Listening)
         {
-            var span = Spans.StartRoot(_name, "fault " + f.Fault);
+            // A link is not a service of its own: its fault span belongs to the node at its first end, tagged with the link.
+            var span = Spans.StartRoot(_spec.Endpoints[0].Node, "fault " + f.Fault);
             span?.SetTag(Attr.Link, _name);
             span?.SetTag(Attr.FaultName, f.Fault);
             span?.SetTag(Attr.FaultDetail, detail);

@@ -591,7 +591,7 @@ public sealed class GatewayActor : NodeActor
     /// Every SA actor gets its own seeded stream: random sources are not shared between actors (they run on different
     /// threads), and streams numbered in creation order keep a seeded run repeatable.
     /// </summary>
-    private SeededRandomSource NewRandom() => new(_seed, $"{Name}/{++_streams}");
+    private SeededRandomSource NewRandom() => new(_seed, Incarnation == 0 ? $"{Name}/{++_streams}" : $"{Name}#{Incarnation}/{++_streams}");
 
     private IkeEnvironment NewEnvironment() => new(NewRandom());
 
@@ -722,7 +722,16 @@ public sealed class GatewayActor : NodeActor
             // The same rule as the IKE SA's, applied at once, so that the answer to this very packet already goes to
             // the new endpoint; the IKE SA confirms with its next snapshot.
             var config = snap.OriginalInitiator ? c.Ike.Tunnel.Profile.Initiator : c.Ike.Tunnel.Profile.Responder;
-            if (config.FollowPeerEndpoint && snap.RemoteBehindNat && !snap.LocalBehindNat) c.Ike.Snapshot = snap with { Remote = m.From };
+            if (config.FollowPeerEndpoint && snap.RemoteBehindNat && !snap.LocalBehindNat)
+            {
+                c.Ike.Snapshot = snap with { Remote = m.From };
+                // The packet's own trace shows the move (the IKE SA's next exchange span carries it too).
+                span?.AddEvent(new ActivityEvent("peer endpoint changed", tags: new ActivityTagsCollection
+                {
+                    [Attr.Tunnel] = c.Ike.Tunnel.Profile.Name,
+                    [Attr.IkeEventDetail] = $"{snap.Remote} → {m.From}",
+                }));
+            }
         }
         if (!Ipv4Header.TryParse(m.Inner, out var ip, out _))
         {

@@ -31,6 +31,7 @@ public abstract class NodeActor : ReceiveActor, IWithTimers
             FramesIn = carried.FramesIn;
             FramesOut = carried.FramesOut;
             foreach (var (reason, count) in carried.Drops) Drops[reason] = count;
+            Incarnation = carried.Incarnation;
         }
         Receive<QueryStatus>(OnQueryStatus);
         Receive<InjectFault>(OnInjectFault);
@@ -133,7 +134,7 @@ public abstract class NodeActor : ReceiveActor, IWithTimers
         var outcome = FaultOutcome.Applied($"{Name} {what}: configuration kept, every SA, mapping and queue gone");
         if (f is not null) Answer(f, outcome);
         else Report("fault", $"node-restart: {outcome.Detail}");
-        Lab.Carried[Name] = new NodeCountersCarried(FramesIn, FramesOut, new Dictionary<string, long>(Drops));
+        Lab.Carried[Name] = new NodeCountersCarried(FramesIn, FramesOut, new Dictionary<string, long>(Drops), Incarnation + 1);
         throw new NodeRestartRequested(Name);
     }
 
@@ -146,6 +147,8 @@ public abstract class NodeActor : ReceiveActor, IWithTimers
     protected Dictionary<string, long> Drops { get; } = [];
     protected ulong FramesIn { get; set; }
     protected ulong FramesOut { get; set; }
+    /// <summary>0 for the node as built, then one more per restart: part of the names of its seeded random streams.</summary>
+    protected int Incarnation { get; }
 
     /// <summary>The node's tag for metrics.</summary>
     protected KeyValuePair<string, object?> NodeTag => _nodeTag;

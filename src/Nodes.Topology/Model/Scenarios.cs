@@ -94,8 +94,8 @@ public static class DropReasons
 {
     public static readonly ImmutableArray<string> All =
     [
-        "total", "link-loss", "link-down", "link-mtu", "no-route", "ttl-expired", "nat-no-mapping", "fragmentation-needed",
-        "esp-replay", "esp-tooold", "esp-integrity", "esp-unknown-spi", "ike-unknown-spi", "ike-dropped", "ike-retransmit-exhausted",
+        "total", "link-loss", "link-down", "link-mtu", "no-route", "ttl-exceeded", "no-nat-mapping", "fragmentation-needed",
+        "esp-replay", "esp-tooold", "esp-integrity", "esp-unknown-spi", "ike-unknown-spi", "ike-dropped", "ike-repeated-request",
         "node-down", "demand-dial-queue-full",
     ];
 }
