@@ -261,6 +261,27 @@ public class RuleTests
     }
 
     [Fact]
+    public void Unknown_fault_parameter_must_suggest_the_nearest()
+    {
+        var d = Only([.. Base, "scenarios:", "  s:", "    faults:", "      - { at: 5s, fault: link-impair, link: \"a:eth0\", params: { los: 30% } }"]);
+        AssertAt(d, 17, 65, "fault 'link-impair' has no parameter 'los'", "did you mean 'loss'?");
+    }
+
+    [Fact]
+    public void Bad_fault_parameter_value_must_be_reported_at_the_value_with_the_way_to_write_it()
+    {
+        var d = Only([.. Base, "scenarios:", "  s:", "    faults:", "      - { at: 5s, fault: link-down, link: \"a:eth0\", params: { for: soon } }"]);
+        AssertAt(d, 17, 68, "link-down for: 'soon' is not a duration", "write e.g. 500ms, 10s, 2m or 1h");
+    }
+
+    [Fact]
+    public void Gateway_fault_on_a_host_must_be_refused()
+    {
+        var d = Only([.. Base, "scenarios:", "  s:", "    faults:", "      - { at: 5s, fault: force-rekey, node: a }"]);
+        AssertAt(d, 17, 45, "fault 'force-rekey' needs a VPN gateway, and 'a' is a Host", "name a node of kind rras or azure-vpn-gateway");
+    }
+
+    [Fact]
     public void Placement_must_refuse_unknown_and_doubly_placed_nodes()
     {
         var result = TopologyLoader.LoadFromString(string.Join('\n', [.. Base, "placement:", "  p1: [a, b]", "  p2: [b, c]"]), "t.yaml");
