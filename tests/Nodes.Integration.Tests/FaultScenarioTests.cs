@@ -110,6 +110,29 @@ public class LinkFaultTests
     }
 
     [Fact]
+    public async Task Esp_reordered_inside_the_replay_window_must_be_accepted()
+    {
+        // The lossy scenario with only reordering (and the delay netem needs for it), pings back to back.
+        var t = SeedScenarioTests.Load("azure-s2s-rras.yaml");
+        Assert.True(t.TrySelectScenario("lossy-internet", out var s, out _));
+        var reorder = s! with
+        {
+            Faults = [s.Faults[0] with { Parameters = System.Collections.Immutable.ImmutableDictionary<string, string>.Empty.Add("delay", "20ms").Add("reorder", "50%") }],
+            // One ping dials the tunnel (a burst before it would overflow the demand-dial queue), then the burst.
+            Traffic = [((PingSpec)s.Traffic[0]) with { Count = 1 }, ((PingSpec)s.Traffic[0]) with { Count = 40, Interval = TimeSpan.FromMilliseconds(5), Start = TimeSpan.FromSeconds(2) }],
+            Expect = ExpectationSpec.Empty(s.Location),
+        };
+        var summary = await LabRunner.RunAsync(t, reorder, new RunOptions { SerializeAllMessages = true });
+        var f = Assert.Single(summary.Faults!);
+        Assert.Contains("reorder 50%", f.Detail, StringComparison.Ordinal);
+        Assert.Equal(41, summary.Pings.Received);
+        // Requests 5 ms apart, half of them held 20 ms: ESP sequence numbers arrive out of order, and none is refused for it.
+        Assert.DoesNotContain(summary.Drops.ByReason.Keys, k => k.StartsWith("esp-", StringComparison.Ordinal));
+        var azure = summary.Tunnels.Single(x => x.Node == "azure-gw").ChildSas.Single();
+        Assert.Equal(41UL, azure.PacketsIn);
+    }
+
+    [Fact]
     public async Task The_same_seed_must_repeat_a_lossy_run_drop_for_drop_and_another_seed_must_not()
     {
         var a = (await Faults.RunWithEvents("lossy-internet", new RunOptions { Seed = 7, Count = 60 }, mustPass: false)).Summary;
