@@ -38,4 +38,28 @@ public class RekeyTraceTests
         Assert.Equal(2, after.Length);
         Assert.Empty(before.Intersect(after));
     }
+
+    [Fact]
+    public async Task An_ike_message_after_the_negotiation_must_be_traced_hop_by_hop_to_the_peer()
+    {
+        var t = Lab.Seed();
+        Assert.True(t.TrySelectScenario("force-rekey", out var s, out var error), error);
+        var collector = new SpanCollector();
+        var summary = await LabRunner.RunAsync(t, s!, new RunOptions { SerializeAllMessages = true, Telemetry = new TelemetrySettings { Collector = collector } });
+        Assert.True(summary.Ok, summary.ToJson());
+        var spans = collector.Spans;
+        // RRAS's forced Child SA rekey: its request is a trace of its own, linked to the negotiation.
+        var request = spans.First(x => x.Service == "rras" && x.Name == "IKE CREATE_CHILD_SA request");
+        Assert.Null(request.ParentSpanId);
+        Assert.Equal(System.Diagnostics.ActivityKind.Producer, request.Kind);
+        var negotiation = spans.Single(x => x.Service == "rras" && x.Name == SpanNames.IkeNegotiation);
+        Assert.Contains(request.Links, l => l.SpanId == negotiation.SpanId);
+        // The message's hops: the NAT router translated it, the internet router forwarded it, the Azure gateway received it.
+        var trace = spans.Where(x => x.TraceId == request.TraceId).ToList();
+        Assert.Contains(trace, x => x.Service == "isp-router" && x.Name == SpanNames.Nat);
+        Assert.Contains(trace, x => x.Service == "internet" && x.Name == SpanNames.Forward);
+        Assert.Contains(trace, x => x.Service == "azure-gw" && x.Name == SpanNames.GatewayReceive);
+        // Azure's answer is a message (and a trace) of its own.
+        Assert.Contains(spans, x => x.Service == "azure-gw" && x.Name == "IKE CREATE_CHILD_SA response");
+    }
 }

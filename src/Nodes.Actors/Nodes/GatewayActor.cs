@@ -492,9 +492,15 @@ public sealed class GatewayActor : NodeActor
             switch (o)
             {
                 case IkeSend s:
-                    // While the SA is being negotiated its messages carry the negotiation's trace through the NAT to the peer.
-                    SendIke(s.From, s.To, s.NeedsNonEspMarker ? WithMarker(s.Message) : s.Message, h.Negotiation?.Id ?? "");
+                {
+                    // While the SA is being negotiated its messages carry the negotiation's trace through the NAT to the
+                    // peer. Later messages (liveness checks, rekeys, deletes) each start a short trace of their own, linked
+                    // to the negotiation, so that every hop they take shows as it does for a ping.
+                    var message = h.Negotiation is null ? IkeMessageSpan(h, s) : null;
+                    SendIke(s.From, s.To, s.NeedsNonEspMarker ? WithMarker(s.Message) : s.Message, h.Negotiation?.Id ?? message?.Id ?? "");
+                    Spans.StopDetached(message);
                     break;
+                }
                 case IkeSendKeepalive k:
                     SendUdp(k.From, k.To, [0xff], UdpChecksumMode.Compute, "");
                     break;
@@ -799,17 +805,36 @@ public sealed class GatewayActor : NodeActor
         h.Pending.Add(new ActivityEvent(name, Now, new ActivityTagsCollection { [Attr.IkeEventDetail] = detail }));
     }
 
+    private static string ExchangeName(ExchangeType e) => e switch
+    {
+        ExchangeType.IkeSaInit => "IKE_SA_INIT",
+        ExchangeType.IkeAuth => "IKE_AUTH",
+        ExchangeType.CreateChildSa => "CREATE_CHILD_SA",
+        ExchangeType.Informational => "INFORMATIONAL",
+        _ => e.ToString(),
+    };
+
+    /// <summary>The span of one IKE message sent after the negotiation: "IKE INFORMATIONAL request", linked to the negotiation.</summary>
+    private Activity? IkeMessageSpan(IkeHandle h, IkeSend s)
+    {
+        if (!Spans.Listening) return null;
+        var exchange = ExchangeName(s.Exchange);
+        var span = Spans.StartRoot(Name, $"IKE {exchange} {(s.IsResponse ? "response" : "request")}", ActivityKind.Producer, default,
+            h.NegotiationContext != default ? [new ActivityLink(h.NegotiationContext)] : null);
+        if (span is null || !span.IsAllDataRequested) return span;
+        span.SetTag(Attr.Tunnel, h.Tunnel.Profile.Name);
+        span.SetTag(Attr.IkeExchange, exchange);
+        span.SetTag(Attr.IkeMessageId, (long)s.MessageId);
+        if (s.IsRetransmission) span.SetTag("ipsec.ike.retransmission", true);
+        span.SetTag(Attr.ServerAddress, s.To.Address.ToString());
+        span.SetTag(Attr.ServerPort, (int)s.To.Port);
+        return span;
+    }
+
     /// <summary>One span per finished IKE exchange, named for the exchange and its phase, with the events seen during it.</summary>
     private void ExchangeSpan(IkeHandle h, IkeExchangeDone d)
     {
-        var exchange = d.Exchange switch
-        {
-            ExchangeType.IkeSaInit => "IKE_SA_INIT",
-            ExchangeType.IkeAuth => "IKE_AUTH",
-            ExchangeType.CreateChildSa => "CREATE_CHILD_SA",
-            ExchangeType.Informational => "INFORMATIONAL",
-            _ => d.Exchange.ToString(),
-        };
+        var exchange = ExchangeName(d.Exchange);
         if (NodesTelemetry.IkeExchangeDuration.Enabled)
             NodesTelemetry.IkeExchangeDuration.Record((d.Ended - d.Started).TotalSeconds, NodeTag, new(Attr.IkeExchange, exchange), new(Attr.Tunnel, h.Tunnel.Profile.Name));
         if (!Spans.Listening) return;
