@@ -75,4 +75,25 @@ public class FaultSpec : VirtualLabSpec
         AdvanceUntil(() => Status(lab.Nodes["rras"]).Tunnels.Single().State == "Connected", TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(30), "RRAS dials again");
         Assert.NotEqual(rrasBefore.Tunnels.Single().InitiatorSpi, Status(lab.Nodes["rras"]).Tunnels.Single().InitiatorSpi);
     }
+
+    [Fact]
+    public void An_unauthenticated_packet_from_a_new_endpoint_must_move_nothing()
+    {
+        var lab = StartLab("nat-rebind", 10);
+        var before = Status(lab.Nodes["azure-gw"]).Tunnels.Single();
+        var spi = before.ChildSas.Single().InboundSpi;
+        // ESP in UDP from a port the gateway has never seen: the right SPI, a sequence number ahead, garbage for the rest.
+        var esp = new byte[8 + 16 + 32 + 12]; // header, IV, two AES blocks, a 96-bit ICV (the seed lab's AES-256-CBC/HMAC-SHA1-96)
+        esp[0] = (byte)(spi >> 24); esp[1] = (byte)(spi >> 16); esp[2] = (byte)(spi >> 8); esp[3] = (byte)spi;
+        esp[7] = 200;
+        var datagram = new byte[Wire.Ip.Ipv4PacketWriter.UdpDatagramLength(esp.Length)];
+        Wire.Ip.Ipv4PacketWriter.WriteUdp(datagram, new Wire.Ip.Ipv4Template(Wire.Ip.Ipv4Address.Parse("203.0.113.10"), Wire.Ip.Ipv4Address.Parse("52.172.171.0"), 7, 64),
+            40000, 4500, esp, Wire.Ip.UdpChecksumMode.Zero);
+        lab.Nodes["azure-gw"].Tell(new Frame { Link = "spoof", Node = "azure-gw", Interface = "internet", Packet = Google.Protobuf.ByteString.CopyFrom(datagram) }, Akka.Actor.ActorRefs.NoSender);
+        Advance(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(10));
+        var after = Status(lab.Nodes["azure-gw"]);
+        Assert.Equal(before.RemoteEndpoint, after.Tunnels.Single().RemoteEndpoint);
+        Assert.True(after.Drops.Any(d => d.Reason == "esp-integrity"), string.Join(", ", after.Drops.Select(d => $"{d.Reason}={d.Count}")));
+        Assert.False(Logged("azure-gw", "peer endpoint changed"));
+    }
 }
