@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace Nodes.Crypto;
@@ -126,6 +128,8 @@ internal sealed class CbcHmacProtection : PayloadProtection
     private readonly BouncyTripleDesCbc? _tripleDes;     // 3DES keys that .NET refuses as weak
     private readonly IncrementalHash _mac;
     private readonly byte[] _macKey;
+    private ChainedCbc? _encryptor;
+    private ChainedCbc? _decryptor;
 
     public CbcHmacProtection(CipherSuite suite, SecretKey encryptionKey, SecretKey integrityKey) : base(suite)
     {
@@ -164,7 +168,7 @@ internal sealed class CbcHmacProtection : PayloadProtection
     {
         CheckShapes(iv, body.Length, icv.Length);
         if (_tripleDes is not null) _tripleDes.Encrypt(iv, body);
-        else _cipher?.EncryptCbc(body, iv, body, PaddingMode.None);
+        else if (_cipher is not null) (_encryptor ??= new ChainedCbc(_cipher, encrypt: true)).Transform(iv, body);
         ComputeIcv(aad, iv, body, macTrailer, icv);
     }
 
@@ -175,28 +179,112 @@ internal sealed class CbcHmacProtection : PayloadProtection
         ComputeIcv(aad, iv, body, macTrailer, expected);
         if (!CryptographicOperations.FixedTimeEquals(expected, icv)) return false;
         if (_tripleDes is not null) _tripleDes.Decrypt(iv, body);
-        else _cipher?.DecryptCbc(body, iv, body, PaddingMode.None);
+        else if (_cipher is not null) (_decryptor ??= new ChainedCbc(_cipher, encrypt: false)).Transform(iv, body);
         return true;
     }
 
     private void ComputeIcv(ReadOnlySpan<byte> aad, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> trailer, Span<byte> icv)
     {
-        _mac.AppendData(aad);
-        _mac.AppendData(iv);
-        _mac.AppendData(ciphertext);
-        _mac.AppendData(trailer);
+        // ESP and the SK payload lay out header, IV and ciphertext back to back: one update instead of three.
+        if (Follows(aad, iv) && Follows(iv, ciphertext))
+        {
+            _mac.AppendData(MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetReference(aad), aad.Length + iv.Length + ciphertext.Length));
+        }
+        else
+        {
+            _mac.AppendData(aad);
+            _mac.AppendData(iv);
+            _mac.AppendData(ciphertext);
+        }
+        if (!trailer.IsEmpty) _mac.AppendData(trailer);
         Span<byte> full = stackalloc byte[64];
         var n = _mac.GetHashAndReset(full);
         full[..icv.Length].CopyTo(icv);
         CryptographicOperations.ZeroMemory(full[..n]);
     }
 
+    /// <summary>True when <paramref name="second"/> starts right where <paramref name="first"/> ends, in the same memory.</summary>
+    private static bool Follows(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second) =>
+        !first.IsEmpty && !second.IsEmpty && Unsafe.AreSame(ref Unsafe.Add(ref MemoryMarshal.GetReference(first), first.Length), ref MemoryMarshal.GetReference(second));
+
     public override void Dispose()
     {
+        _encryptor?.Dispose();
+        _decryptor?.Dispose();
         _cipher?.Dispose();
         _tripleDes?.Dispose();
         _mac.Dispose();
         CryptographicOperations.ZeroMemory(_macKey);
+    }
+}
+
+/// <summary>
+/// CBC with a caller-chosen IV per packet on one long-lived cipher context, so that a packet costs one cipher
+/// update instead of creating, keying and freeing a context (what the one-shot EncryptCbc/DecryptCbc do each call).
+/// A CBC context chains every block from the last ciphertext block it saw (C_prev): encryption turns P1 into
+/// E(P1 ⊕ C_prev), so feeding P1 ⊕ IV ⊕ C_prev yields E(P1 ⊕ IV), the first block under the packet's IV; decryption
+/// turns C1 into D(C1) ⊕ C_prev, so XOR-ing IV ⊕ C_prev into the first output block yields D(C1) ⊕ IV. The blocks
+/// after the first chain within the packet as usual. Bodies are whole blocks (the caller pads). Not thread-safe.
+/// </summary>
+internal sealed class ChainedCbc : IDisposable
+{
+    private readonly ICryptoTransform _transform;
+    private readonly bool _encrypt;
+    private readonly int _blockSize;
+    private readonly byte[] _previous;
+    private byte[] _input = [];
+    private byte[] _output = [];
+
+    public ChainedCbc(SymmetricAlgorithm cipher, bool encrypt)
+    {
+        _encrypt = encrypt;
+        _blockSize = cipher.BlockSize / 8;
+        _previous = new byte[_blockSize];
+        cipher.Mode = CipherMode.CBC;
+        cipher.Padding = PaddingMode.None;
+        cipher.IV = _previous; // all zero: the chain starts from a known block
+        _transform = encrypt ? cipher.CreateEncryptor() : cipher.CreateDecryptor();
+    }
+
+    /// <summary>Encrypts or decrypts <paramref name="body"/> in place under <paramref name="iv"/>.</summary>
+    public void Transform(ReadOnlySpan<byte> iv, Span<byte> body)
+    {
+        var length = body.Length;
+        if (length == 0) return;
+        if (_input.Length < length)
+        {
+            CryptographicOperations.ZeroMemory(_input);
+            CryptographicOperations.ZeroMemory(_output);
+            _input = new byte[length];
+            _output = new byte[length];
+        }
+        body.CopyTo(_input);
+        if (_encrypt)
+        {
+            for (var i = 0; i < _blockSize; i++) _input[i] ^= (byte)(iv[i] ^ _previous[i]);
+        }
+        var n = _transform.TransformBlock(_input, 0, length, _output, 0);
+        if (n != length) throw new CryptographicException($"the cipher returned {n} of {length} bytes");
+        if (_encrypt)
+        {
+            _output.AsSpan(length - _blockSize, _blockSize).CopyTo(_previous);
+        }
+        else
+        {
+            for (var i = 0; i < _blockSize; i++) _output[i] ^= (byte)(iv[i] ^ _previous[i]);
+            _input.AsSpan(length - _blockSize, _blockSize).CopyTo(_previous);
+        }
+        _output.AsSpan(0, length).CopyTo(body);
+        // The scratch buffers held plaintext on one side or the other.
+        CryptographicOperations.ZeroMemory(_input.AsSpan(0, length));
+        CryptographicOperations.ZeroMemory(_output.AsSpan(0, length));
+    }
+
+    public void Dispose()
+    {
+        _transform.Dispose();
+        CryptographicOperations.ZeroMemory(_input);
+        CryptographicOperations.ZeroMemory(_output);
     }
 }
 

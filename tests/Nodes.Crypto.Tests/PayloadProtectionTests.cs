@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using FsCheck.Xunit;
 using Nodes.TestKit;
@@ -180,5 +181,55 @@ public class PayloadProtectionTests
         protection.Seal([1, 2, 3, 4], new byte[16], body, icv, [0, 0, 0, 1]);
         Assert.False(protection.Open([1, 2, 3, 4], new byte[16], body.ToArray(), icv, [0, 0, 0, 2]));
         Assert.True(protection.Open([1, 2, 3, 4], new byte[16], body, icv, [0, 0, 0, 1]));
+    }
+
+    // An SA seals and opens packet after packet with one cipher context per direction: every body must still be
+    // plain CBC under its own IV, whatever came before it (checked against .NET's one-shot CBC).
+    [Theory]
+    [InlineData(EncryptionAlgorithm.AesCbc, 256)]
+    [InlineData(EncryptionAlgorithm.AesCbc, 128)]
+    [InlineData(EncryptionAlgorithm.Des3Cbc, 192)]
+    public void Cbc_must_encrypt_each_packet_under_its_own_IV_alone(EncryptionAlgorithm algorithm, int keyBits)
+    {
+        var suite = new CipherSuite(algorithm, keyBits, IntegrityAlgorithm.HmacSha256_128);
+        var key = Enumerable.Range(1, keyBits / 8).Select(i => (byte)(i * 7)).ToArray();
+        var integrity = new SecretKey(Enumerable.Repeat((byte)0x5a, 32).ToArray());
+        using var sealer = suite.CreateProtection(new SecretKey(key), integrity);
+        using var opener = suite.CreateProtection(new SecretKey(key), integrity);
+        using SymmetricAlgorithm reference = algorithm == EncryptionAlgorithm.AesCbc ? Aes.Create() : TripleDES.Create();
+        reference.Key = key;
+        var random = new Random(4303);
+        for (var n = 0; n < 24; n++)
+        {
+            var iv = new byte[suite.IvLength];
+            random.NextBytes(iv);
+            var plaintext = new byte[suite.BlockSize * (1 + random.Next(12))];
+            random.NextBytes(plaintext);
+            var body = plaintext.ToArray();
+            var icv = new byte[suite.IcvLength];
+            sealer.Seal([], iv, body, icv);
+            Assert.Equal(Hex.Encode(reference.EncryptCbc(plaintext, iv, PaddingMode.None)), Hex.Encode(body));
+            Assert.True(opener.Open([], iv, body, icv));
+            Assert.Equal(Hex.Encode(plaintext), Hex.Encode(body));
+        }
+    }
+
+    // ESP passes header, IV and body as slices of one packet; the ICV must not depend on how the input is laid out.
+    [Fact]
+    public void Cbc_hmac_icv_must_be_the_same_for_one_packet_or_separate_buffers()
+    {
+        var suite = new CipherSuite(EncryptionAlgorithm.AesCbc, 128, IntegrityAlgorithm.HmacSha1_96);
+        using var protection = suite.CreateProtection(new SecretKey(new byte[16]), Sha1Key);
+        var packet = Enumerable.Range(0, 8 + 16 + 48).Select(i => (byte)i).ToArray();
+        var separate = packet.ToArray();
+        var icvFromPacket = new byte[12];
+        var icvFromCopies = new byte[12];
+        protection.Seal(packet.AsSpan(0, 8), packet.AsSpan(8, 16), packet.AsSpan(24), icvFromPacket);
+        var body = separate[24..];
+        protection.Seal(separate[..8], separate[8..24], body, icvFromCopies);
+        Assert.Equal(Hex.Encode(icvFromCopies), Hex.Encode(icvFromPacket));
+        Assert.Equal(Hex.Encode(body), Hex.Encode(packet.AsSpan(24).ToArray()));
+        Assert.True(protection.Open(packet.AsSpan(0, 8), packet.AsSpan(8, 16), packet.AsSpan(24), icvFromPacket));
+        Assert.False(protection.Open(separate[..8], separate[8..24], body, icvFromPacket.Select(b => (byte)~b).ToArray()));
     }
 }
