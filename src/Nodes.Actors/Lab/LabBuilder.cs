@@ -50,9 +50,11 @@ public static class LabBuilder
             var touches = link.Endpoints.Any(e => hostHere(e.Node));
             if (!here && !touches) continue;
             IActorRef actor;
+            LinkShortcut? shortcut = null;
             if (here)
             {
-                actor = system.ActorOf(LinkActor.Props(link, lab), LinkActorName(topology, link));
+                shortcut = new LinkShortcut(link.Name);
+                actor = system.ActorOf(LinkActor.Props(link, lab, shortcut), LinkActorName(topology, link));
                 links[link.Name] = actor;
             }
             else
@@ -61,7 +63,7 @@ public static class LabBuilder
                 actor = remote!(port);
                 ports[port.PortName] = actor;
             }
-            foreach (var e in link.Endpoints) byAttachment[LinkActor.AttachmentName(e.Node, e.Interface)] = new Attachment(e.Interface, link.Name, actor);
+            foreach (var e in link.Endpoints) byAttachment[LinkActor.AttachmentName(e.Node, e.Interface)] = new Attachment(e.Interface, link.Name, actor, shortcut);
         }
         var nodes = new Dictionary<string, IActorRef>();
         var externals = new List<(string Node, IActorRef Actor)>();

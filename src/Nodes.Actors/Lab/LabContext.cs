@@ -40,8 +40,8 @@ public sealed record LabContext(DateTimeOffset Epoch, ulong Seed, double TimeSca
 /// <param name="Incarnation">How many times the node has restarted: a restarted device draws fresh random numbers.</param>
 public sealed record NodeCountersCarried(ulong FramesIn, ulong FramesOut, IReadOnlyDictionary<string, long> Drops, int Incarnation);
 
-/// <summary>Where a node's interface attaches: the link actor and the link's name.</summary>
-public sealed record Attachment(string Interface, string Link, IActorRef LinkActor);
+/// <summary>Where a node's interface attaches: the link actor and the link's name, and the link's shortcut when it is built in this process.</summary>
+public sealed record Attachment(string Interface, string Link, IActorRef LinkActor, LinkShortcut? Shortcut = null);
 
 /// <summary>
 /// Writes one pcapng per link and collects the keys of every SA for Wireshark. Shared by the actors of one process

@@ -13,7 +13,9 @@ namespace Nodes.Actors.Lab;
 /// <summary>
 /// One link of the lab (point-to-point or a shared segment) over the pure <see cref="LinkModel"/>: applies the
 /// netem-style impairments from a seeded generator and delivers each frame after its delay. On a segment a frame goes
-/// to the interface that owns its next hop (what ARP does on a real LAN).
+/// to the interface that owns its next hop (what ARP does on a real LAN). While the link delivers everything at once
+/// and unchanged and nothing captures it, the nodes pass frames through its <see cref="LinkShortcut"/> instead, and
+/// the link only counts them; the model's own per-direction counters see only the frames that went through it.
 /// </summary>
 public sealed class LinkActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
@@ -24,13 +26,15 @@ public sealed class LinkActor : ReceiveActor, IWithUnboundedStash, IWithTimers
     private Dictionary<string, (IActorRef Node, string NodeName, string Interface, Ipv4Address Address)> _ends = [];
     private readonly Dictionary<string, long> _drops = [];
     private long _carried;
+    private readonly LinkShortcut? _shortcut;
 
     public sealed record End(string Attachment, string NodeName, string Interface, Ipv4Address Address, IActorRef Node);
 
-    public LinkActor(LinkSpec spec, LabContext lab)
+    public LinkActor(LinkSpec spec, LabContext lab, LinkShortcut? shortcut = null)
     {
         _lab = lab;
         _spec = spec;
+        _shortcut = shortcut;
         _name = spec.Name;
         Receive<Connect>(m =>
         {
@@ -42,6 +46,11 @@ public sealed class LinkActor : ReceiveActor, IWithUnboundedStash, IWithTimers
                 ? LinkModel.Segment(_spec.Name, ends.Select(e => e.Attachment), seed, impairments)
                 : LinkModel.PointToPoint(_spec.Name, ends[0].Attachment, ends[1].Attachment, seed, impairments, impairments);
             Stash.UnstashAll();
+            Self.Tell(OpenShortcut.Instance); // after the frames that waited for the ends
+        });
+        Receive<OpenShortcut>(_ =>
+        {
+            if (ShortcutAllowed()) _shortcut!.Open(new LinkShortcut.Route(ShortcutEnds(), _model!.Kind == LinkKind.Segment, Self));
         });
         Receive<Frame>(f =>
         {
@@ -50,7 +59,7 @@ public sealed class LinkActor : ReceiveActor, IWithUnboundedStash, IWithTimers
         });
         Receive<QueryStatus>(_ =>
         {
-            var s = new NodeStatus { Node = _name, Kind = "link", FramesIn = (ulong)_carried };
+            var s = new NodeStatus { Node = _name, Kind = "link", FramesIn = (ulong)(_carried + (_shortcut?.Carried ?? 0)) };
             foreach (var (r, c) in _drops) s.Drops.Add(new DropCount { Reason = r, Count = (ulong)c });
             Sender.Tell(s);
         });
@@ -234,7 +243,33 @@ public sealed class LinkActor : ReceiveActor, IWithUnboundedStash, IWithTimers
     private void Report(string text) =>
         _lab.Events.Tell(new NodeEvent { Node = _name, Kind = "fault", Text = text, AtUnixMs = Context.System.Scheduler.Now.ToUnixTimeMilliseconds() });
 
-    public static Props Props(LinkSpec spec, LabContext lab) => Akka.Actor.Props.Create(() => new LinkActor(spec, lab));
+    public static Props Props(LinkSpec spec, LabContext lab, LinkShortcut? shortcut = null) => Akka.Actor.Props.Create(() => new LinkActor(spec, lab, shortcut));
+
+    /// <summary>Opens the shortcut once the frames queued before it have been passed on.</summary>
+    private sealed class OpenShortcut : INoSerializationVerificationNeeded
+    {
+        public static readonly OpenShortcut Instance = new();
+    }
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        var handled = base.AroundReceive(receive, message);
+        // Whatever else the link is told may change its impairments or state (a fault): the shortcut closes at once and
+        // opens again, behind the frames already queued here, only if the link still delivers everything unchanged.
+        if (_shortcut is not null && message is not (Frame or QueryStatus or OpenShortcut))
+        {
+            if (!ShortcutAllowed()) _shortcut.Close();
+            else if (!_shortcut.IsOpen) Self.Tell(OpenShortcut.Instance);
+        }
+        return handled;
+    }
+
+    // A recording adversary (replay-attack) must see every frame, so it keeps the shortcut closed too.
+    private bool ShortcutAllowed() => _shortcut is not null && _model is { DeliversUnchanged: true } && _lab.Capture is null && _recording is null;
+
+    private LinkShortcut.End[] ShortcutEnds() => _ends
+        .Select(kv => new LinkShortcut.End(kv.Value.NodeName, kv.Value.Interface, kv.Value.Address, kv.Value.Node, _model!.Egress(kv.Key).Impairments.Mtu))
+        .ToArray();
 
     /// <summary>Tells the link which node actors sit at its ends (sent once, right after the nodes exist).</summary>
     public sealed record Connect(IReadOnlyList<End> Ends) : INoSerializationVerificationNeeded;

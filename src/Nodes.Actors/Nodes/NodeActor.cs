@@ -176,7 +176,9 @@ public abstract class NodeActor : ReceiveActor, IWithTimers
         }
         FramesOut++;
         if (NodesTelemetry.PacketsOut.Enabled) NodesTelemetry.PacketsOut.Add(1, _nodeTag);
-        a.LinkActor.Tell(t.ToFrame(Name, a, traceparent, ++_sequence));
+        var sequence = ++_sequence;
+        if (a.Shortcut is { } shortcut && shortcut.TrySend(Name, t, traceparent, sequence)) return;
+        a.LinkActor.Tell(t.ToFrame(Name, a, traceparent, sequence));
     }
 
     protected void Send(IEnumerable<Transmission> transmissions, string traceparent = "")

@@ -56,6 +56,14 @@ public sealed record LinkImpairments
     public bool Up { get; init; } = true;
 
     /// <summary>
+    /// True when every frame within the MTU is delivered at once, once and unchanged: up, and no delay, jitter, loss,
+    /// duplicate, reorder, corrupt or rate limit.
+    /// </summary>
+    public bool DeliversUnchanged =>
+        Up && Delay <= TimeSpan.Zero && Jitter <= TimeSpan.Zero && Loss <= 0 && Duplicate <= 0 && Reorder <= 0 && Corrupt <= 0
+        && RateBitsPerSecond <= 0 && Limit > 0;
+
+    /// <summary>
     /// Parses a netem-style argument list, e.g. "delay 50ms 10ms 25% loss 1% 30% duplicate 1%
     /// reorder 25% 50% gap 5 corrupt 0.1% rate 100mbit limit 100 mtu 1500 down". Throws
     /// <see cref="FormatException"/> on anything it does not understand (configuration is trusted input).

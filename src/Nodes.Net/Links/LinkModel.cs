@@ -61,6 +61,9 @@ public sealed class LinkModel
     /// <summary>The egress direction of <paramref name="attachment"/>, to read counters or change impairments.</summary>
     public LinkChannel Egress(string attachment) => _egress[attachment];
 
+    /// <summary>True when every direction delivers frames within its MTU at once, once and unchanged (<see cref="LinkImpairments.DeliversUnchanged"/>).</summary>
+    public bool DeliversUnchanged => _egress.Values.All(c => c.Impairments.DeliversUnchanged);
+
     /// <summary>Brings every direction up or down (link-down drops everything).</summary>
     public void SetUp(bool up)
     {
