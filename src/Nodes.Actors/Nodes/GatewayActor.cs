@@ -58,9 +58,11 @@ public sealed class GatewayActor : NodeActor
         public int Outages { get; set; }
     }
 
-    private sealed class IkeHandle(IActorRef actor, TunnelState tunnel)
+    private sealed class IkeHandle(IActorRef actor, TunnelState tunnel, EspTraffic traffic)
     {
         public IActorRef Actor { get; } = actor;
+        /// <summary>When ESP last passed this SA's Child SAs, read by the IKE SA actor for DPD and NAT keepalives.</summary>
+        public EspTraffic Traffic { get; } = traffic;
         public TunnelState Tunnel { get; } = tunnel;
         public IkeSnapshot? Snapshot { get; set; }
         public List<uint> Children { get; } = [];
@@ -453,8 +455,9 @@ public sealed class GatewayActor : NodeActor
         var negotiation = sa is null ? null : StartNegotiation(tunnel, ActivityKind.Server, Spans.IsSampled(traceparent) && ActivityContext.TryParse(traceparent, null, true, out var parent) ? parent : default, null, from, sa.InitiatorSpi, initiator: false);
         if (reply is not null) SendIke(to, from, reply.ToArray(), negotiation?.Id ?? traceparent);
         if (sa is null) return;
-        var actor = Context.ActorOf(IkeSaActor.Props(sa, Lab, Self, _clock), $"ike-{sa.InitiatorSpi:x16}");
-        var h = new IkeHandle(actor, tunnel) { Negotiation = negotiation, NegotiationContext = negotiation?.Context ?? default };
+        var traffic = new EspTraffic();
+        var actor = Context.ActorOf(IkeSaActor.Props(sa, Lab, Self, _clock, traffic), $"ike-{sa.InitiatorSpi:x16}");
+        var h = new IkeHandle(actor, tunnel, traffic) { Negotiation = negotiation, NegotiationContext = negotiation?.Context ?? default };
         CountIkeState(h, IkeSaState.Created);
         Context.Watch(actor);
         _ikeByActor[actor] = h;
@@ -471,8 +474,9 @@ public sealed class GatewayActor : NodeActor
         var remote = new Ipv4Endpoint(t.Profile.Peer, UdpPorts.Ike);
         var sa = IkeSa.CreateInitiator(t.Profile.Initiator, NewEnvironment(), local, remote);
         var negotiation = StartNegotiation(t, ActivityKind.Client, default, trigger == default ? null : [new ActivityLink(trigger)], remote, sa.InitiatorSpi, initiator: true);
-        var actor = Context.ActorOf(IkeSaActor.Props(sa, Lab, Self, _clock), $"ike-{sa.InitiatorSpi:x16}");
-        var h = new IkeHandle(actor, t) { Negotiation = negotiation, NegotiationContext = negotiation?.Context ?? default };
+        var traffic = new EspTraffic();
+        var actor = Context.ActorOf(IkeSaActor.Props(sa, Lab, Self, _clock, traffic), $"ike-{sa.InitiatorSpi:x16}");
+        var h = new IkeHandle(actor, t, traffic) { Negotiation = negotiation, NegotiationContext = negotiation?.Context ?? default };
         CountIkeState(h, IkeSaState.Created);
         Context.Watch(actor);
         _ikeByActor[actor] = h;
@@ -694,7 +698,7 @@ public sealed class GatewayActor : NodeActor
         if (!_childBySpi.TryGetValue(m.InboundSpi, out var c) || c.Ike.Snapshot is not { } s) return;
         if (s.Encapsulated) SendUdp(s.Local, s.Remote, m.Esp, UdpChecksumMode.Zero, m.Traceparent);
         else Originate(RawEsp(s.Local.Address, s.Remote.Address, m.Esp), m.Traceparent);
-        c.Ike.Actor.Tell(new IkeCommand(IkeCommandKind.NoteOutbound));
+        c.Ike.Traffic.NoteOutbound(Now);
     }
 
     private void EspArrived(byte[] esp, Ipv4Endpoint from, string traceparent)
@@ -720,7 +724,7 @@ public sealed class GatewayActor : NodeActor
         using var span = Spans.Continue(Name, SpanNames.Forward, m.Traceparent);
         Spans.TagPacket(span, m.Inner);
         var traceparent = Spans.Context(span, m.Traceparent);
-        c.Ike.Actor.Tell(new IkeCommand(IkeCommandKind.NoteInbound));
+        c.Ike.Traffic.NoteInbound(Now);
         // An authenticated packet from a new endpoint: the peer's NAT rebound. The IKE SA decides whether to follow.
         if (m.From.Port != 0 && c.Ike.Snapshot is { Encapsulated: true } snap && snap.Remote != m.From)
         {

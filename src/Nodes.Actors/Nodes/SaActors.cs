@@ -32,6 +32,30 @@ public sealed record IkeSnapshot(IkeSaState State, ulong InitiatorSpi, ulong Res
     bool LocalBehindNat, bool RemoteBehindNat, bool Encapsulated, string? Suite, int IkeRekeys, int ChildRekeys, bool OriginalInitiator);
 
 /// <summary>
+/// When ESP last went out and came in on the Child SAs of one IKE SA, in lab time (the IKE SA actor turns it into its
+/// node's clock). The gateway writes it as packets pass, with no message per packet; the IKE SA actor reads it before
+/// its engine decides anything (a deadline, a command, an IKE message), so liveness checks and NAT keepalives see the
+/// traffic as if told of every packet. Thread-safe.
+/// </summary>
+public sealed class EspTraffic
+{
+    private long _inbound = long.MinValue;
+    private long _outbound = long.MinValue;
+
+    /// <summary>ESP from the peer was opened at <paramref name="at"/>.</summary>
+    public void NoteInbound(DateTimeOffset at) => Volatile.Write(ref _inbound, at.UtcTicks);
+
+    /// <summary>ESP towards the peer was sealed and sent at <paramref name="at"/>.</summary>
+    public void NoteOutbound(DateTimeOffset at) => Volatile.Write(ref _outbound, at.UtcTicks);
+
+    /// <summary>UTC ticks of the last inbound ESP, <see cref="long.MinValue"/> before any.</summary>
+    public long InboundTicks => Volatile.Read(ref _inbound);
+
+    /// <summary>UTC ticks of the last outbound ESP, <see cref="long.MinValue"/> before any.</summary>
+    public long OutboundTicks => Volatile.Read(ref _outbound);
+}
+
+/// <summary>
 /// One IKE SA as an actor: the pure <see cref="IkeSa"/> engine plus an Akka timer at its next deadline, so the
 /// same code runs on virtual time in tests. Stops itself once the SA is closed.
 /// </summary>
@@ -41,6 +65,9 @@ public sealed class IkeSaActor : ReceiveActor, IWithTimers
     private readonly LabContext _lab;
     private readonly IActorRef _gateway;
     private readonly NodeClock _clock;
+    private readonly EspTraffic? _traffic;
+    private long _inboundSeen = long.MinValue;
+    private long _outboundSeen = long.MinValue;
 
     /// <summary>The engine's deadline has come; <paramref name="At"/> is the time it asked for, so a late delivery does not shift its clock.</summary>
     private sealed record Tick(DateTimeOffset At) : INoSerializationVerificationNeeded;
@@ -48,12 +75,13 @@ public sealed class IkeSaActor : ReceiveActor, IWithTimers
     /// <summary>Starts the initiator's IKE_SA_INIT once the actor runs.</summary>
     public sealed record Start : INoSerializationVerificationNeeded;
 
-    public IkeSaActor(IkeSa sa, LabContext lab, IActorRef gateway, NodeClock? clock = null)
+    public IkeSaActor(IkeSa sa, LabContext lab, IActorRef gateway, NodeClock? clock = null, EspTraffic? traffic = null)
     {
         _sa = sa;
         _lab = lab;
         _gateway = gateway;
         _clock = clock ?? new NodeClock();
+        _traffic = traffic;
         Receive<Start>(_ => Run(() => _sa.Start(Now)));
         Receive<IkeIn>(m => Run(() => _sa.Receive(m.Message, m.From, m.To, Now)));
         Receive<Tick>(t => Run(() => _sa.Tick(t.At > Now ? Now : t.At)));
@@ -77,7 +105,8 @@ public sealed class IkeSaActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IkeSa sa, LabContext lab, IActorRef gateway, NodeClock? clock = null) => Akka.Actor.Props.Create(() => new IkeSaActor(sa, lab, gateway, clock));
+    public static Props Props(IkeSa sa, LabContext lab, IActorRef gateway, NodeClock? clock = null, EspTraffic? traffic = null) =>
+        Akka.Actor.Props.Create(() => new IkeSaActor(sa, lab, gateway, clock, traffic));
 
     /// <summary>The node's clock (skewed by a clock-skew fault), which the engine's lifetimes and timers run on.</summary>
     private DateTimeOffset Now => _clock.Now(Context.System.Scheduler.Now);
@@ -90,6 +119,7 @@ public sealed class IkeSaActor : ReceiveActor, IWithTimers
 
     private void Run(Action action)
     {
+        NoteTraffic();
         action();
         var outputs = _sa.TakeOutputs();
         if (_lab.Capture is { } capture)
@@ -114,6 +144,24 @@ public sealed class IkeSaActor : ReceiveActor, IWithTimers
         else
         {
             Timers.Cancel("deadline");
+        }
+    }
+
+    /// <summary>Tells the engine about ESP that passed since it last looked.</summary>
+    private void NoteTraffic()
+    {
+        if (_traffic is null) return;
+        var inbound = _traffic.InboundTicks;
+        if (inbound > _inboundSeen)
+        {
+            _inboundSeen = inbound;
+            _sa.NoteInboundTraffic(_clock.Now(new DateTimeOffset(inbound, TimeSpan.Zero)));
+        }
+        var outbound = _traffic.OutboundTicks;
+        if (outbound > _outboundSeen)
+        {
+            _outboundSeen = outbound;
+            _sa.NoteOutboundTraffic(_clock.Now(new DateTimeOffset(outbound, TimeSpan.Zero)));
         }
     }
 
