@@ -38,6 +38,32 @@ public class RouterTests
     }
 
     [Fact]
+    public void Forwarding_in_place_must_send_the_given_array_with_the_same_bytes_as_a_copying_forward()
+    {
+        var sent = Packets.Udp("192.168.29.52", 4500, "52.172.171.0", 4500, ttl: 128);
+        var copied = Home().Forward(sent, "lan");
+        var given = sent.ToArray();
+        var inPlace = Home().ForwardInPlace(given, "lan");
+
+        var out0 = Assert.Single(inPlace.Transmissions);
+        Assert.Same(given, out0.Datagram);
+        Assert.Equal(Hex.Encode(Assert.Single(copied.Transmissions).Datagram), Hex.Encode(out0.Datagram));
+        Assert.Equal(128, sent[8]); // the copying forward left its input alone
+    }
+
+    [Fact]
+    public void Forwarding_in_place_a_datagram_shorter_than_its_array_must_send_only_the_datagram()
+    {
+        var sent = Packets.Udp("192.168.29.52", 4500, "52.172.171.0", 4500, ttl: 128);
+        var padded = sent.Concat(new byte[6]).ToArray(); // trailing bytes beyond the IPv4 total length (link padding)
+        var result = Home().ForwardInPlace(padded, "lan");
+
+        var out0 = Assert.Single(result.Transmissions);
+        Assert.Equal(sent.Length, out0.Datagram.Length);
+        Assert.Equal(127, out0.Datagram[8]);
+    }
+
+    [Fact]
     public void Router_must_answer_ttl_one_with_time_exceeded_quoting_the_header_and_8_octets()
     {
         var sent = Packets.Udp("192.168.29.52", 4500, "52.172.171.0", 4500, ttl: 1);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Akka.Actor;
 using Google.Protobuf;
 using Nodes.Capture;
@@ -122,6 +123,17 @@ public sealed class CaptureSink : IDisposable
 /// <summary>Small helpers shared by node actors.</summary>
 internal static class FrameExtensions
 {
+    /// <summary>
+    /// The frame's datagram as an array the receiving node may change and send on. A delivered frame's bytes are the
+    /// receiver's alone: a link gives each receiver its own copy, a sender gives its datagram away with the frame, and a
+    /// frame from another process or a socket is built on fresh bytes. So the array under the packet is taken when it
+    /// is exactly the packet, and copied only otherwise.
+    /// </summary>
+    public static byte[] TakePacket(this Frame frame) =>
+        MemoryMarshal.TryGetArray(frame.Packet.Memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : frame.Packet.ToByteArray();
+
     public static Frame ToFrame(this Transmission t, string node, Attachment a, string traceparent, ulong sequence) => new()
     {
         Link = a.Link,

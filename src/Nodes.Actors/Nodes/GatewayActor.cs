@@ -309,7 +309,7 @@ public sealed class GatewayActor : NodeActor
             Spans.TagPacket(span, frame.Packet.Span);
         }
         var traceparent = Spans.Context(span, frame.Traceparent);
-        var datagram = frame.Packet.ToByteArray();
+        var datagram = frame.TakePacket();
         if (!Ipv4Header.TryParse(datagram, out var ip, out _, out var payload, out var error))
         {
             Drop(DropReason.Malformed);
@@ -318,7 +318,7 @@ public sealed class GatewayActor : NodeActor
         if (_router.IsLocalAddress(ip.Destination))
         {
             if (span is not null) span.DisplayName = SpanNames.GatewayReceive;
-            Local(datagram, ip, payload.ToArray(), traceparent);
+            Local(datagram, ip, Within(datagram, payload), traceparent);
             return;
         }
         if (TunnelFor(ip.Destination) is { } tunnel)
@@ -337,7 +337,7 @@ public sealed class GatewayActor : NodeActor
 
     private void Forward(byte[] datagram, string ingress, string traceparent)
     {
-        var result = _router.Forward(datagram, ingress);
+        var result = _router.ForwardInPlace(datagram, ingress);
         if (result.Disposition == ForwardDisposition.Dropped) Drop(result.Reason);
         if (Activity.Current is { } span && span.Source == NodesTelemetry.Source && result.Transmissions.Count > 0)
         {
@@ -361,7 +361,16 @@ public sealed class GatewayActor : NodeActor
         return best;
     }
 
-    private void Local(byte[] datagram, Ipv4Header ip, byte[] payload, string traceparent)
+    /// <summary><paramref name="part"/>, a span of <paramref name="datagram"/>, as a segment of it (no copy).</summary>
+    private static ArraySegment<byte> Within(byte[] datagram, ReadOnlySpan<byte> part)
+    {
+        if (part.IsEmpty) return new ArraySegment<byte>(datagram, datagram.Length, 0);
+        ((ReadOnlySpan<byte>)datagram).Overlaps(part, out var offset);
+        return new ArraySegment<byte>(datagram, offset, part.Length);
+    }
+
+    /// <summary>A datagram for this node; <paramref name="payload"/> is its IP payload, a segment of <paramref name="datagram"/>.</summary>
+    private void Local(byte[] datagram, Ipv4Header ip, ArraySegment<byte> payload, string traceparent)
     {
         switch (ip.Protocol)
         {
@@ -388,7 +397,7 @@ public sealed class GatewayActor : NodeActor
                     {
                         case EncapsulatedKind.Keepalive: break; // RFC 3948 section 2.3: ignored, and not proof of life
                         case EncapsulatedKind.Ike: IkeArrived(content.ToArray(), from, to, traceparent); break;
-                        default: EspArrived(content.ToArray(), from, traceparent); break;
+                        default: EspArrived(Within(datagram, content), from, traceparent); break;
                     }
                 }
                 else
@@ -399,7 +408,7 @@ public sealed class GatewayActor : NodeActor
             case IpProtocol.Esp:
                 EspArrived(payload, new Ipv4Endpoint(ip.Source, 0), traceparent);
                 break;
-            case IpProtocol.Icmp when payload.Length >= 8 && payload[0] == (byte)Icmpv4Type.EchoRequest:
+            case IpProtocol.Icmp when payload.Count >= 8 && payload[0] == (byte)Icmpv4Type.EchoRequest:
                 var reply = new byte[datagram.Length];
                 var data = payload.AsSpan(8);
                 var n = Ipv4PacketWriter.WriteIcmpEcho(reply, new Ipv4Template(ip.Destination, ip.Source, _ipId++, 128), reply: true,
@@ -701,9 +710,10 @@ public sealed class GatewayActor : NodeActor
         c.Ike.Traffic.NoteOutbound(Now);
     }
 
-    private void EspArrived(byte[] esp, Ipv4Endpoint from, string traceparent)
+    /// <summary>An ESP packet for this node, a segment of the datagram it came in (which is this node's to change).</summary>
+    private void EspArrived(ArraySegment<byte> esp, Ipv4Endpoint from, string traceparent)
     {
-        if (esp.Length < 8)
+        if (esp.Count < 8)
         {
             Drop("esp-malformed");
             return;
@@ -757,7 +767,7 @@ public sealed class GatewayActor : NodeActor
         if (_router.IsLocalAddress(ip.Destination))
         {
             if (span is not null) span.DisplayName = SpanNames.GatewayReceive;
-            if (Ipv4Header.TryParse(m.Inner, out var inner, out _, out var payload, out _)) Local(m.Inner, inner, payload.ToArray(), traceparent);
+            if (Ipv4Header.TryParse(m.Inner, out var inner, out _, out var payload, out _)) Local(m.Inner, inner, Within(m.Inner, payload), traceparent);
             return;
         }
         if (!Ipv4Header.TryDecrementTimeToLive(m.Inner))

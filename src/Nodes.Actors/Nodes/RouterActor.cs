@@ -114,7 +114,7 @@ public sealed class RouterActor : NodeActor
             Spans.TagPacket(span, frame.Packet.Span);
         }
         var traceparent = Spans.Context(span, frame.Traceparent);
-        var datagram = frame.Packet.ToByteArray();
+        var datagram = frame.TakePacket();
         if (_nat is not null && frame.Interface == _natSpec!.Outside)
         {
             using var natSpan = Spans.Child(span, Name, SpanNames.Nat);
@@ -132,7 +132,7 @@ public sealed class RouterActor : NodeActor
                 traceparent = Spans.Context(natSpan, traceparent);
             }
         }
-        var result = _router.Forward(datagram, frame.Interface);
+        var result = _router.ForwardInPlace(datagram, frame.Interface);
         if (result.Disposition == ForwardDisposition.Dropped)
         {
             Drop(result.Reason);

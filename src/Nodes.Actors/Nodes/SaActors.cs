@@ -174,8 +174,8 @@ public sealed class IkeSaActor : ReceiveActor, IWithTimers
 /// <summary>Seal an inner IPv4 packet on this Child SA.</summary>
 public sealed record SealInner(byte[] Inner, string Traceparent) : INoSerializationVerificationNeeded;
 
-/// <summary>Open an ESP packet (UDP payload or IP payload) received for this Child SA.</summary>
-public sealed record OpenEsp(byte[] Esp, Ipv4Endpoint From, string Traceparent) : INoSerializationVerificationNeeded;
+/// <summary>Open an ESP packet (UDP payload or IP payload) received for this Child SA; the bytes are the Child SA's to decrypt in place.</summary>
+public sealed record OpenEsp(ArraySegment<byte> Esp, Ipv4Endpoint From, string Traceparent) : INoSerializationVerificationNeeded;
 
 public sealed record Sealed(uint InboundSpi, uint OutboundSpi, byte[] Esp, ulong Sequence, string Traceparent) : INoSerializationVerificationNeeded;
 
@@ -250,7 +250,7 @@ public sealed class ChildSaActor : ReceiveActor
                 span.SetTag(Attr.EspSpi, _inSpi);
                 span.SetTag(Attr.EspDirection, "in");
                 span.SetTag(Attr.EspEncapsulation, encapsulation);
-                if (m.Esp.Length >= 8) span.SetTag(Attr.EspSequence, (long)(uint)(m.Esp[4] << 24 | m.Esp[5] << 16 | m.Esp[6] << 8 | m.Esp[7]));
+                if (m.Esp.Count >= 8) span.SetTag(Attr.EspSequence, (long)(uint)(m.Esp[4] << 24 | m.Esp[5] << 16 | m.Esp[6] << 8 | m.Esp[7]));
             }
             if (_in.TryOpen(m.Esp, out var opened, out var reason))
             {

@@ -121,7 +121,16 @@ public sealed class Router
     public bool IsLocalAddress(Ipv4Address address) => _interfaces.Values.Any(i => i.Address == address);
 
     /// <summary>Forwards one received datagram. Never throws on any input bytes.</summary>
-    public ForwardResult Forward(ReadOnlySpan<byte> received, string ingress)
+    public ForwardResult Forward(ReadOnlySpan<byte> received, string ingress) => Forward(received, null, ingress);
+
+    /// <summary>
+    /// Forwards a datagram the caller gives away, as <see cref="Forward(ReadOnlySpan{byte}, string)"/> does but without
+    /// copying it: TTL and MSS are changed in <paramref name="datagram"/> and the array itself goes out (or is the
+    /// local datagram), unless fragments or an ICMP error are made from it. Never throws on any input bytes.
+    /// </summary>
+    public ForwardResult ForwardInPlace(byte[] datagram, string ingress) => Forward(datagram, datagram, ingress);
+
+    private ForwardResult Forward(ReadOnlySpan<byte> received, byte[]? owned, string ingress)
     {
         if (!_interfaces.ContainsKey(ingress)) return Drop(DropReason.UnknownInterface);
         if (!Ipv4Packet.TryParse(received, out var packet, out _)) return Drop(DropReason.Malformed);
@@ -133,7 +142,7 @@ public sealed class Router
         if (IsLocalAddress(header.Destination) || AddressClass.IsLimitedBroadcast(header.Destination) || IsDirectedBroadcast(header.Destination))
         {
             Counters.Delivered++;
-            return new ForwardResult(ForwardDisposition.Local, DropReason.None, [], packet.Datagram.ToArray());
+            return new ForwardResult(ForwardDisposition.Local, DropReason.None, [], Owned(packet.Datagram, owned));
         }
 
         // RFC 1812 §5.3.1: a router never forwards with TTL 0 or 1; it answers time exceeded.
@@ -147,7 +156,7 @@ public sealed class Router
             return DropWithError(DropReason.NoRoute, Icmpv4Header.DestinationUnreachable(DestinationUnreachableCode.NetUnreachable), packet.Datagram);
         }
 
-        var datagram = packet.Datagram.ToArray();
+        var datagram = Owned(packet.Datagram, owned);
         Ipv4Header.TryDecrementTimeToLive(datagram);
         if (Options.ClampMss is { } mss && TcpMssClamp.TryClamp(datagram, mss)) Counters.MssClamped++;
 
@@ -204,6 +213,10 @@ public sealed class Router
         Counters.IcmpErrorsSent++;
         return new Transmission(egress.Name, back.NextHopFor(source), buffer[..length]);
     }
+
+    /// <summary>The datagram as an array of its own: the caller's array when it is exactly the datagram, else a copy.</summary>
+    private static byte[] Owned(ReadOnlySpan<byte> datagram, byte[]? owned) =>
+        owned is not null && owned.Length == datagram.Length ? owned : datagram.ToArray();
 
     private bool IsDirectedBroadcast(Ipv4Address address) =>
         _interfaces.Values.Any(i => i.DirectedBroadcast == address);
