@@ -684,9 +684,17 @@ public sealed class GatewayActor : NodeActor
         foreach (var spi in h.Children)
         {
             var c = _childBySpi[spi];
-            if (c.OutboundActive && c.Info.LocalTs.Any(r => r.Contains(ip.Source)) && c.Info.RemoteTs.Any(r => r.Contains(ip.Destination))) return c;
+            if (c.OutboundActive && Covers(c.Info.LocalTs, ip.Source) && Covers(c.Info.RemoteTs, ip.Destination)) return c;
         }
         return null;
+    }
+
+    /// <summary>True when one of the traffic selectors holds <paramref name="address"/>.</summary>
+    private static bool Covers(ImmutableArray<TsRange> selectors, Ipv4Address address)
+    {
+        foreach (var r in selectors)
+            if (r.Contains(address)) return true;
+        return false;
     }
 
     private void Flush(TunnelState t)
@@ -759,7 +767,7 @@ public sealed class GatewayActor : NodeActor
             return;
         }
         // RFC 4301 section 5.2: what comes out of an SA must match its selectors.
-        if (!c.Info.RemoteTs.Any(r => r.Contains(ip.Source)) || !c.Info.LocalTs.Any(r => r.Contains(ip.Destination)))
+        if (!Covers(c.Info.RemoteTs, ip.Source) || !Covers(c.Info.LocalTs, ip.Destination))
         {
             Drop("esp-selector-mismatch", $"{ip.Source} → {ip.Destination} does not match {string.Join(',', c.Info.RemoteTs)} === {string.Join(',', c.Info.LocalTs)}");
             return;

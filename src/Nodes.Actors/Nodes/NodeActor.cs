@@ -181,9 +181,9 @@ public abstract class NodeActor : ReceiveActor, IWithTimers
         a.LinkActor.Tell(t.ToFrame(Name, a, traceparent, sequence));
     }
 
-    protected void Send(IEnumerable<Transmission> transmissions, string traceparent = "")
+    protected void Send(IReadOnlyList<Transmission> transmissions, string traceparent = "")
     {
-        foreach (var t in transmissions) Send(t, traceparent);
+        for (var i = 0; i < transmissions.Count; i++) Send(transmissions[i], traceparent);
     }
 
     protected void Drop(DropReason reason, string? detail = null) => Drop(reason.ToName(), detail);

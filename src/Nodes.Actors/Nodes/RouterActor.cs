@@ -155,8 +155,9 @@ public sealed class RouterActor : NodeActor
                 frag?.SetTag(Attr.Mtu, _router.Interfaces[result.Transmissions[0].Interface].Mtu);
             }
         }
-        foreach (var t in result.Transmissions)
+        for (var i = 0; i < result.Transmissions.Count; i++)
         {
+            var t = result.Transmissions[i];
             var sendContext = traceparent;
             if (_nat is not null && t.Interface == _natSpec!.Outside && frame.Interface != _natSpec.Outside)
             {

@@ -83,7 +83,19 @@ public sealed class HostStack
     public int? PathMtu(Ipv4Address destination) => _pathMtu.TryGetValue(destination, out var mtu) ? mtu : null;
 
     /// <summary>True when <paramref name="address"/> is one of the host's addresses.</summary>
-    public bool IsLocalAddress(Ipv4Address address) => _interfaces.Values.Any(i => i.Address == address);
+    public bool IsLocalAddress(Ipv4Address address)
+    {
+        foreach (var i in _interfaces.Values)
+            if (i.Address == address) return true;
+        return false;
+    }
+
+    private bool IsDirectedBroadcast(Ipv4Address address)
+    {
+        foreach (var i in _interfaces.Values)
+            if (i.DirectedBroadcast == address) return true;
+        return false;
+    }
 
     /// <summary>Registers a ping run; its identifier must not be in use.</summary>
     public PingSession StartPing(PingOptions options)
@@ -234,7 +246,7 @@ public sealed class HostStack
         if (!_interfaces.ContainsKey(ingress)) return Drop(DropReason.UnknownInterface);
         if (!Ipv4Packet.TryParse(received, out var packet, out _)) return Drop(DropReason.Malformed);
         var destination = packet.Header.Destination;
-        var broadcast = AddressClass.IsLimitedBroadcast(destination) || _interfaces.Values.Any(i => i.DirectedBroadcast == destination);
+        var broadcast = AddressClass.IsLimitedBroadcast(destination) || IsDirectedBroadcast(destination);
         if (!IsLocalAddress(destination) && !broadcast) return Drop(DropReason.NotForThisHost);
 
         var datagram = packet.Datagram.ToArray();
@@ -346,6 +358,10 @@ public sealed class HostStack
         return new Transmission(egress.Name, route.NextHopFor(source), buffer[..length]);
     }
 
+    // Apart from Emit so that its closure is only made for fragments, not for every datagram.
+    private static List<Transmission> Transmissions(string egress, Ipv4Address nextHop, IEnumerable<byte[]> fragments) =>
+        fragments.Select(f => new Transmission(egress, nextHop, f)).ToList();
+
     private bool TryRoute(Ipv4Address destination, out Route route, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IpInterface? egress)
     {
         egress = null;
@@ -367,7 +383,7 @@ public sealed class HostStack
         }
 
         Ipv4Fragmenter.TryFragment(datagram, egress.Mtu, out var fragments);
-        return fragments.Select(f => new Transmission(egress.Name, nextHop, f)).ToList();
+        return Transmissions(egress.Name, nextHop, fragments);
     }
 
     private HostOutput Drop(DropReason reason)

@@ -54,6 +54,7 @@ public sealed class NatTable
     /// <summary>Returns and clears the mapping events collected since the last call, oldest first.</summary>
     public IReadOnlyList<NatEvent> TakeEvents()
     {
+        if (_events.Count == 0) return [];
         var events = _events.ToList();
         _events.Clear();
         return events;
@@ -292,7 +293,7 @@ public sealed class NatTable
     private bool Admits(Mapping mapping, Ipv4Endpoint remote) => Options.Filtering switch
     {
         NatFilteringBehavior.EndpointIndependent => true,
-        NatFilteringBehavior.AddressDependent => mapping.Remotes.Any(r => r.Address == remote.Address),
+        NatFilteringBehavior.AddressDependent => HasRemoteAddress(mapping, remote.Address),
         _ => mapping.Remotes.Contains(remote),
     };
 
@@ -301,6 +302,13 @@ public sealed class NatTable
         if (!_byOutside.TryGetValue((protocol, outsidePort), out mapping!)) return false;
         if (!IsExpired(mapping, now)) return true;
         Remove(mapping, NatEventKind.Expired, now);
+        return false;
+    }
+
+    private static bool HasRemoteAddress(Mapping mapping, Ipv4Address address)
+    {
+        foreach (var r in mapping.Remotes)
+            if (r.Address == address) return true;
         return false;
     }
 
