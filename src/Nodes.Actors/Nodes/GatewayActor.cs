@@ -515,7 +515,7 @@ public sealed class GatewayActor : NodeActor
                     break;
                 }
                 case IkeSendKeepalive k:
-                    SendUdp(k.From, k.To, [0xff], UdpChecksumMode.Compute, "");
+                    SendUdp(k.From, k.To, new byte[] { 0xff }, UdpChecksumMode.Compute, "");
                     break;
                 case ChildSaUp up:
                     AddChild(h, up.Sa);
@@ -923,17 +923,27 @@ public sealed class GatewayActor : NodeActor
     private void SendIke(Ipv4Endpoint from, Ipv4Endpoint to, byte[] payload, string traceparent) =>
         SendUdp(from, to, payload, UdpChecksumMode.Compute, traceparent);
 
-    private void SendUdp(Ipv4Endpoint from, Ipv4Endpoint to, byte[] payload, UdpChecksumMode checksum, string traceparent)
+    /// <summary>Sends <paramref name="payload"/> in UDP; a payload that ends its array after exactly the room for the headers gets them written in place.</summary>
+    private void SendUdp(Ipv4Endpoint from, Ipv4Endpoint to, ArraySegment<byte> payload, UdpChecksumMode checksum, string traceparent)
     {
-        var datagram = new byte[Ipv4PacketWriter.UdpDatagramLength(payload.Length)];
+        var datagram = EndsAfter(payload, Ipv4PacketWriter.UdpPayloadOffset) ? payload.Array! : new byte[Ipv4PacketWriter.UdpDatagramLength(payload.Count)];
         Ipv4PacketWriter.WriteUdp(datagram, new Ipv4Template(from.Address, to.Address, _ipId++, 128), from.Port, to.Port, payload, checksum);
         Originate(datagram, traceparent);
     }
 
-    private byte[] RawEsp(Ipv4Address from, Ipv4Address to, byte[] esp)
+    /// <summary>True when <paramref name="payload"/> ends its array and has exactly <paramref name="headroom"/> bytes before it.</summary>
+    private static bool EndsAfter(ArraySegment<byte> payload, int headroom) =>
+        payload.Array is { } a && payload.Offset == headroom && headroom + payload.Count == a.Length;
+
+    private byte[] RawEsp(Ipv4Address from, Ipv4Address to, ArraySegment<byte> esp)
     {
-        var datagram = new byte[Ipv4Header.MinLength + esp.Length];
-        esp.CopyTo(datagram, Ipv4Header.MinLength);
+        byte[] datagram;
+        if (EndsAfter(esp, Ipv4Header.MinLength)) datagram = esp.Array!;
+        else
+        {
+            datagram = new byte[Ipv4Header.MinLength + esp.Count];
+            esp.AsSpan().CopyTo(datagram.AsSpan(Ipv4Header.MinLength));
+        }
         new Ipv4Header
         {
             TotalLength = (ushort)datagram.Length,

@@ -177,7 +177,11 @@ public sealed record SealInner(byte[] Inner, string Traceparent) : INoSerializat
 /// <summary>Open an ESP packet (UDP payload or IP payload) received for this Child SA; the bytes are the Child SA's to decrypt in place.</summary>
 public sealed record OpenEsp(ArraySegment<byte> Esp, Ipv4Endpoint From, string Traceparent) : INoSerializationVerificationNeeded;
 
-public sealed record Sealed(uint InboundSpi, uint OutboundSpi, byte[] Esp, ulong Sequence, string Traceparent) : INoSerializationVerificationNeeded;
+/// <summary>
+/// A sealed ESP packet. It ends its array and is preceded there by room for the outer IPv4 header (and the UDP header
+/// when the SA is UDP-encapsulated), which the gateway writes in place.
+/// </summary>
+public sealed record Sealed(uint InboundSpi, uint OutboundSpi, ArraySegment<byte> Esp, ulong Sequence, string Traceparent) : INoSerializationVerificationNeeded;
 
 public sealed record Opened(uint InboundSpi, byte[] Inner, ulong Sequence, Ipv4Endpoint From, string Traceparent) : INoSerializationVerificationNeeded;
 
@@ -215,14 +219,16 @@ public sealed class ChildSaActor : ReceiveActor
         _inTags = [NodesTelemetry.NodeTag(node), new(Attr.EspSpi, _inSpi), new(Attr.EspDirection, "in")];
         _outTags = [NodesTelemetry.NodeTag(node), new(Attr.EspSpi, _outSpi), new(Attr.EspDirection, "out")];
         var encapsulation = info.Encapsulated ? "udp" : "none";
+        // Room in front of the ESP packet for the headers the gateway puts around it.
+        var headroom = info.Encapsulated ? Ipv4PacketWriter.UdpPayloadOffset : Ipv4Header.MinLength;
         _in = new EspInboundSa(info.InboundSpi, info.Suite.Cipher, info.InboundEncryptionKey, info.InboundIntegrityKey, info.Suite.Esn, info.ReplayWindow);
         _out = new EspOutboundSa(info.OutboundSpi, info.Suite.Cipher, info.OutboundEncryptionKey, info.OutboundIntegrityKey, info.Suite.Esn, random);
         _softBytes = softLimitBytes;
         Receive<SealInner>(m =>
         {
             using var span = Spans.Continue(_node, SpanNames.EspEncap, m.Traceparent);
-            var buffer = new byte[_out.SealedLength(m.Inner.Length)];
-            var status = _out.Seal(m.Inner, buffer, out var written);
+            var buffer = new byte[headroom + _out.SealedLength(m.Inner.Length)];
+            var status = _out.Seal(m.Inner, buffer.AsSpan(headroom), out var written);
             if (status != EspSealStatus.Sealed)
             {
                 Spans.Dropped(span, "esp-" + status.ToString().ToLowerInvariant());
@@ -239,7 +245,8 @@ public sealed class ChildSaActor : ReceiveActor
                 Spans.TagPacket(span, m.Inner);
             }
             if (NodesTelemetry.SaBytes.Enabled) NodesTelemetry.SaBytes.Add(m.Inner.Length, _outTags);
-            Sender.Tell(new Sealed(_in.Spi, _out.Spi, written == buffer.Length ? buffer : buffer[..written], _out.LastSequence, Spans.Context(span, m.Traceparent)));
+            var esp = headroom + written == buffer.Length ? new ArraySegment<byte>(buffer, headroom, written) : new ArraySegment<byte>(buffer.AsSpan(headroom, written).ToArray());
+            Sender.Tell(new Sealed(_in.Spi, _out.Spi, esp, _out.LastSequence, Spans.Context(span, m.Traceparent)));
             if (_out.RemainingSequences < 1024 || _out.Counters.Bytes + _in.Counters.Bytes >= _softBytes) ReportSoft();
         });
         Receive<OpenEsp>(m =>
