@@ -383,17 +383,11 @@ public sealed partial class IkeSa : IDisposable
         PumpWork(now);
     }
 
-    /// <summary>ESP from the peer arrived at <paramref name="now"/>: proof of life, so no liveness check is needed for a while. An earlier time than the last one known changes nothing.</summary>
-    public void NoteInboundTraffic(DateTimeOffset now)
-    {
-        if (now > _lastInbound) _lastInbound = now;
-    }
+    /// <summary>ESP from the peer arrived: proof of life, so no liveness check is needed for a while.</summary>
+    public void NoteInboundTraffic(DateTimeOffset now) => _lastInbound = now;
 
-    /// <summary>This side sent ESP towards the peer at <paramref name="now"/>: no NAT keepalive is needed for a while (RFC 3948 section 4). An earlier time than the last one known changes nothing.</summary>
-    public void NoteOutboundTraffic(DateTimeOffset now)
-    {
-        if (now > _lastOutbound) _lastOutbound = now;
-    }
+    /// <summary>This side sent ESP towards the peer: no NAT keepalive is needed for a while (RFC 3948 section 4).</summary>
+    public void NoteOutboundTraffic(DateTimeOffset now) => _lastOutbound = now;
 
     private void GiveUp(Pending p, DateTimeOffset now)
     {

@@ -45,6 +45,18 @@ public class TunnelSpec : VirtualLabSpec
     }
 
     [Fact]
+    public void Esp_through_the_tunnel_must_keep_the_liveness_check_away_until_it_stops()
+    {
+        // Azure checks a peer it has not heard from for 15 s; a ping a second through the tunnel is hearing from it.
+        var (lab, _) = StartSeedLab(count: 40, intervalMs: 1000);
+        AdvanceUntil(() => Logged("client", "40 sent, 40 received"), TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(60), "40 pings answered");
+        Assert.False(Logged("azure-gw", "liveness check"));
+        Assert.False(Logged("rras", "liveness check"));
+        AdvanceUntil(() => Logged("azure-gw", "liveness check"), TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30), "Azure checks the silent peer");
+        Assert.Equal("Connected", Status(lab.Nodes["azure-gw"]).Tunnels.Single().State);
+    }
+
+    [Fact]
     public void Child_and_ike_sas_must_rekey_under_traffic_without_losing_a_ping()
     {
         // time-scale 360: RRAS's 3,600 s Child SA lifetime becomes 10 s, its IKE SA's 28,800 s becomes 80 s.

@@ -80,21 +80,6 @@ public class InformationalTests
         Assert.Contains(pair.InitiatorOutputs, o => o is IkeExchangeDone { Purpose: "liveness check", PhaseName: "IKE INFORMATIONAL", Succeeded: true });
     }
 
-    // The gateway stamps ESP as it passes and the IKE SA reads the stamps later, after an IKE message perhaps: a stamp
-    // older than what the SA already knows must not bring the liveness check forward.
-    [Fact]
-    public void Esp_noted_with_an_older_time_must_not_bring_the_liveness_check_forward()
-    {
-        using var pair = Established();
-        pair.Advance(TimeSpan.FromSeconds(20));
-        var idle = pair.Initiator.NextDeadline;
-        pair.Initiator.NoteInboundTraffic(pair.Now);
-        var fresh = pair.Initiator.NextDeadline;
-        Assert.True(fresh > idle);
-        pair.Initiator.NoteInboundTraffic(pair.Now - TimeSpan.FromSeconds(15));
-        Assert.Equal(fresh, pair.Initiator.NextDeadline);
-    }
-
     // IKE_SA_INIT -->  (no answer) 4 s --> 7.2 s --> 12.96 s --> 23.33 s --> 41.99 s --> give up after 165.06 s
     [Fact]
     public void Retransmission_must_back_off_exponentially_and_give_up()

@@ -715,7 +715,7 @@ public sealed class GatewayActor : NodeActor
         if (!_childBySpi.TryGetValue(m.InboundSpi, out var c) || c.Ike.Snapshot is not { } s) return;
         if (s.Encapsulated) SendUdp(s.Local, s.Remote, m.Esp, UdpChecksumMode.Zero, m.Traceparent);
         else Originate(RawEsp(s.Local.Address, s.Remote.Address, m.Esp), m.Traceparent);
-        c.Ike.Traffic.NoteOutbound(Now);
+        c.Ike.Traffic.NoteOutbound(_clock.Now(Now));
     }
 
     /// <summary>An ESP packet for this node, a segment of the datagram it came in (which is this node's to change).</summary>
@@ -742,7 +742,7 @@ public sealed class GatewayActor : NodeActor
         using var span = Spans.Continue(Name, SpanNames.Forward, m.Traceparent);
         Spans.TagPacket(span, m.Inner);
         var traceparent = Spans.Context(span, m.Traceparent);
-        c.Ike.Traffic.NoteInbound(Now);
+        c.Ike.Traffic.NoteInbound(_clock.Now(Now));
         // An authenticated packet from a new endpoint: the peer's NAT rebound. The IKE SA decides whether to follow.
         if (m.From.Port != 0 && c.Ike.Snapshot is { Encapsulated: true } snap && snap.Remote != m.From)
         {

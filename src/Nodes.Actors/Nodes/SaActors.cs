@@ -32,10 +32,10 @@ public sealed record IkeSnapshot(IkeSaState State, ulong InitiatorSpi, ulong Res
     bool LocalBehindNat, bool RemoteBehindNat, bool Encapsulated, string? Suite, int IkeRekeys, int ChildRekeys, bool OriginalInitiator);
 
 /// <summary>
-/// When ESP last went out and came in on the Child SAs of one IKE SA, in lab time (the IKE SA actor turns it into its
-/// node's clock). The gateway writes it as packets pass, with no message per packet; the IKE SA actor reads it before
-/// its engine decides anything (a deadline, a command, an IKE message), so liveness checks and NAT keepalives see the
-/// traffic as if told of every packet. Thread-safe.
+/// When ESP last went out and came in on the Child SAs of one IKE SA, on the node's clock (which a clock-skew fault
+/// may move back or forth). The gateway writes it as packets pass, with no message per packet; the IKE SA actor hands
+/// every new value to its engine before the engine decides anything (a deadline, a command, an IKE message), so
+/// liveness checks and NAT keepalives see the traffic as if told of every packet. Thread-safe.
 /// </summary>
 public sealed class EspTraffic
 {
@@ -48,10 +48,10 @@ public sealed class EspTraffic
     /// <summary>ESP towards the peer was sealed and sent at <paramref name="at"/>.</summary>
     public void NoteOutbound(DateTimeOffset at) => Volatile.Write(ref _outbound, at.UtcTicks);
 
-    /// <summary>UTC ticks of the last inbound ESP, <see cref="long.MinValue"/> before any.</summary>
+    /// <summary>UTC ticks of the last inbound ESP on the node's clock, <see cref="long.MinValue"/> before any.</summary>
     public long InboundTicks => Volatile.Read(ref _inbound);
 
-    /// <summary>UTC ticks of the last outbound ESP, <see cref="long.MinValue"/> before any.</summary>
+    /// <summary>UTC ticks of the last outbound ESP on the node's clock, <see cref="long.MinValue"/> before any.</summary>
     public long OutboundTicks => Volatile.Read(ref _outbound);
 }
 
@@ -152,16 +152,17 @@ public sealed class IkeSaActor : ReceiveActor, IWithTimers
     {
         if (_traffic is null) return;
         var inbound = _traffic.InboundTicks;
-        if (inbound > _inboundSeen)
+        // A new value, not a later one: after the node's clock was set back, new traffic has an earlier time.
+        if (inbound != _inboundSeen)
         {
             _inboundSeen = inbound;
-            _sa.NoteInboundTraffic(_clock.Now(new DateTimeOffset(inbound, TimeSpan.Zero)));
+            _sa.NoteInboundTraffic(new DateTimeOffset(inbound, TimeSpan.Zero));
         }
         var outbound = _traffic.OutboundTicks;
-        if (outbound > _outboundSeen)
+        if (outbound != _outboundSeen)
         {
             _outboundSeen = outbound;
-            _sa.NoteOutboundTraffic(_clock.Now(new DateTimeOffset(outbound, TimeSpan.Zero)));
+            _sa.NoteOutboundTraffic(new DateTimeOffset(outbound, TimeSpan.Zero));
         }
     }
 
