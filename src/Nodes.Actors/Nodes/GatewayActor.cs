@@ -87,6 +87,13 @@ public sealed class GatewayActor : NodeActor
 
     private sealed record Redial(string Tunnel) : INoSerializationVerificationNeeded;
 
+    /// <summary>Child SAs removed a moment ago, whose actors may still answer for packets they took before.</summary>
+    private readonly Dictionary<uint, ChildHandle> _retired = [];
+
+    private static readonly TimeSpan RetiredGrace = TimeSpan.FromSeconds(5);
+
+    private sealed record ForgetRetired(uint InboundSpi) : INoSerializationVerificationNeeded;
+
     public GatewayActor(NodeSpec spec, GatewayProfile profile, IEnumerable<Attachment> attachments, LabContext lab)
         : base(spec.Name, profile.Kind, attachments, lab)
     {
@@ -108,6 +115,7 @@ public sealed class GatewayActor : NodeActor
         {
             if (_childBySpi.TryGetValue(m.InboundSpi, out var c)) c.Ike.Actor.Tell(new IkeCommand(IkeCommandKind.SoftLimit, m.InboundSpi));
         });
+        Receive<ForgetRetired>(m => _retired.Remove(m.InboundSpi));
         Receive<Redial>(m =>
         {
             if (_tunnels.TryGetValue(m.Tunnel, out var t) && t.Current is null && (t.Held.Count > 0 || !t.Profile.DemandDial)) Dial(t, default);
@@ -529,7 +537,12 @@ public sealed class GatewayActor : NodeActor
                     h.Children.Remove(down.InboundSpi);
                     if (NodesTelemetry.ChildSas.Enabled) NodesTelemetry.ChildSas.Add(-1, NodeTag);
                     Pend(h, "Child SA removed", $"0x{down.InboundSpi:x8}/0x{down.OutboundSpi:x8}: {down.Reason}");
-                    Context.Stop(gone.Actor);
+                    // Packets already handed to the SA's actor (sealed before the switch to the new SA, or authenticated
+                    // on their way in) still come out of it: the actor stops after them, and its answers find it here
+                    // for a little while. New packets no longer reach it.
+                    gone.Actor.Tell(PoisonPill.Instance);
+                    _retired[down.InboundSpi] = gone;
+                    Timers.StartSingleTimer($"retired-{down.InboundSpi:x8}", new ForgetRetired(down.InboundSpi), RetiredGrace);
                     Report("ipsec", $"{h.Tunnel.Profile.Name}: Child SA 0x{down.InboundSpi:x8}/0x{down.OutboundSpi:x8} removed ({down.Reason})");
                     break;
                 case IkeSpisChanged spis:
@@ -712,7 +725,12 @@ public sealed class GatewayActor : NodeActor
 
     private void OnSealed(Sealed m)
     {
-        if (!_childBySpi.TryGetValue(m.InboundSpi, out var c) || c.Ike.Snapshot is not { } s) return;
+        if (!_childBySpi.TryGetValue(m.InboundSpi, out var c) && !_retired.TryGetValue(m.InboundSpi, out c))
+        {
+            Drop("esp-sa-gone", $"a packet sealed by SA 0x{m.InboundSpi:x8} after it was removed");
+            return;
+        }
+        if (c.Ike.Snapshot is not { } s) return;
         if (s.Encapsulated) SendUdp(s.Local, s.Remote, m.Esp, UdpChecksumMode.Zero, m.Traceparent);
         else Originate(RawEsp(s.Local.Address, s.Remote.Address, m.Esp), m.Traceparent);
         c.Ike.Traffic.NoteOutbound(_clock.Now(Now));
@@ -737,7 +755,11 @@ public sealed class GatewayActor : NodeActor
 
     private void OnOpened(Opened m)
     {
-        if (!_childBySpi.TryGetValue(m.InboundSpi, out var c)) return;
+        if (!_childBySpi.TryGetValue(m.InboundSpi, out var c) && !_retired.TryGetValue(m.InboundSpi, out c))
+        {
+            Drop("esp-sa-gone", $"a packet opened by SA 0x{m.InboundSpi:x8} after it was removed");
+            return;
+        }
         // The decapsulated packet's next step: delivered here or routed on, child of the ESP decapsulation span.
         using var span = Spans.Continue(Name, SpanNames.Forward, m.Traceparent);
         Spans.TagPacket(span, m.Inner);
