@@ -80,6 +80,8 @@ public sealed class FaultConductor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, Injection> _live = [];
     private int _inFlight;
     private IActorRef? _finishing;
+    private bool _timelineBusy;
+    private readonly Queue<Due> _due = new();
 
     public FaultConductor(IReadOnlyList<Planned> plan, IReadOnlyList<IActorRef> observed, DateTimeOffset start)
     {
@@ -88,6 +90,13 @@ public sealed class FaultConductor : ReceiveActor, IWithTimers
         _start = start;
         Receive<Due>(d =>
         {
+            // Faults happen in timeline order: one whose snapshot is still being taken goes first.
+            if (_timelineBusy)
+            {
+                _due.Enqueue(d);
+                return;
+            }
+            _timelineBusy = true;
             var p = _plan[d.Index];
             var injection = new Injection($"f{d.Index + 1}", p.Spec.Name, "timeline", p.Spec.Parameters);
             injection.Targets.AddRange(p.Targets.Select(t => t.Target));
@@ -106,6 +115,8 @@ public sealed class FaultConductor : ReceiveActor, IWithTimers
                 Statuses().PipeTo(Self, success: st => new FinalSnapshot(waiting, st));
             }
             if (s.Injection.Origin != "timeline") return;
+            _timelineBusy = false;
+            if (_due.Count > 0) Self.Tell(_due.Dequeue());
             var p = _plan[int.Parse(s.Injection.Id[1..], System.Globalization.CultureInfo.InvariantCulture) - 1];
             foreach (var (target, actor) in p.Targets)
             {

@@ -207,7 +207,8 @@ public sealed class LinkActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 
     private void Record(Frame frame)
     {
-        if (_recording is not { } r || !IsIpsec(frame.Packet.Span)) return;
+        // Recording ends with the frame that completes it; until the replay, what passes is not recorded.
+        if (_recording is not { Remaining: > 0 } r || !IsIpsec(frame.Packet.Span)) return;
         // The adversary keeps its own copy: what was on the wire, byte for byte.
         r.Frames.Add(frame.Clone());
         r.Remaining--;
