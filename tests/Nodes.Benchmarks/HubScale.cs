@@ -40,7 +40,8 @@ internal static class HubScale
         // Progress every 5 s: how many first pings are answered, and what the hub gateway's tunnels look like.
         while (!Task.WaitAll(replies, TimeSpan.FromSeconds(5)))
         {
-            Console.WriteLine($"  {clock.Elapsed.TotalSeconds:0}s: {replies.Count(r => r.IsCompleted)} of {branches} answered, {retransmits.Count} IKE retransmissions so far");
+            Console.WriteLine($"  {clock.Elapsed.TotalSeconds:0}s: {replies.Count(r => r.IsCompleted)} of {branches} answered, {retransmits.Count} IKE retransmissions so far"
+                + $" (GC gen0/1/2 {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, pool threads {ThreadPool.ThreadCount}, queued {ThreadPool.PendingWorkItemCount}, CPU {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} s)");
         }
         var up = clock.Elapsed;
         var answered = replies.Count(r => r.Result.Received == 1);

@@ -41,6 +41,10 @@ public static class LabBuilder
         Func<RemotePeer, IActorRef>? remote = null)
     {
         hostHere ??= _ => true;
+        // Akka's timer scheduler starts on its first use and waits for that start. Nodes start timers in their
+        // constructors, so a thousand of them built at once would each wait on a thread-pool thread for a start that
+        // itself needs one: the pool starves for tens of seconds. Starting it here, on the caller's thread, avoids that.
+        if (system is ActorSystem actorSystem) actorSystem.Scheduler.Advanced.ScheduleOnce(TimeSpan.FromMilliseconds(1), static () => { });
         var links = new Dictionary<string, IActorRef>();
         var ports = new Dictionary<string, IActorRef>();
         var byAttachment = new Dictionary<string, Attachment>();
