@@ -65,10 +65,13 @@ public class JourneyBenchmarks
     public int BareActorHops() => _chainDriver.Ask<int>(new ChainDriver.Run(_chainHead, InFlight), TimeSpan.FromSeconds(60)).Result;
 
     [Benchmark(OperationsPerInvoke = InFlight, Description = "ping journey through the seed lab, 2000 in flight")]
-    public uint PingJourneys()
+    public uint PingJourneys() => Flood(_client, InFlight);
+
+    /// <summary>Sends <paramref name="count"/> echo requests back to back from the seed lab's client and waits for every reply.</summary>
+    internal static uint Flood(IActorRef client, int count)
     {
-        var s = _client.Ask<PingSummary>(new StartPing { Host = "client", Destination = "10.0.10.4", Count = InFlight, IntervalMs = 0, Size = 32, SummaryOnly = true }, TimeSpan.FromSeconds(60)).Result;
-        if (s.Received != InFlight) throw new InvalidOperationException($"{InFlight - s.Received} journeys lost");
+        var s = client.Ask<PingSummary>(new StartPing { Host = "client", Destination = "10.0.10.4", Count = (uint)count, IntervalMs = 0, Size = 32, SummaryOnly = true }, TimeSpan.FromSeconds(60)).Result;
+        if (s.Received != count) throw new InvalidOperationException($"{count - s.Received} journeys lost");
         return s.Received;
     }
 
