@@ -101,7 +101,7 @@ public sealed class ClusterMember : IAsyncDisposable
         var linksHere = lab.Links.Where(l => hosted.Contains(LabBuilder.LinkOwner(l))).Select(l => l.Name).ToArray();
         var info = new MemberInfo(options.Process, options.Nodes.ToArray(), linksHere, topology.Name, options.Fingerprint, scenario.Name, seed, scale <= 0 ? 1 : scale, []);
         var labActor = system.ActorOf(MemberLabActor.Props(info, options.OnEvent, lab.Links), MemberLabActor.Name);
-        var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, labActor, null);
+        var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, labActor, null) { Roots = telemetry?.Roots };
         var actors = LabBuilder.Build(system, lab, context, hosted.Contains,
             peer => system.ActorOf(RemotePort.Props(peer.PortName, peer.Role, peer.ActorName, labActor), peer.PortName));
         labActor.Tell(new MemberLabActor.ExpectPorts(actors.Ports!.Keys.ToArray()));

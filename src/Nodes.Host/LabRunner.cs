@@ -82,7 +82,7 @@ public static class LabRunner
         var forward = new EventForward();
         var events = system.ActorOf(Props.Create(() => new EventLog(options.OnEvent, forward)), "events");
         using var capture = options.CaptureDirectory is { } dir ? new CaptureSink(dir) : null;
-        var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, events, capture);
+        var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, events, capture) { Roots = telemetry?.Roots };
         var actors = LabBuilder.Build(system, lab, context);
         if (options.Listen is { } open) await OpenAsync(system, topology, scenario, lab, seed, scale, actors, open, cancel);
 

@@ -33,13 +33,19 @@ public sealed record TelemetrySettings
     /// <summary>Keep finished spans in memory (for the ladder and the trace file).</summary>
     public SpanCollector? Collector { get; init; }
 
-    /// <summary>Extra processors for every node's spans (tests use an in-memory exporter here).</summary>
+    /// <summary>Extra processors for every node's spans, called as each span ends (tests use an in-memory exporter here).</summary>
     public Func<string, BaseProcessor<Activity>>? ProcessorPerNode { get; init; }
+
+    /// <summary>
+    /// Extra exporters for every node's spans, fed in batches by the lab's one batch stage like the OTLP exporters
+    /// (benchmarks use an exporter that discards here).
+    /// </summary>
+    public Func<string, BaseExporter<Activity>>? ExporterPerNode { get; init; }
 
     public Sampler Sampler { get; init; } = new ParentBasedSampler(new AlwaysOnSampler());
 
     /// <summary>Tracing is on when anything would receive a span.</summary>
-    public bool TracingOn => Otlp || Console || Collector is not null || ProcessorPerNode is not null;
+    public bool TracingOn => Otlp || Console || Collector is not null || ProcessorPerNode is not null || ExporterPerNode is not null;
 
     /// <summary>
     /// Settings from the OTEL_* variables: OTLP when an OTLP endpoint is set (and OTEL_TRACES_EXPORTER, if set, names otlp),
@@ -78,11 +84,16 @@ public sealed record TelemetrySettings
 
 /// <summary>
 /// The telemetry of one lab run. Every node is its own service (service.name = node name). OpenTelemetry .NET has one
-/// resource per TracerProvider, so there is one listening provider (the sampler, one decision per span) whose only
-/// processor routes each finished span by its <c>nodes.node</c> attribute to that node's exporters; each node's exporters
-/// belong to a provider of their own that carries the node's resource and listens to nothing. Spans are sampled once
-/// and exported once, and each backend sees one service per node. Metrics go through one MeterProvider
+/// resource per TracerProvider, so there is one listening provider (the sampler, one decision per span) and each node's
+/// exporters belong to a provider of their own that carries the node's resource and listens to nothing. Spans are
+/// sampled once and exported once, and each backend sees one service per node. Metrics go through one MeterProvider
 /// (service.name "nodes") with the node as the <c>nodes.node</c> attribute.
+/// <para>
+/// Exporters that send (OTLP, and <see cref="TelemetrySettings.ExporterPerNode"/>) are fed by one
+/// <see cref="ExportStage"/> for the whole lab: one queue and one export thread, whose batches are split into one batch
+/// per node. Processors that must see each span as it ends (the console, the span collector, tests' processors) are
+/// called from the listening provider, routed by the same <c>nodes.node</c> attribute.
+/// </para>
 /// </summary>
 public sealed class LabTelemetry : IDisposable
 {
@@ -93,14 +104,23 @@ public sealed class LabTelemetry : IDisposable
     private readonly List<TracerProvider> _nodeProviders = [];
     private readonly MeterProvider? _meters;
 
-    private LabTelemetry(TracerProvider? listener, List<TracerProvider> nodeProviders, MeterProvider? meters)
+    private readonly ExportStage? _stage;
+
+    private LabTelemetry(TracerProvider? listener, List<TracerProvider> nodeProviders, MeterProvider? meters, ExportStage? stage = null)
     {
+        _stage = stage;
         _listener = listener;
         _nodeProviders = nodeProviders;
         _meters = meters;
     }
 
     public bool Tracing => _listener is not null;
+
+    /// <summary>The sampler to ask for a journey's root before it exists (<see cref="Spans.StartRecordedRoot"/>); null when tracing is off.</summary>
+    public RootSampler? Roots { get; private init; }
+
+    /// <summary>Spans the export stage dropped because its queue was full (exporters slower than the lab).</summary>
+    public long DroppedSpans => _stage?.Dropped ?? 0;
 
     public static LabTelemetry Start(TelemetrySettings settings, string lab, IEnumerable<(string Node, string Kind)> nodes)
     {
@@ -117,26 +137,37 @@ public sealed class LabTelemetry : IDisposable
         if (!settings.TracingOn) return new LabTelemetry(null, [], meters);
 
         var routes = new Dictionary<string, BaseProcessor<Activity>[]>(StringComparer.Ordinal);
+        var exporters = new Dictionary<string, BaseExporter<Activity>[]>(StringComparer.Ordinal);
         var providers = new List<TracerProvider>();
         foreach (var (node, kind) in nodes.Append((LabService, "lab")).DistinctBy(n => n.Item1))
         {
             var processors = new List<BaseProcessor<Activity>>();
-            if (settings.Otlp) processors.Add(new BatchActivityExportProcessor(new OtlpTraceExporter(Options(settings)), scheduledDelayMilliseconds: 1000));
             if (settings.Console) processors.Add(new SimpleActivityExportProcessor(new ConsoleActivityExporter(new ConsoleExporterOptions())));
             if (settings.ProcessorPerNode is { } make) processors.Add(make(node));
             if (settings.Collector is { } collector) processors.Add(new CollectingProcessor(collector, node));
-            // A provider that listens to no source: it only gives its processors (and their exporters) the node's resource.
+            var sending = new List<BaseExporter<Activity>>();
+            if (settings.Otlp) sending.Add(new OtlpTraceExporter(Options(settings)));
+            if (settings.ExporterPerNode is { } makeExporter) sending.Add(makeExporter(node));
+            // A provider that listens to no source: it only gives its processors and exporters the node's resource.
             var b = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(Resource(node, lab, kind));
             foreach (var p in processors) b.AddProcessor(p);
+            foreach (var e in sending) b.AddProcessor(new ExporterOwner(e));
             providers.Add(b.Build());
-            routes[node] = processors.ToArray();
+            if (processors.Count > 0) routes[node] = processors.ToArray();
+            if (sending.Count > 0) exporters[node] = sending.ToArray();
         }
-        var listener = Sdk.CreateTracerProviderBuilder()
+        ExportStage? stage = null;
+        var listening = Sdk.CreateTracerProviderBuilder()
             .AddSource(NodesTelemetry.Name)
-            .SetSampler(settings.Sampler)
-            .AddProcessor(new NodeRouter(routes))
-            .Build();
-        return new LabTelemetry(listener, providers, meters);
+            .SetSampler(new RootSampler.Honouring(settings.Sampler));
+        if (routes.Count > 0) listening.AddProcessor(new NodeRouter(routes));
+        if (exporters.Count > 0)
+        {
+            stage = new ExportStage(exporters, LabService);
+            listening.AddProcessor(stage);
+        }
+        var listener = listening.Build();
+        return new LabTelemetry(listener, providers, meters, stage) { Roots = new RootSampler(settings.Sampler) };
     }
 
     private static OtlpExporterOptions Options(TelemetrySettings settings)
@@ -176,13 +207,24 @@ public sealed class LabTelemetry : IDisposable
     /// <summary>Hands each finished span to the processors of the node that recorded it.</summary>
     private sealed class NodeRouter(Dictionary<string, BaseProcessor<Activity>[]> routes) : BaseProcessor<Activity>
     {
-        private readonly BaseProcessor<Activity>[] _fallback = routes[LabService];
-
         public override void OnEnd(Activity data)
         {
             var node = data.GetTagItem(Attr.Node) as string;
-            var target = node is not null && routes.TryGetValue(node, out var p) ? p : _fallback;
-            foreach (var processor in target) processor.OnEnd(data);
+            if ((node is not null && routes.TryGetValue(node, out var p)) || routes.TryGetValue(LabService, out p))
+            {
+                foreach (var processor in p) processor.OnEnd(data);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Holds an exporter in a node's provider, so that the exporter gets the node's resource and is flushed and shut
+    /// down with it. Spans never pass through here (the provider listens to nothing); the lab's <see cref="ExportStage"/> feeds it.
+    /// </summary>
+    private sealed class ExporterOwner(BaseExporter<Activity> exporter) : BaseExportProcessor<Activity>(exporter)
+    {
+        protected override void OnExport(Activity data)
+        {
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
@@ -31,7 +32,7 @@ public static class Spans
     public static Activity? Continue(string node, string name, string traceparent, ActivityKind kind = ActivityKind.Internal)
     {
         if (!NodesTelemetry.Source.HasListeners() || !IsSampled(traceparent)) return null;
-        if (!ActivityContext.TryParse(traceparent, null, isRemote: true, out var parent)) return null;
+        if (!TryParseSampled(traceparent, out var parent)) return null;
         var a = NodesTelemetry.Source.StartActivity(name, kind, parent);
         if (a is null) return null;
         if (!a.IsAllDataRequested)
@@ -39,16 +40,51 @@ public static class Spans
             a.Dispose();
             return null;
         }
-        a.SetTag(Attr.Node, node);
+        a.AddTag(Attr.Node, node);
         return a;
     }
+
+    // Trace ids of journeys under way, by their first three hex digits (random, so they spread). An ActivityTraceId is
+    // one reference to its hex text, so a slot is written and read whole.
+    private static readonly ActivityTraceId[] TraceIds = new ActivityTraceId[4096];
+
+    /// <summary>
+    /// The context in a version-00 W3C traceparent, read as <see cref="ActivityContext.TryParse(string, string, bool, out ActivityContext)"/>
+    /// reads it (remote), but stricter (lowercase hex, '-' separators, non-zero ids). Every hop of a journey carries
+    /// the same trace id, so the parsed id is kept in a small direct-mapped table and shared by the journey's spans
+    /// instead of each hop allocating its own copy; only the parent span id is new per hop.
+    /// </summary>
+    public static bool TryParseSampled(string traceparent, out ActivityContext context)
+    {
+        context = default;
+        var text = traceparent.AsSpan();
+        if (text.Length != 55 || text[0] != '0' || text[1] != '0' || text[2] != '-' || text[35] != '-' || text[52] != '-') return false;
+        var traceHex = text.Slice(3, 32);
+        var spanHex = text.Slice(36, 16);
+        if (!IsLowerHex(traceHex) || !IsLowerHex(spanHex) || !IsLowerHex(text.Slice(53, 2))) return false;
+        if (!traceHex.ContainsAnyExcept('0') || !spanHex.ContainsAnyExcept('0')) return false;
+        var slot = Hex(traceHex[0]) << 8 | Hex(traceHex[1]) << 4 | Hex(traceHex[2]);
+        var traceId = TraceIds[slot];
+        if (traceId == default || !traceId.ToHexString().AsSpan().SequenceEqual(traceHex))
+        {
+            traceId = ActivityTraceId.CreateFromString(traceHex);
+            TraceIds[slot] = traceId;
+        }
+        var flags = (ActivityTraceFlags)(Hex(text[53]) << 4 | Hex(text[54]));
+        context = new ActivityContext(traceId, ActivitySpanId.CreateFromString(spanHex), flags, traceState: null, isRemote: true);
+        return true;
+    }
+
+    private static readonly SearchValues<char> LowerHex = SearchValues.Create("0123456789abcdef");
+
+    private static bool IsLowerHex(ReadOnlySpan<char> text) => !text.ContainsAnyExcept(LowerHex);
 
     /// <summary>A processing step inside <paramref name="parent"/> (NAT, ESP, fragmentation); null when the parent is.</summary>
     public static Activity? Child(Activity? parent, string node, string name)
     {
         if (parent is null) return null;
         var a = NodesTelemetry.Source.StartActivity(name, ActivityKind.Internal, parent.Context);
-        a?.SetTag(Attr.Node, node);
+        a?.AddTag(Attr.Node, node);
         return a;
     }
 
@@ -66,11 +102,39 @@ public static class Spans
         {
             var a = NodesTelemetry.Source.StartActivity(name, kind, parent, tags: null, links: links, startTime: startTime);
             if (a is null) return null;
-            a.SetTag(Attr.Node, node);
+            if (a.IsAllDataRequested) a.AddTag(Attr.Node, node);
             return a;
         }
         finally
         {
+            Activity.Current = previous;
+        }
+    }
+
+    /// <summary>
+    /// Like <see cref="StartRoot"/> for the root of a packet's journey, but returns null unless the sampler records it. With
+    /// the lab's <paramref name="roots"/> the decision is taken before any span exists, so an unsampled journey costs one
+    /// sampler call and no <see cref="Activity"/>; its frames carry no trace context (no hop would continue an unsampled
+    /// one anyway).
+    /// </summary>
+    public static Activity? StartRecordedRoot(string node, string name, ActivityKind kind, RootSampler? roots = null)
+    {
+        if (!NodesTelemetry.Source.HasListeners()) return null;
+        if (roots is not null && !roots.Decide(name, kind)) return null;
+        // Created as a root whatever is current on this thread; Start makes it current, so that is restored after.
+        var previous = Activity.Current;
+        Activity.Current = null;
+        try
+        {
+            var a = NodesTelemetry.Source.CreateActivity(name, kind, default(ActivityContext));
+            if (a is null || !a.Recorded) return null;
+            a.AddTag(Attr.Node, node);
+            a.Start();
+            return a;
+        }
+        finally
+        {
+            RootSampler.Clear();
             Activity.Current = previous;
         }
     }
@@ -114,50 +178,50 @@ public static class Spans
 
     /// <summary>
     /// Tags a span with what an IPv4 datagram says about itself: addresses, transport, ports, ICMP type, identifier and
-    /// sequence. Header fields only, never the payload.
+    /// sequence. Header fields only, never the payload. Call it once per span (it adds, it does not replace); the values
+    /// come from <see cref="TagValues"/>, so a traced hop allocates no string or box for them.
     /// </summary>
     public static void TagPacket(Activity? span, ReadOnlySpan<byte> datagram)
     {
         if (span is null || datagram.Length < 20 || datagram[0] >> 4 != 4) return;
         var ihl = (datagram[0] & 0x0f) * 4;
         if (ihl < 20 || datagram.Length < ihl) return;
-        span.SetTag(Attr.NetworkType, "ipv4");
-        span.SetTag(Attr.SourceAddress, Address(datagram[12..16]));
-        span.SetTag(Attr.DestinationAddress, Address(datagram[16..20]));
-        span.SetTag(Attr.IpTtl, (int)datagram[8]);
+        span.AddTag(Attr.NetworkType, "ipv4");
+        span.AddTag(Attr.SourceAddress, TagValues.Address(datagram[12..16]));
+        span.AddTag(Attr.DestinationAddress, TagValues.Address(datagram[16..20]));
+        span.AddTag(Attr.IpTtl, TagValues.Int(datagram[8]));
         var protocol = datagram[9];
         var fragmentOffset = BinaryPrimitives.ReadUInt16BigEndian(datagram[6..8]) & 0x1fff;
         var payload = datagram[ihl..];
         switch (protocol)
         {
             case 17:
-                span.SetTag(Attr.NetworkTransport, "udp");
+                span.AddTag(Attr.NetworkTransport, "udp");
                 if (fragmentOffset == 0 && payload.Length >= 8)
                 {
-                    span.SetTag(Attr.SourcePort, (int)BinaryPrimitives.ReadUInt16BigEndian(payload));
-                    span.SetTag(Attr.DestinationPort, (int)BinaryPrimitives.ReadUInt16BigEndian(payload[2..]));
+                    span.AddTag(Attr.SourcePort, TagValues.Int(BinaryPrimitives.ReadUInt16BigEndian(payload)));
+                    span.AddTag(Attr.DestinationPort, TagValues.Int(BinaryPrimitives.ReadUInt16BigEndian(payload[2..])));
                 }
                 break;
             case 1:
-                span.SetTag(Attr.IpProtocol, "icmp");
+                span.AddTag(Attr.IpProtocol, "icmp");
                 if (fragmentOffset == 0 && payload.Length >= 8)
                 {
-                    span.SetTag(Attr.IcmpType, (int)payload[0]);
+                    span.AddTag(Attr.IcmpType, TagValues.Int(payload[0]));
                     if (payload[0] is 0 or 8)
                     {
-                        span.SetTag(Attr.IcmpIdentifier, (int)BinaryPrimitives.ReadUInt16BigEndian(payload[4..]));
-                        span.SetTag(Attr.IcmpSequence, (int)BinaryPrimitives.ReadUInt16BigEndian(payload[6..]));
+                        span.AddTag(Attr.IcmpIdentifier, TagValues.Int(BinaryPrimitives.ReadUInt16BigEndian(payload[4..])));
+                        span.AddTag(Attr.IcmpSequence, TagValues.Int(BinaryPrimitives.ReadUInt16BigEndian(payload[6..])));
                     }
                 }
                 break;
             case 50:
-                span.SetTag(Attr.IpProtocol, "esp");
+                span.AddTag(Attr.IpProtocol, "esp");
                 break;
             default:
-                span.SetTag(Attr.IpProtocol, protocol.ToString(CultureInfo.InvariantCulture));
+                span.AddTag(Attr.IpProtocol, protocol.ToString(CultureInfo.InvariantCulture));
                 break;
         }
     }
 
-    private static string Address(ReadOnlySpan<byte> a) => string.Create(CultureInfo.InvariantCulture, $"{a[0]}.{a[1]}.{a[2]}.{a[3]}");
 }

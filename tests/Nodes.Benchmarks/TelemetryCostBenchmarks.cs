@@ -13,7 +13,7 @@ using OpenTelemetry.Trace;
 namespace Nodes.Benchmarks;
 
 /// <summary>
-/// <see cref="QuickJobAttribute"/> with ten warm-up and fifteen measured iterations: a journey benchmark builds a whole
+/// <see cref="QuickJobAttribute"/> with ten warm-up and fifteen measured iterations of half a second: a journey benchmark builds a whole
 /// lab per mode, and on a shared two-core machine the first iterations of each still carry JIT tiering and other
 /// processes' bursts.
 /// </summary>
@@ -25,7 +25,7 @@ public sealed class SettledJobAttribute : JobConfigBaseAttribute
             .WithLaunchCount(1)
             .WithWarmupCount(10)
             .WithIterationCount(15)
-            .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(250))
+            .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(500))
             .WithToolchain(InProcessEmitToolchain.Instance)
             .WithId("Settled"))
     {
@@ -39,7 +39,7 @@ public enum TelemetryMode
     Off,
     /// <summary>A tracer provider listens but samples nothing (parentbased_traceidratio 0): roots are made, nothing is recorded.</summary>
     Unsampled,
-    /// <summary>Every hop traced (always_on) into a batch export processor whose exporter discards.</summary>
+    /// <summary>Every hop traced (always_on) through the lab's batch stage into exporters that discard.</summary>
     Traced,
 }
 
@@ -76,18 +76,18 @@ public class TelemetryCostBenchmarks
             TelemetryMode.Unsampled => LabTelemetry.Start(new TelemetrySettings
             {
                 Sampler = new ParentBasedSampler(new TraceIdRatioBasedSampler(0)),
-                ProcessorPerNode = _ => new BatchActivityExportProcessor(Add(exporters)),
+                ExporterPerNode = _ => Add(exporters),
             }, topology.Name, topology.Nodes.Select(n => (n.Name, "node"))),
             _ => LabTelemetry.Start(new TelemetrySettings
             {
                 Sampler = new AlwaysOnSampler(),
-                ProcessorPerNode = _ => new BatchActivityExportProcessor(Add(exporters)),
+                ExporterPerNode = _ => Add(exporters),
             }, topology.Name, topology.Nodes.Select(n => (n.Name, "node"))),
         };
         _exporters = exporters.ToArray();
         _system = ActorSystem.Create("telemetry-cost", LabRunner.AkkaConfig(serializeAll: false));
         var events = _system.ActorOf(Props.Create(() => new EventSink()), "events");
-        var lab = LabBuilder.Build(_system, topology, new LabContext(_system.Scheduler.Now, 1, 1, events, null));
+        var lab = LabBuilder.Build(_system, topology, new LabContext(_system.Scheduler.Now, 1, 1, events, null) { Roots = _telemetry?.Roots });
         _client = lab.Nodes["client"];
         var warm = _client.Ask<PingSummary>(new StartPing { Host = "client", Destination = "10.0.10.4", Count = 1, IntervalMs = 1000, Size = 32, SummaryOnly = true }, TimeSpan.FromSeconds(30)).Result;
         if (warm.Received != 1) throw new InvalidOperationException("the seed lab did not answer its first ping");

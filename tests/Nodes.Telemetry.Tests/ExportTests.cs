@@ -94,4 +94,115 @@ public class ExportTests
         Assert.Equal("b7ad6b7169203331", sampled.ParentSpanId.ToHexString());
         Assert.StartsWith("00-0af7651916cd43dd8448eb211c80319c-", Spans.Context(sampled, ""));
     }
+
+    [Theory]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", true)]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00", true)]
+    [InlineData("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03", true)]
+    [InlineData("00-00000000000000000000000000000000-b7ad6b7169203331-01", false)]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01", false)]
+    [InlineData("00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", false)]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b716920333g-01", false)]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c_b7ad6b7169203331-01", false)]
+    [InlineData("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", false)]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0", false)]
+    [InlineData("", false)]
+    public void The_hop_parser_must_read_a_traceparent_as_the_runtime_does(string traceparent, bool valid)
+    {
+        var ours = Spans.TryParseSampled(traceparent, out var a);
+        var runtime = ActivityContext.TryParse(traceparent, null, isRemote: true, out var b);
+        Assert.Equal(valid, ours);
+        // What ours reads the runtime reads the same; ours is stricter (version 00, '-' separators, non-zero ids).
+        if (ours) Assert.True(runtime);
+        if (!ours) return;
+        Assert.Equal(b.TraceId, a.TraceId);
+        Assert.Equal(b.SpanId, a.SpanId);
+        Assert.Equal(b.TraceFlags, a.TraceFlags);
+        Assert.True(a.IsRemote);
+        // Parsed twice: the second read shares the first one's trace id.
+        Assert.True(Spans.TryParseSampled(traceparent, out var again));
+        Assert.Equal(a, again);
+    }
+
+    [Fact]
+    public void Tag_values_must_read_as_formatted_and_repeat_without_allocating()
+    {
+        Assert.Equal("192.168.29.55", TagValues.Address(0xC0A81D37));
+        Assert.Equal("192.168.29.55", TagValues.Address([192, 168, 29, 55]));
+        Assert.Equal("0.0.0.0", TagValues.Address(0));
+        Assert.Equal("255.255.255.255", TagValues.Address(uint.MaxValue));
+        Assert.Equal("203.0.113.10:4500", TagValues.Endpoint(0xCB00710A, 4500));
+        Assert.Equal("203.0.113.10:65535", TagValues.Endpoint(0xCB00710A, 65535));
+        Assert.Equal("203.0.113.10", TagValues.Endpoint(0xCB00710A, -1));
+        Assert.Equal(4500, TagValues.Int(4500));
+        Assert.Equal(-7, TagValues.Int(-7));
+        // Values that share a slot replace each other and still read right.
+        for (var i = 0; i < 20_000; i++)
+        {
+            Assert.Equal(i, TagValues.Int(i));
+            Assert.Equal($"10.0.{i >> 8 & 0xff}.{i & 0xff}", TagValues.Address(0x0A000000u | (uint)(i & 0xffff)));
+        }
+        Assert.Same(TagValues.Address(0x0A000A04), TagValues.Address(0x0A000A04));
+        Assert.Same(TagValues.Int(61002), TagValues.Int(61002));
+        Assert.Same(TagValues.Endpoint(0x0A000A04, 4500), TagValues.Endpoint(0x0A000A04, 4500));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            _ = TagValues.Address(0x0A000A04);
+            _ = TagValues.Endpoint(0x0A000A04, 4500);
+            _ = TagValues.Int(61002);
+        }
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal("10.0.10.4:4500", TagValues.Endpoint(0x0A000A04, 4500));
+    }
+
+    [Fact]
+    public void A_journey_root_must_be_sampled_once_with_the_configured_ratio_and_an_unsampled_one_must_make_no_span()
+    {
+        var memory = new List<Activity>();
+        using (var half = LabTelemetry.Start(new TelemetrySettings
+        {
+            Sampler = new ParentBasedSampler(new TraceIdRatioBasedSampler(0.5)),
+            ProcessorPerNode = _ => new OpenTelemetry.SimpleActivityExportProcessor(new OpenTelemetry.Exporter.InMemoryExporter<Activity>(memory)),
+        }, "ratio-lab", [("ratio-host", "host")]))
+        {
+            var recorded = 0;
+            for (var i = 0; i < 2_000; i++)
+            {
+                using var root = Spans.StartRecordedRoot("ratio-host", "ratio-probe", ActivityKind.Client, half.Roots);
+                if (root is null) continue;
+                recorded++;
+                Assert.True(root.Recorded);
+                // A child of a decided root goes to the configured sampler again (parent-based: sampled parent, sampled child).
+                using var child = Spans.Child(root, "ratio-host", "ratio-child");
+                Assert.NotNull(child);
+            }
+            // 2,000 fair coins: 1,000 expected, outside 850..1,150 with a probability below 1e-11.
+            Assert.InRange(recorded, 850, 1_150);
+            // The decision stays with the root it was taken for: a root started the ordinary way is sampled on its own.
+            var ordinary = Enumerable.Range(0, 400).Count(_ =>
+            {
+                var a = Spans.StartRoot("ratio-host", "ratio-ordinary", ActivityKind.Internal);
+                var taken = a is { Recorded: true };
+                Spans.StopDetached(a);
+                return taken;
+            });
+            Assert.InRange(ordinary, 100, 300);
+        }
+        Assert.Equal(memory.Count(a => a.DisplayName == "ratio-probe"), memory.Count(a => a.DisplayName == "ratio-child"));
+
+        var started = 0;
+        using var probe = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == NodesTelemetry.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.PropagationData,
+            ActivityStarted = a => { if (a.DisplayName == "never-probe") Interlocked.Increment(ref started); },
+        };
+        ActivitySource.AddActivityListener(probe);
+        using var never = LabTelemetry.Start(new TelemetrySettings { Sampler = new AlwaysOffSampler(), ProcessorPerNode = _ => new OpenTelemetry.SimpleActivityExportProcessor(new OpenTelemetry.Exporter.InMemoryExporter<Activity>(memory)) },
+            "never-lab", [("never-host", "host")]);
+        for (var i = 0; i < 100; i++) Assert.Null(Spans.StartRecordedRoot("never-host", "never-probe", ActivityKind.Client, never.Roots));
+        Assert.Equal(0, Volatile.Read(ref started));
+    }
 }

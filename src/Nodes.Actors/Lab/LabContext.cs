@@ -20,6 +20,9 @@ public sealed record LabContext(DateTimeOffset Epoch, ulong Seed, double TimeSca
     /// </summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, NodeCountersCarried> Carried { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The lab's sampler for the roots of packet journeys (an echo request's span); null when tracing is off.</summary>
+    public global::Nodes.Telemetry.RootSampler? Roots { get; init; }
+
     /// <summary>Lab time for the network models: time since the lab started.</summary>
     public TimeSpan Since(DateTimeOffset now) => now - Epoch;
 

@@ -350,7 +350,7 @@ public sealed class GatewayActor : NodeActor
         if (Activity.Current is { } span && span.Source == NodesTelemetry.Source && result.Transmissions.Count > 0)
         {
             span.SetTag(Attr.EgressInterface, result.Transmissions[0].Interface);
-            span.SetTag(Attr.NextHop, result.Transmissions[0].NextHop.ToString());
+            span.SetTag(Attr.NextHop, TagValues.Address(result.Transmissions[0].NextHop.Value));
         }
         Send(result.Transmissions, traceparent);
     }
@@ -990,7 +990,7 @@ public sealed class GatewayActor : NodeActor
         if (Activity.Current is { } current && current.Source == NodesTelemetry.Source)
         {
             current.SetTag(Attr.EgressInterface, route.Interface);
-            current.SetTag(Attr.NextHop, (route.NextHop ?? ip.Destination).ToString());
+            current.SetTag(Attr.NextHop, TagValues.Address((route.NextHop ?? ip.Destination).Value));
         }
         if (datagram.Length > mtu)
         {

@@ -143,18 +143,11 @@ public sealed class HostActor : NodeActor
             Handle(output, "");
             return;
         }
-        var root = Spans.StartRoot(Name, SpanNames.EchoRequest, ActivityKind.Client);
+        var root = Spans.StartRecordedRoot(Name, SpanNames.EchoRequest, ActivityKind.Client, Lab.Roots);
         if (root is null)
         {
+            // Not sampled: no span, and the frames carry no trace context.
             Handle(output, "");
-            return;
-        }
-        if (!root.Recorded)
-        {
-            // Not sampled: the frames carry the decision (flags 00) and no hop parses it; nothing to keep open.
-            var unsampled = root.Id ?? "";
-            Spans.StopDetached(root);
-            Handle(output, unsampled);
             return;
         }
         Spans.TagPacket(root, output.Transmissions[0].Datagram);

@@ -147,7 +147,7 @@ public sealed class RouterActor : NodeActor
         if (span is not null && result.Transmissions.Count > 0)
         {
             span.SetTag(Attr.EgressInterface, result.Transmissions[0].Interface);
-            span.SetTag(Attr.NextHop, result.Transmissions[0].NextHop.ToString());
+            span.SetTag(Attr.NextHop, TagValues.Address(result.Transmissions[0].NextHop.Value));
             if (result.Transmissions.Count > 1)
             {
                 using var frag = Spans.Child(span, Name, SpanNames.Fragmentation);
@@ -198,7 +198,7 @@ public sealed class RouterActor : NodeActor
             Wire.Ip.IpProtocol.Icmp when payload.Length >= 6 => payload[4] << 8 | payload[5],
             _ => -1,
         };
-        return port < 0 ? address.ToString() : $"{address}:{port}";
+        return TagValues.Endpoint(address.Value, port);
     }
 
     private void ReportNatEvents(Activity? span = null)
