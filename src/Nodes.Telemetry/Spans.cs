@@ -177,6 +177,17 @@ public static class Spans
     public static string IkeSpi(ulong spi) => spi.ToString("x16", CultureInfo.InvariantCulture);
 
     /// <summary>
+    /// Tags an ESP span with the protected packet's addresses only: the hop span around it (encapsulation) or after it
+    /// (decapsulation) carries the rest of that packet's header, and a span's attributes are its cost.
+    /// </summary>
+    public static void TagInnerAddresses(Activity? span, ReadOnlySpan<byte> datagram)
+    {
+        if (span is null || datagram.Length < 20 || datagram[0] >> 4 != 4) return;
+        span.AddTag(Attr.SourceAddress, TagValues.Address(datagram[12..16]));
+        span.AddTag(Attr.DestinationAddress, TagValues.Address(datagram[16..20]));
+    }
+
+    /// <summary>
     /// Tags a span with what an IPv4 datagram says about itself: addresses, transport, ports, ICMP type, identifier and
     /// sequence. Header fields only, never the payload. Call it once per span (it adds, it does not replace); the values
     /// come from <see cref="TagValues"/>, so a traced hop allocates no string or box for them.
@@ -186,7 +197,6 @@ public static class Spans
         if (span is null || datagram.Length < 20 || datagram[0] >> 4 != 4) return;
         var ihl = (datagram[0] & 0x0f) * 4;
         if (ihl < 20 || datagram.Length < ihl) return;
-        span.AddTag(Attr.NetworkType, "ipv4");
         span.AddTag(Attr.SourceAddress, TagValues.Address(datagram[12..16]));
         span.AddTag(Attr.DestinationAddress, TagValues.Address(datagram[16..20]));
         span.AddTag(Attr.IpTtl, TagValues.Int(datagram[8]));

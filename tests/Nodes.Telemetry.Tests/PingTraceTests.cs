@@ -71,6 +71,12 @@ public class PingTraceTests
             Assert.Equal(rras.OutboundSpi, encap.Text(Attr.EspSpi));
             Assert.Equal(seq, encap[Attr.EspSequence]);
             Assert.Equal("udp", encap.Text(Attr.EspEncapsulation));
+            // The protected packet's addresses; the rest of its header is on the hop span around it.
+            Assert.Equal("192.168.29.55", encap.Text(Attr.SourceAddress));
+            Assert.Equal("10.0.10.4", encap.Text(Attr.DestinationAddress));
+            Assert.Null(encap[Attr.IcmpSequence]);
+            Assert.Equal(seq, chain[1][Attr.IcmpSequence]);
+            Assert.Equal("ipv4", root.Text(Attr.NetworkType));
 
             var natOut = chain[4];
             Assert.Equal("outbound", natOut.Text(Attr.NatDirection));

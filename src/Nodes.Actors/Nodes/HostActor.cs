@@ -150,6 +150,7 @@ public sealed class HostActor : NodeActor
             Handle(output, "");
             return;
         }
+        root.AddTag(Attr.NetworkType, "ipv4");
         Spans.TagPacket(root, output.Transmissions[0].Datagram);
         root.SetTag(Attr.EgressInterface, output.Transmissions[0].Interface);
         if (_echoes.Remove(key, out var stale)) Spans.StopDetached(stale);

@@ -243,7 +243,7 @@ public sealed class ChildSaActor : ReceiveActor
                 span.SetTag(Attr.EspSequence, (long)_out.LastSequence);
                 span.SetTag(Attr.EspDirection, "out");
                 span.SetTag(Attr.EspEncapsulation, encapsulation);
-                Spans.TagPacket(span, m.Inner);
+                Spans.TagInnerAddresses(span, m.Inner);
             }
             if (NodesTelemetry.SaBytes.Enabled) NodesTelemetry.SaBytes.Add(m.Inner.Length, _outTags);
             var esp = headroom + written == buffer.Length ? new ArraySegment<byte>(buffer, headroom, written) : new ArraySegment<byte>(buffer.AsSpan(headroom, written).ToArray());
@@ -267,7 +267,7 @@ public sealed class ChildSaActor : ReceiveActor
                 {
                     span.SetTag(Attr.EspSequence, (long)opened.Sequence);
                     span.SetTag(Attr.EspReplay, "ok");
-                    Spans.TagPacket(span, inner);
+                    Spans.TagInnerAddresses(span, inner);
                 }
                 if (NodesTelemetry.SaBytes.Enabled) NodesTelemetry.SaBytes.Add(inner.Length, _inTags);
                 Sender.Tell(new Opened(_in.Spi, inner, opened.Sequence, m.From, Spans.Context(span, m.Traceparent)));
