@@ -272,6 +272,7 @@ internal static class Commands
             o.WriteLine($"Open decrypted: {c2.Command}   (or copy esp_sa and ikev2_decryption_table into a Wireshark profile)");
         }
         if (s.Traces is { FirstJourney: { } first } traces) o.WriteLine($"Traces: {traces.Journeys.Count} journeys; the first is trace {first}");
+        if (s.Traces is { DroppedSpans: > 0 and var dropped }) o.WriteLine($"Traces: {dropped} spans dropped, the exporters could not keep up (sample fewer journeys: OTEL_TRACES_SAMPLER=parentbased_traceidratio, OTEL_TRACES_SAMPLER_ARG=0.1)");
         o.WriteLine(s.Ok ? "OK: the scenario's expectations hold." : "FAILED: see above.");
     }
 }

@@ -156,7 +156,7 @@ public static class LabRunner
         capture?.Dispose();
         telemetry?.Flush();
         var summary = Summarize(topology, scenario, seed, summaries, statuses, linkStatuses, capture, clock.Elapsed, udp, faults);
-        return telemetry is { Tracing: true } ? summary with { Traces = new TraceSummary(traceIds.FirstOrDefault(), traceIds) } : summary;
+        return telemetry is { Tracing: true } ? summary with { Traces = new TraceSummary(traceIds.FirstOrDefault(), traceIds, telemetry.DroppedSpans) } : summary;
     }
 
     private static ActorSystem LocalSystem(bool serializeAll)

@@ -49,7 +49,8 @@ public sealed record ExpectationResult(string What, bool Met, string Detail);
 
 /// <param name="FirstJourney">The trace id of the first answered ping (the one that dialed the tunnel).</param>
 /// <param name="Journeys">The trace id of every answered ping, in answer order.</param>
-public sealed record TraceSummary(string? FirstJourney, IReadOnlyList<string> Journeys);
+/// <param name="DroppedSpans">Spans the export stage dropped because its exporters could not keep up.</param>
+public sealed record TraceSummary(string? FirstJourney, IReadOnlyList<string> Journeys, long DroppedSpans = 0);
 
 public sealed record CaptureSummary(string Directory, IReadOnlyList<string> Files, string Command);
 
