@@ -36,6 +36,17 @@ public static class ExternalTool
         throw new Xunit.SkipException(reason);
     }
 
+    /// <summary>
+    /// <paramref name="found"/> when it is there; otherwise a skip (outside CI) or a failure (in CI) saying
+    /// <paramref name="missing"/>. For what is not a program on PATH (a restored package, a file).
+    /// </summary>
+    public static string RequireFound(string? found, string missing)
+    {
+        if (found is not null) return found;
+        if (InCi) throw new InvalidOperationException($"CI is set and {missing}");
+        throw new Xunit.SkipException(missing);
+    }
+
     public sealed record Result(int ExitCode, string StdOut, string StdErr);
 
     public static Result Run(string file, IEnumerable<string> args, TimeSpan timeout, string? workingDirectory = null,
