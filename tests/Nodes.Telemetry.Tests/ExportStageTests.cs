@@ -19,7 +19,7 @@ public class ExportStageTests
     public async Task Every_span_must_reach_its_nodes_exporters_once_and_in_the_order_it_ended()
     {
         var exporters = new[] { "a", "b", "nodes" }.ToDictionary(n => n, n => new[] { new Recording(), new Recording() });
-        using var stage = new ExportStage(exporters.ToDictionary(e => e.Key, e => e.Value.Cast<BaseExporter<Activity>>().ToArray()), "nodes", capacity: 1 << 16, delayMs: 50);
+        using var stage = new ExportStage(exporters.ToDictionary(e => e.Key, e => e.Value.Cast<BaseExporter<Activity>>().ToArray()), "nodes", capacity: 1 << 17, delayMs: 50); // room for every span: no drop whatever the scheduling
         const int PerProducer = 20_000;
         var producers = Enumerable.Range(0, 4).Select(p => Task.Run(() =>
         {
