@@ -22,7 +22,7 @@ internal static class ClusterCommands
         var seeds = new Option<string?>("--seed-nodes") { Description = "Comma-separated seed members, e.g. akka.tcp://nodes@127.0.0.1:4053,akka.tcp://nodes@127.0.0.1:4054 (default: this member forms the cluster)" };
         var scenario = new Option<string?>("--scenario") { Description = "The scenario whose node settings apply (default: the one marked default); the driver must ask for the same" };
         var seed = new Option<ulong?>("--seed") { Description = "Seed for every random choice of this member's nodes and links" };
-        var timeScale = new Option<double?>("--time-scale") { Description = "Shrink protocol timers (lifetimes, DPD, keepalives, NAT timeouts) by this factor" };
+        var timeScale = Commands.TimeScaleOption();
         var quiet = new Option<bool>("--quiet") { Description = "Do not print the nodes' events (a driver still receives them)" };
         var tls = TlsOptionSet.Create();
         var command = new Command("host", "Start a cluster member hosting some nodes of a lab; a driver (nodes run FILE --cluster ADDRESS) starts the traffic")
@@ -32,6 +32,7 @@ internal static class ClusterCommands
         tls.AddTo(command);
         command.SetAction(async (parse, cancel) =>
         {
+            if (!Commands.TimeScaleOk(parse.GetValue(timeScale), parse.InvocationConfiguration.Error)) return 2;
             var path = parse.GetValue(file)!.FullName;
             if (Load(path, parse.GetValue(scenario)) is not { } loaded) return 2;
             var (topology, chosen, text) = loaded;

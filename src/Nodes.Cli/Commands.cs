@@ -34,6 +34,24 @@ internal static class Commands
         return command;
     }
 
+    /// <summary>The bounds of a scenario's time-scale in a topology file, which the command line keeps too.</summary>
+    private const double MinTimeScale = 0.001, MaxTimeScale = 1000;
+
+    /// <summary>--time-scale of run and host.</summary>
+    internal static Option<double?> TimeScaleOption() => new("--time-scale")
+    {
+        Description = $"Shrink protocol timers (lifetimes, DPD, keepalives, NAT timeouts) by this factor ({MinTimeScale} to {MaxTimeScale}, as in a scenario)",
+    };
+
+    /// <summary>True when --time-scale is absent or within a scenario's bounds; otherwise says why on <paramref name="error"/>.</summary>
+    internal static bool TimeScaleOk(double? value, TextWriter error)
+    {
+        if (value is null or (>= MinTimeScale and <= MaxTimeScale)) return true;
+        error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"--time-scale {value}: must be between {MinTimeScale} and {MaxTimeScale}, as a scenario's time-scale (1000 already turns an 8-hour IKE SA lifetime into under 29 s); nothing was started."));
+        return false;
+    }
+
     public static Command Run()
     {
         var file = new Argument<FileInfo>("file") { Description = "A topology file (YAML), e.g. topology/azure-s2s-rras.yaml" };
@@ -42,7 +60,7 @@ internal static class Commands
         var json = new Option<bool>("--json") { Description = "Print the run summary as one JSON object on stdout" };
         var capture = new Option<string?>("--capture") { Description = "Write a pcapng per link and Wireshark key files into this folder" };
         var seed = new Option<ulong?>("--seed") { Description = "Seed for every random choice (link loss, SPIs, nonces); the same seed repeats a run" };
-        var timeScale = new Option<double?>("--time-scale") { Description = "Shrink protocol timers (lifetimes, DPD, keepalives, NAT timeouts) by this factor" };
+        var timeScale = TimeScaleOption();
         var cluster = new Option<string?>("--cluster") { Description = "Drive a lab already running as nodes host members, joining through this member (akka.tcp://nodes@HOST:PORT)" };
         var dashboard = new Option<bool>("--dashboard") { Description = "Start the Aspire dashboard (from the restored package) on 127.0.0.1, send the run's traces and metrics to it, print the first journey's address and keep it up until Ctrl+C" };
         var traceConsole = new Option<bool>("--trace-console") { Description = "Print every span and metric on the console (as OTEL_TRACES_EXPORTER=console)" };
@@ -64,6 +82,7 @@ internal static class Commands
         tls.AddTo(command);
         command.SetAction(async (parse, cancel) =>
         {
+            if (!TimeScaleOk(parse.GetValue(timeScale), parse.InvocationConfiguration.Error)) return 2;
             var path = parse.GetValue(file)!.FullName;
             var loaded = TopologyLoader.Load(path);
             if (loaded.Topology is null)

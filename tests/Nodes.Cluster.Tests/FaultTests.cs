@@ -154,6 +154,20 @@ public sealed class FaultTests(ITestOutputHelper output)
         Assert.Contains("is not a member address", err);
     }
 
+    [Theory]
+    [InlineData("5000")]
+    [InlineData("0")]
+    [InlineData("-2")]
+    public async Task A_time_scale_outside_a_scenarios_bounds_is_refused_before_anything_starts(string scale)
+    {
+        var (code, _, err) = await RunNodes("run", TopologyPath, "--time-scale", scale);
+        Assert.Equal(2, code);
+        Assert.Contains($"--time-scale {scale}: must be between 0.001 and 1000", err);
+        (code, _, err) = await RunNodes("host", TopologyPath, "--node", "vm", "--port", "0", "--time-scale", scale);
+        Assert.Equal(2, code);
+        Assert.Contains("nothing was started", err);
+    }
+
     [Fact]
     public async Task A_members_fault_routing_answer_round_trips_through_the_control_serializer()
     {
