@@ -58,7 +58,35 @@ public sealed record IpInterface
 /// <param name="Interface">Name of the egress interface.</param>
 /// <param name="NextHop">Address the link layer delivers to (the gateway, or the destination when on-link).</param>
 /// <param name="Datagram">The whole IPv4 datagram; owned by the receiver of this value.</param>
-public sealed record Transmission(string Interface, Ipv4Address NextHop, byte[] Datagram);
+public sealed record Transmission(string Interface, Ipv4Address NextHop, byte[] Datagram)
+{
+    /// <summary>One transmission per datagram (the fragments of one), all out of <paramref name="egress"/> to <paramref name="nextHop"/>.</summary>
+    internal static List<Transmission> Each(string egress, Ipv4Address nextHop, IEnumerable<byte[]> datagrams) =>
+        datagrams.Select(d => new Transmission(egress, nextHop, d)).ToList();
+}
+
+/// <summary>
+/// Questions a node asks of all its interfaces for every datagram, as loops over the dictionary's own value collection
+/// (no enumerator or closure allocated per datagram).
+/// </summary>
+internal static class InterfaceSet
+{
+    /// <summary>True when one of the interfaces has <paramref name="address"/> as its own address.</summary>
+    public static bool HasAddress(Dictionary<string, IpInterface>.ValueCollection interfaces, Ipv4Address address)
+    {
+        foreach (var i in interfaces)
+            if (i.Address == address) return true;
+        return false;
+    }
+
+    /// <summary>True when <paramref name="address"/> is the directed broadcast of one of the interfaces' subnets.</summary>
+    public static bool HasDirectedBroadcast(Dictionary<string, IpInterface>.ValueCollection interfaces, Ipv4Address address)
+    {
+        foreach (var i in interfaces)
+            if (i.DirectedBroadcast == address) return true;
+        return false;
+    }
+}
 
 /// <summary>Address classes that never name a single sender or receiver (RFC 1122 §3.2.1.3, RFC 1812 §5.3.7).</summary>
 public static class AddressClass

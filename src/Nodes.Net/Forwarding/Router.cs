@@ -118,12 +118,7 @@ public sealed class Router
     public IReadOnlyDictionary<string, IpInterface> Interfaces => _interfaces;
 
     /// <summary>True when <paramref name="address"/> is one of the router's own addresses.</summary>
-    public bool IsLocalAddress(Ipv4Address address)
-    {
-        foreach (var i in _interfaces.Values)
-            if (i.Address == address) return true;
-        return false;
-    }
+    public bool IsLocalAddress(Ipv4Address address) => InterfaceSet.HasAddress(_interfaces.Values, address);
 
     /// <summary>Forwards one received datagram. Never throws on any input bytes.</summary>
     public ForwardResult Forward(ReadOnlySpan<byte> received, string ingress) => Forward(received, null, ingress);
@@ -188,7 +183,7 @@ public sealed class Router
         Counters.Forwarded++;
         Counters.Fragmented++;
         Counters.FragmentsCreated += fragments.Count;
-        var transmissions = Transmissions(egress.Name, nextHop, fragments);
+        var transmissions = Transmission.Each(egress.Name, nextHop, fragments);
         return new ForwardResult(ForwardDisposition.Forwarded, DropReason.None, transmissions, null);
     }
 
@@ -219,20 +214,11 @@ public sealed class Router
         return new Transmission(egress.Name, back.NextHopFor(source), buffer[..length]);
     }
 
-    // Apart from Forward so that its closure is only made for fragments, not for every datagram.
-    private static List<Transmission> Transmissions(string egress, Ipv4Address nextHop, IEnumerable<byte[]> fragments) =>
-        fragments.Select(f => new Transmission(egress, nextHop, f)).ToList();
-
     /// <summary>The datagram as an array of its own: the caller's array when it is exactly the datagram, else a copy.</summary>
     private static byte[] Owned(ReadOnlySpan<byte> datagram, byte[]? owned) =>
         owned is not null && owned.Length == datagram.Length ? owned : datagram.ToArray();
 
-    private bool IsDirectedBroadcast(Ipv4Address address)
-    {
-        foreach (var i in _interfaces.Values)
-            if (i.DirectedBroadcast == address) return true;
-        return false;
-    }
+    private bool IsDirectedBroadcast(Ipv4Address address) => InterfaceSet.HasDirectedBroadcast(_interfaces.Values, address);
 
     private ForwardResult DropWithError(DropReason reason, Icmpv4Header error, ReadOnlySpan<byte> offending)
     {

@@ -83,19 +83,9 @@ public sealed class HostStack
     public int? PathMtu(Ipv4Address destination) => _pathMtu.TryGetValue(destination, out var mtu) ? mtu : null;
 
     /// <summary>True when <paramref name="address"/> is one of the host's addresses.</summary>
-    public bool IsLocalAddress(Ipv4Address address)
-    {
-        foreach (var i in _interfaces.Values)
-            if (i.Address == address) return true;
-        return false;
-    }
+    public bool IsLocalAddress(Ipv4Address address) => InterfaceSet.HasAddress(_interfaces.Values, address);
 
-    private bool IsDirectedBroadcast(Ipv4Address address)
-    {
-        foreach (var i in _interfaces.Values)
-            if (i.DirectedBroadcast == address) return true;
-        return false;
-    }
+    private bool IsDirectedBroadcast(Ipv4Address address) => InterfaceSet.HasDirectedBroadcast(_interfaces.Values, address);
 
     /// <summary>Registers a ping run; its identifier must not be in use.</summary>
     public PingSession StartPing(PingOptions options)
@@ -349,7 +339,7 @@ public sealed class HostStack
 
     private Transmission? BuildIcmpError(Icmpv4Header error, byte[] offending)
     {
-        if (!IcmpErrorPolicy.MaySendErrorAbout(offending, a => _interfaces.Values.Any(i => i.DirectedBroadcast == a))) return null;
+        if (!IcmpErrorPolicy.MaySendErrorAbout(offending, IsDirectedBroadcast)) return null;
         var source = Ipv4Address.Read(offending.AsSpan(Ipv4Header.Field.Source));
         if (!TryRoute(source, out var route, out var egress)) return null;
         var template = new Ipv4Template(egress.Address, source, _identification++, Options.TimeToLive);
@@ -357,10 +347,6 @@ public sealed class HostStack
         var length = Ipv4PacketWriter.WriteIcmpError(buffer, template, error, offending);
         return new Transmission(egress.Name, route.NextHopFor(source), buffer[..length]);
     }
-
-    // Apart from Emit so that its closure is only made for fragments, not for every datagram.
-    private static List<Transmission> Transmissions(string egress, Ipv4Address nextHop, IEnumerable<byte[]> fragments) =>
-        fragments.Select(f => new Transmission(egress, nextHop, f)).ToList();
 
     private bool TryRoute(Ipv4Address destination, out Route route, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IpInterface? egress)
     {
@@ -383,7 +369,7 @@ public sealed class HostStack
         }
 
         Ipv4Fragmenter.TryFragment(datagram, egress.Mtu, out var fragments);
-        return Transmissions(egress.Name, nextHop, fragments);
+        return Transmission.Each(egress.Name, nextHop, fragments);
     }
 
     private HostOutput Drop(DropReason reason)
