@@ -48,6 +48,7 @@ public sealed partial class IkeSa
         {
             if (failure is OpenFailure.InnerSyntax or OpenFailure.UnsupportedCritical)
             {
+                _requestPath = (to, from);
                 // Authentic but unreadable: answer and give up on this IKE SA.
                 var n = failure == OpenFailure.UnsupportedCritical
                     ? new NotifyPayload(IkeProtocolId.None, default, NotifyType.UnsupportedCriticalPayload, OctetString.Copy([(byte)critical]))
@@ -63,6 +64,7 @@ public sealed partial class IkeSa
             return;
         }
         _halfOpenDeadline = null;
+        _requestPath = (to, from);
         if (to.Port == Wire.Udp.UdpPorts.IkeNatTraversal && Local.Port != to.Port)
         {
             // The initiator floated to UDP 4500 (RFC 7296 section 2.23). Behind a NAT its 4500 flow has a mapping of its
@@ -144,10 +146,12 @@ public sealed partial class IkeSa
         {
             var why = ok ? $"the peer calls itself {peerId}, but {_config.RemoteId} is expected" : $"the AUTH payload of {peerId} does not verify with our pre-shared key: the shared keys differ";
             Fail(NotifyType.AuthenticationFailed, why, byPeer: false, now);
-            // RFC 7296 section 2.21.2: tell the peer in a protected INFORMATIONAL, then forget the SA.
-            SetState(IkeSaState.Established, "keys agreed but the peer's AUTH is wrong");
-            SendProtectedRequest(ExchangeType.Informational, "report AUTHENTICATION_FAILED", [NotifyPayload.Status(NotifyType.AuthenticationFailed)], now, (_, _, _, t) => Close("AUTHENTICATION_FAILED", t));
-            _pending!.GiveUpAt = now + _config.Retransmit.Delay(0);
+            // RFC 7296 section 2.21.2: the initiator may tell the peer in a separate INFORMATIONAL. The peer is not
+            // authenticated, so the SA never becomes established: the notify goes out once, unacknowledged, and the
+            // SA is gone at once, before anything (a CREATE_CHILD_SA of the peer's, held packets) can use its keys.
+            var report = _crypto!.Seal(InitiatorSpi, ResponderSpi, ExchangeType.Informational, OwnFlags(response: false), _nextRequestId, [NotifyPayload.Status(NotifyType.AuthenticationFailed)]);
+            Send(report, ExchangeType.Informational, _nextRequestId++, isResponse: false, retransmission: false);
+            Close("AUTHENTICATION_FAILED: the peer did not authenticate", now);
             return;
         }
         PeerIdentity = peerId;

@@ -96,7 +96,7 @@ public sealed partial class IkeSa
     }
 
     /// <summary>A message on the SPIs of the IKE SA being replaced: only its DELETE is expected there.</summary>
-    private void ReceiveOnOldSa(IkeHeader header, byte[] message, Ipv4Endpoint from, DateTimeOffset now)
+    private void ReceiveOnOldSa(IkeHeader header, byte[] message, Ipv4Endpoint from, Ipv4Endpoint to, DateTimeOffset now)
     {
         if ((header.Flags & IkeFlags.Response) != 0 || header.Exchange != ExchangeType.Informational || _oldCrypto is null || _old is not { } old)
         {
@@ -109,6 +109,7 @@ public sealed partial class IkeSa
             Drop($"message on the IKE SA being replaced did not open ({failure})");
             return;
         }
+        _requestPath = (to, from);
         AuthenticatedFrom(from, now);
         var flags = (old.WeOriginalInitiator ? IkeFlags.Initiator : 0) | IkeFlags.Response;
         var bytes = _oldCrypto.Seal(old.SpiI, old.SpiR, ExchangeType.Informational, flags, header.MessageId, []);

@@ -110,18 +110,26 @@ public sealed partial class IkeSa
                 SendInit((DhGroup)wanted, now);
                 return;
             }
+            // A group we cannot use, or too many corrections: unprotected too, so recorded and outlived like any refusal.
             var wantedText = invalidKe.TryGetAcceptedGroup(out var w) ? Names.Of((DhGroup)w) : "an unreadable group";
-            Fail(NotifyType.InvalidKePayload, $"the peer wants DH group {wantedText}, which none of our proposals ({ProposalText.List(_config.IkeProposals)}) allows", byPeer: true, now);
-            Close("IKE_SA_INIT refused: INVALID_KE_PAYLOAD", now);
+            if (_unprotectedRefusals.Add(NotifyType.InvalidKePayload))
+                Fail(NotifyType.InvalidKePayload, $"the peer wants DH group {wantedText}, which none of our proposals ({ProposalText.List(_config.IkeProposals)}) allows", byPeer: true, now);
+            KeepWaiting();
             return;
         }
         if (notifies.FirstOrDefault(n => n.IsError) is { } error)
         {
-            var reason = error.NotifyType == NotifyType.NoProposalChosen
-                ? $"we offered {ProposalText.List(_config.IkeProposals)}; the peer accepts none of them"
-                : $"the peer refused IKE_SA_INIT";
-            Fail(error.NotifyType, reason, byPeer: true, now);
-            Close($"IKE_SA_INIT refused: {NotifyNames.Of(error.NotifyType)}", now);
+            // RFC 7296 section 2.21.1: an error in an IKE_SA_INIT response is unauthenticated; anyone on the path can
+            // forge one. It is recorded, and the request keeps retransmitting: a real refusal ends the attempt when
+            // the retransmissions run out, a forged one is outlived by the real answer.
+            if (_unprotectedRefusals.Add(error.NotifyType))
+            {
+                var reason = error.NotifyType == NotifyType.NoProposalChosen
+                    ? $"we offered {ProposalText.List(_config.IkeProposals)}; the peer accepts none of them (unprotected answer: retransmitting until a usable one comes)"
+                    : "the peer refused IKE_SA_INIT (unprotected answer: retransmitting until a usable one comes)";
+                Fail(error.NotifyType, reason, byPeer: true, now);
+            }
+            KeepWaiting();
             return;
         }
         var sa = payloads.OfType<SecurityAssociationPayload>().FirstOrDefault();
@@ -129,22 +137,19 @@ public sealed partial class IkeSa
         var nonce = payloads.OfType<NoncePayload>().FirstOrDefault();
         if (sa is null || ke is null || nonce is null || sa.Proposals.Count != 1 || header.ResponderSpi == 0)
         {
-            Fail(NotifyType.InvalidSyntax, "IKE_SA_INIT response lacks SA, KE or Nonce, or carries more than one proposal", byPeer: false, now);
-            Close("malformed IKE_SA_INIT response", now);
+            Unusable("the IKE_SA_INIT response lacks SA, KE or Nonce, or carries more than one proposal");
             return;
         }
         var chosen = ProposalWire.FromWire(sa.Proposals[0]);
         var suite = ProposalSelection.SelectIke([chosen], _config.IkeProposals);
         if (suite is null || chosen.Encryption.Length != 1 || chosen.Groups.Length != 1 || (DhGroup)ke.Group != suite.Value.Suite.Group || ke.Group != (ushort)_keyExchange!.Group)
         {
-            Fail(NotifyType.NoProposalChosen, $"the peer chose {chosen}, which is not one of our proposals {ProposalText.List(_config.IkeProposals)} or does not match our KE group", byPeer: false, now);
-            Close("IKE_SA_INIT response chose something we did not offer", now);
+            Unusable($"the peer chose {chosen}, which is not one of our proposals {ProposalText.List(_config.IkeProposals)} or does not match our KE group");
             return;
         }
         if (!_keyExchange.TryDeriveSharedSecret(ke.Data.Span, out var shared))
         {
-            Fail(NotifyType.InvalidSyntax, $"the peer's {Names.Of(_keyExchange.Group)} public value is not valid", byPeer: false, now);
-            Close("invalid key exchange value from the peer", now);
+            Unusable($"the peer's {Names.Of(_keyExchange.Group)} public value is not valid");
             return;
         }
         ResponderSpi = header.ResponderSpi;
@@ -164,6 +169,23 @@ public sealed partial class IkeSa
         ReportNat();
         if (Encapsulated) FloatTo4500();
         SendAuthRequest(now);
+    }
+
+    /// <summary>Error notifies seen in unprotected IKE_SA_INIT responses, each recorded once.</summary>
+    private readonly HashSet<NotifyType> _unprotectedRefusals = [];
+
+    /// <summary>Why the last IKE_SA_INIT response that was not an error could not be used.</summary>
+    private string? _unusableInitAnswer;
+
+    /// <summary>The IKE_SA_INIT response just handled is ignored; the request stays pending.</summary>
+    private void KeepWaiting() => _keepWaiting = true;
+
+    /// <summary>An IKE_SA_INIT response we cannot use changes nothing (it may be forged): dropped, the request stays pending.</summary>
+    private void Unusable(string why)
+    {
+        _unusableInitAnswer = why;
+        Drop(why);
+        KeepWaiting();
     }
 
     private void ReportNat()

@@ -148,7 +148,7 @@ public sealed partial class IkeSa : IDisposable
         }
         if (_old is { } old && header.InitiatorSpi == old.SpiI && header.ResponderSpi == old.SpiR)
         {
-            ReceiveOnOldSa(header, message, from, now);
+            ReceiveOnOldSa(header, message, from, to, now);
             return;
         }
         var initRetransmission = header.Exchange == ExchangeType.IkeSaInit && header.ResponderSpi == 0 && !header.IsResponse && !IsOriginalInitiator;
@@ -200,30 +200,44 @@ public sealed partial class IkeSa : IDisposable
         }
         _pending = null;
         pending.OnResponse(header, payloads, message, now);
+        if (_keepWaiting)
+        {
+            // An IKE_SA_INIT response proves nothing (it has no integrity check): the request stays pending and is
+            // retransmitted until a usable answer comes or its budget is spent (RFC 7296 section 2.21.1).
+            _keepWaiting = false;
+            _pending = pending;
+            return;
+        }
         Done(pending, now, succeeded: !_lastExchangeFailed, _lastExchangeError);
         _lastExchangeFailed = false;
         _lastExchangeError = null;
         PumpWork(now);
     }
 
+    private bool _keepWaiting;
     private bool _lastExchangeFailed;
     private string? _lastExchangeError;
 
     private void HandleRequest(IkeHeader header, byte[] message, Ipv4Endpoint from, Ipv4Endpoint to, DateTimeOffset now)
     {
         // RFC 7296 section 2.11: a response goes back to the address and port the request came from, and leaves from
-        // where it arrived, whatever the SA's endpoints are (a NAT may have given the peer a new port).
-        _requestPath = (to, from);
+        // where it arrived, whatever the SA's endpoints are (a NAT may have given the peer a new port). That path is
+        // remembered only once the request has proved itself (integrity check, or an identical IKE_SA_INIT copy): a
+        // forged packet must not choose where our next response goes.
         if (_cachedResponse is { } cached && header.MessageId == cached.MessageId && header.MessageId + 1 == _expectedPeerRequestId)
         {
             // RFC 7296 section 2.1: a retransmitted request gets the same response again; the request must still
             // authenticate, so that a spoofed copy cannot make us send. IKE_SA_INIT has no integrity check: only an
             // identical copy of the request we answered counts as its retransmission.
-            if (header.Exchange == ExchangeType.IkeSaInit ? !message.AsSpan().SequenceEqual(_initRequest) : !TryOpen(message, out _, out _, out _))
+            // A copy from elsewhere is a replay aimed at making us reflect our response to another address.
+            if (header.Exchange == ExchangeType.IkeSaInit ? !message.AsSpan().SequenceEqual(_initRequest) || from != Remote : !TryOpen(message, out _, out _, out _))
             {
-                Drop(header.Exchange == ExchangeType.IkeSaInit ? "an IKE_SA_INIT with our SPIi that differs from the one we answered" : "retransmitted request failed its integrity check");
+                Drop(header.Exchange != ExchangeType.IkeSaInit ? "retransmitted request failed its integrity check"
+                    : from != Remote ? $"a copy of the IKE_SA_INIT we answered, from {from} instead of {Remote}"
+                    : "an IKE_SA_INIT with our SPIi that differs from the one we answered");
                 return;
             }
+            _requestPath = (to, from);
             Emit(new IkeEvent("request retransmitted by peer", $"{header.Exchange} message ID {header.MessageId}: resending the cached response"));
             Send(cached.Bytes, cached.Exchange, cached.MessageId, isResponse: true, retransmission: true);
             return;
@@ -238,11 +252,13 @@ public sealed partial class IkeSa : IDisposable
             case ExchangeType.IkeAuth when State == IkeSaState.InitAnswered:
                 HandleAuthRequest(header, message, from, to, now);
                 break;
-            case ExchangeType.CreateChildSa or ExchangeType.Informational when State is IkeSaState.Established or IkeSaState.Deleting:
+            // Only an SA whose peer authenticated takes requests beyond IKE_AUTH (RFC 7296 section 2.21.2).
+            case ExchangeType.CreateChildSa or ExchangeType.Informational when State is IkeSaState.Established or IkeSaState.Deleting && PeerIdentity is not null:
                 if (!TryOpen(message, out var payloads, out var failure, out var critical))
                 {
                     if (failure is OpenFailure.InnerSyntax or OpenFailure.UnsupportedCritical)
                     {
+                        _requestPath = (to, from);
                         AuthenticatedFrom(from, now);
                         var notify = failure == OpenFailure.UnsupportedCritical
                             ? new NotifyPayload(IkeProtocolId.None, default, NotifyType.UnsupportedCriticalPayload, OctetString.Copy([(byte)critical]))
@@ -259,6 +275,7 @@ public sealed partial class IkeSa : IDisposable
                     }
                     return;
                 }
+                _requestPath = (to, from);
                 AuthenticatedFrom(from, now);
                 var started = now;
                 var (response, after) = header.Exchange == ExchangeType.CreateChildSa
@@ -394,6 +411,9 @@ public sealed partial class IkeSa : IDisposable
         _pending = null;
         var what = p.Exchange switch
         {
+            ExchangeType.IkeSaInit when _unprotectedRefusals.Count > 0 =>
+                $"IKE_SA_INIT refused: {string.Join(", ", _unprotectedRefusals.Select(NotifyNames.Of))} (unprotected, so not trusted until the retransmissions ran out)",
+            ExchangeType.IkeSaInit when _unusableInitAnswer is { } why => $"no usable answer to IKE_SA_INIT ({why})",
             ExchangeType.IkeSaInit => "no answer to IKE_SA_INIT",
             ExchangeType.IkeAuth => "no answer to IKE_AUTH",
             _ when p.Purpose == "liveness check" => "dead peer: liveness check unanswered",
