@@ -56,6 +56,35 @@ public sealed record IkeExchangeDone(ExchangeType Exchange, string Purpose, uint
     };
 }
 
+/// <summary>Why the IKE endpoint of a device dropped a message before any IKE SA saw it.</summary>
+public enum IkeDropReason
+{
+    /// <summary>The IKE header does not parse, or an IKE_SA_INIT request does not.</summary>
+    Malformed,
+    /// <summary>No IKE SA of ours has the SPIs the message names (RFC 7296 section 2.21.4).</summary>
+    UnknownSpi,
+    /// <summary>An IKE_SA_INIT from an address no connection is configured for (or none that responds).</summary>
+    NoConnection,
+    /// <summary>Too many half-open SAs: an IKE_SA_INIT without a valid cookie got a cookie challenge instead (RFC 7296 section 2.6).</summary>
+    CookieRequired,
+    /// <summary>The SPI drawn for a new SA is already ours; the initiator retransmits and gets another draw.</summary>
+    SpiCollision,
+}
+
+/// <summary>The IKE endpoint dropped a message, with the reason a counter is kept under and a line for the log.</summary>
+public sealed record IkeDropped(IkeDropReason Reason, string Detail) : IkeOutput
+{
+    /// <summary>The drop counter's name: "ike-" and the reason in kebab case.</summary>
+    public string Name => Reason switch
+    {
+        IkeDropReason.Malformed => "ike-malformed",
+        IkeDropReason.UnknownSpi => "ike-unknown-spi",
+        IkeDropReason.NoConnection => "ike-no-connection",
+        IkeDropReason.CookieRequired => "ike-cookie-required",
+        _ => "ike-spi-collision",
+    };
+}
+
 /// <summary>Something worth a trace event or a log line: NAT detected, a retransmission, a liveness check, an endpoint change.</summary>
 public sealed record IkeEvent(string Name, string Detail) : IkeOutput;
 

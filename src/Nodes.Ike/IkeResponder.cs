@@ -37,7 +37,7 @@ public sealed record IkeSaOutput(IkeSa? Sa, IkeOutput Output);
 public sealed class IkeResponder : IDisposable
 {
     private readonly IkeEnvironment _env;
-    private readonly List<IkeConnection> _connections;
+    private List<IkeConnection> _connections;
     private readonly IkeCookies _cookies;
     private readonly List<IkeSa> _sas = [];
     // Our own SPI of each IKE SA (SPIi where we initiated, SPIr where we responded) → the SA; retiring SPIs too.
@@ -57,6 +57,15 @@ public sealed class IkeResponder : IDisposable
     }
 
     public IkeResponderOptions Options { get; }
+
+    /// <summary>New settings for the connections (a changed shared key or proposal); SAs already made keep theirs.</summary>
+    public void ReplaceConnections(IEnumerable<IkeConnection> connections)
+    {
+        var list = connections.ToList();
+        if (list.Count(c => c.Peer is null) > 1)
+            throw new ArgumentException("at most one connection may be the default (without a peer address)", nameof(connections));
+        _connections = list;
+    }
 
     /// <summary>The IKE SAs not yet closed.</summary>
     public IReadOnlyList<IkeSa> Sas => _sas;
@@ -92,7 +101,7 @@ public sealed class IkeResponder : IDisposable
     {
         if (!IkeHeader.TryParse(message, out var header, out var error))
         {
-            Drop($"malformed IKE header from {from} ({error})");
+            Drop(IkeDropReason.Malformed, $"malformed IKE header from {from} ({error})");
             return;
         }
         var isNewInit = header.Exchange == ExchangeType.IkeSaInit && header.ResponderSpi == 0 && !header.IsResponse && header.IsFromOriginalInitiator;
@@ -115,7 +124,7 @@ public sealed class IkeResponder : IDisposable
             Collect(sa);
             return;
         }
-        Drop($"{header.Exchange} {(header.IsResponse ? "response" : "request")} from {from} for unknown IKE SA {header.InitiatorSpi:x16}_i {header.ResponderSpi:x16}_r");
+        Drop(IkeDropReason.UnknownSpi, $"{header.Exchange} {(header.IsResponse ? "response" : "request")} from {from} for unknown IKE SA {header.InitiatorSpi:x16}_i {header.ResponderSpi:x16}_r");
         if (Options.ReportInvalidIkeSpi && !header.IsResponse && header.Exchange != ExchangeType.IkeSaInit)
         {
             // RFC 7296 section 2.21.4: unprotected, same SPIs and message ID, back to where it came from.
@@ -130,13 +139,13 @@ public sealed class IkeResponder : IDisposable
     {
         if (!IkeMessage.TryParse(message, out var request, out var error))
         {
-            Drop($"malformed IKE_SA_INIT from {from} ({error})");
+            Drop(IkeDropReason.Malformed, $"malformed IKE_SA_INIT from {from} ({error})");
             return;
         }
         var config = ConfigFor(from.Address);
         if (config is null)
         {
-            Drop($"IKE_SA_INIT from {from}: no connection is configured for that peer");
+            Drop(IkeDropReason.NoConnection, $"IKE_SA_INIT from {from}, which is no configured peer");
             return;
         }
         if (Options.CookieThreshold is { } threshold && HalfOpen >= threshold)
@@ -144,7 +153,7 @@ public sealed class IkeResponder : IDisposable
             var nonce = request!.PayloadsOf<NoncePayload>().FirstOrDefault();
             if (nonce is null)
             {
-                Drop($"IKE_SA_INIT from {from} without a nonce while asking for cookies");
+                Drop(IkeDropReason.Malformed, $"IKE_SA_INIT from {from} without a nonce while asking for cookies");
                 return;
             }
             // RFC 7296 section 2.6: the cookie, when present, is the first payload.
@@ -168,7 +177,7 @@ public sealed class IkeResponder : IDisposable
         if (_bySpi.ContainsKey(sa.ResponderSpi))
         {
             // Two SAs may not share our SPI; the initiator retransmits and gets a fresh draw.
-            Drop($"IKE_SA_INIT from {from}: drew an SPI already in use");
+            Drop(IkeDropReason.SpiCollision, $"IKE_SA_INIT from {from}: drew an SPI already in use");
             sa.Dispose();
             return;
         }
@@ -238,7 +247,7 @@ public sealed class IkeResponder : IDisposable
         sa.Dispose();
     }
 
-    private void Drop(string reason) => _outputs.Add(new IkeSaOutput(null, new IkeEvent("dropped", reason)));
+    private void Drop(IkeDropReason reason, string detail) => _outputs.Add(new IkeSaOutput(null, new IkeDropped(reason, detail)));
 
     public void Dispose()
     {

@@ -463,6 +463,12 @@ public sealed partial class IkeSa : IDisposable
         PumpWork(now);
     }
 
+    /// <summary>Forgets the SA without telling the peer, as a device does with a half-made SA when its settings change.</summary>
+    public void Abandon(string reason, DateTimeOffset now)
+    {
+        if (State != IkeSaState.Closed) Close(reason, now);
+    }
+
     /// <summary>Sends a liveness check now (an empty INFORMATIONAL).</summary>
     public void CheckLiveness(DateTimeOffset now)
     {

@@ -155,8 +155,9 @@ public class ResponderTests
         {
             quiet.Receive(message, from, to, T0);
             var outputs = quiet.TakeOutputs();
-            var drop = Assert.IsType<IkeEvent>(Assert.Single(outputs).Output);
-            Assert.Equal("dropped", drop.Name);
+            var drop = Assert.IsType<IkeDropped>(Assert.Single(outputs).Output);
+            Assert.Equal(IkeDropReason.UnknownSpi, drop.Reason);
+            Assert.Equal("ike-unknown-spi", drop.Name);
             Assert.Contains("unknown IKE SA 0000000000001111_i 0000000000002222_r", drop.Detail);
         }
 
@@ -188,7 +189,7 @@ public class ResponderTests
         var (peer, init) = NewInitiator(8, new Ipv4Endpoint(Ipv4Address.Parse("198.51.100.8"), 500));
         strict.Receive(init, peer.Local, IkePair.AzureGw, T0);
         Assert.Empty(strict.Sas);
-        Assert.Contains(strict.TakeOutputs(), o => o.Output is IkeEvent { Name: "dropped" } e && e.Detail.Contains("no connection"));
+        Assert.Contains(strict.TakeOutputs(), o => o.Output is IkeDropped { Reason: IkeDropReason.NoConnection } e && e.Detail.Contains("no configured peer"));
         peer.Dispose();
     }
 

@@ -24,9 +24,11 @@ namespace Nodes.Actors.Nodes;
 
 /// <summary>
 /// A VPN gateway node, Windows Server RRAS or the Azure VPN gateway: a router whose routes to the remote site lead
-/// into a tunnel. Per IKE SA an <see cref="IkeSaActor"/> child, per Child SA a <see cref="ChildSaActor"/> child,
-/// found by SPI. RRAS dials on demand: the first packet for the remote site starts IKE and waits in a small queue;
-/// nothing for the remote site is ever forwarded in clear.
+/// into a tunnel. Its IKE SAs live in one pure table (<see cref="IkeResponder"/>: routed by our own SPI, connection
+/// chosen by the peer's address, cookies under load), driven with one timer at the table's next deadline; per Child
+/// SA a <see cref="ChildSaActor"/> child, found by SPI. A tunnel's current IKE SA is one this side initiated, or one
+/// whose peer authenticated: a half-open SA never replaces an established one. RRAS dials on demand: the first packet
+/// for the remote site starts IKE and waits in a small queue; nothing for the remote site is ever forwarded in clear.
 /// </summary>
 public sealed class GatewayActor : NodeActor
 {
@@ -36,8 +38,9 @@ public sealed class GatewayActor : NodeActor
     private readonly Router _router;
     private readonly ulong _seed;
     private long _streams;
-    private readonly Dictionary<ulong, IkeHandle> _ikeBySpi = [];
-    private readonly Dictionary<IActorRef, IkeHandle> _ikeByActor = [];
+    private readonly IkeResponder _ike;
+    private readonly Dictionary<IkeSa, IkeHandle> _ikeBySa = [];
+    private DateTimeOffset? _ikeTimerAt;
     private readonly Dictionary<uint, ChildHandle> _childBySpi = [];
     private readonly Dictionary<string, TunnelState> _tunnels = [];
     private ushort _ipId = 1;
@@ -58,13 +61,10 @@ public sealed class GatewayActor : NodeActor
         public int Outages { get; set; }
     }
 
-    private sealed class IkeHandle(IActorRef actor, TunnelState tunnel, EspTraffic traffic)
+    private sealed class IkeHandle(IkeSa sa, TunnelState tunnel)
     {
-        public IActorRef Actor { get; } = actor;
-        /// <summary>When ESP last passed this SA's Child SAs, read by the IKE SA actor for DPD and NAT keepalives.</summary>
-        public EspTraffic Traffic { get; } = traffic;
+        public IkeSa Sa { get; } = sa;
         public TunnelState Tunnel { get; } = tunnel;
-        public IkeSnapshot? Snapshot { get; set; }
         public List<uint> Children { get; } = [];
         /// <summary>The span of the negotiation, open from dial (or the first IKE_SA_INIT) until established or failed.</summary>
         public Activity? Negotiation { get; set; }
@@ -105,25 +105,29 @@ public sealed class GatewayActor : NodeActor
         _router = new Router(interfaces, routes);
         _seed = lab.Seed;
         foreach (var t in profile.Tunnels) _tunnels[t.Name] = new TunnelState(t);
+        _ike = new IkeResponder(NewEnvironment(), Connections());
 
         Receive<Frame>(OnFrame);
-        Receive<IkeOutputs>(OnIkeOutputs);
+        Receive<IkeTick>(t =>
+        {
+            _ikeTimerAt = null;
+            var now = IkeNow;
+            _ike.Tick(t.At > now ? now : t.At);
+            RunIke();
+        });
         Receive<Sealed>(OnSealed);
         Receive<Opened>(OnOpened);
         Receive<EspDropped>(m => Drop("esp-" + m.Reason.ToString().ToLowerInvariant())); // the ESP span already carries the reason
         Receive<ChildSoftLimit>(m =>
         {
-            if (_childBySpi.TryGetValue(m.InboundSpi, out var c)) c.Ike.Actor.Tell(new IkeCommand(IkeCommandKind.SoftLimit, m.InboundSpi));
+            if (!_childBySpi.TryGetValue(m.InboundSpi, out var c)) return;
+            c.Ike.Sa.ChildSoftLimitReached(m.InboundSpi, "byte lifetime reached", IkeNow);
+            RunIke();
         });
         Receive<ForgetRetired>(m => _retired.Remove(m.InboundSpi));
         Receive<Redial>(m =>
         {
             if (_tunnels.TryGetValue(m.Tunnel, out var t) && t.Current is null && (t.Held.Count > 0 || !t.Profile.DemandDial)) Dial(t, default);
-        });
-        Receive<Terminated>(t =>
-        {
-            if (_ikeByActor.Remove(t.ActorRef, out var h)) Forget(h, "IKE SA closed");
-            if (_disconnecting is not null && _ikeByActor.Count == 0) Disconnected();
         });
         Receive<Disconnect>(_ =>
         {
@@ -131,12 +135,13 @@ public sealed class GatewayActor : NodeActor
             // IKE SAs (INFORMATIONAL with D(IKE)) so that the peer does not wait for its liveness check.
             _disconnecting = Sender;
             foreach (var t in _tunnels.Values) t.Held.Clear();
-            var live = _ikeByActor.Values.Where(h => h.Snapshot?.State == IkeSaState.Established).ToList();
+            var live = _ikeBySa.Values.Where(h => h.Sa.State == IkeSaState.Established).ToList();
             foreach (var h in live)
             {
                 Report("ike", $"{h.Tunnel.Profile.Name}: disconnecting, sending DELETE for the IKE SA");
-                h.Actor.Tell(new IkeCommand(IkeCommandKind.DeleteIke));
+                h.Sa.Delete(IkeNow);
             }
+            RunIke();
             if (live.Count == 0) Disconnected();
             else Timers.StartSingleTimer("disconnect", new DisconnectTimeout(), TimeSpan.FromSeconds(3));
         });
@@ -145,6 +150,7 @@ public sealed class GatewayActor : NodeActor
         {
             foreach (var t in _tunnels.Values)
                 if (m.Profiles.TryGetValue(t.Profile.Name, out var p)) t.Profile = p;
+            _ike.ReplaceConnections(Connections());
             Report("fault", $"{m.Fault} over: {string.Join(", ", m.Profiles.Keys)} use their own settings again");
         });
         Receive<FreshCounters>(f =>
@@ -152,12 +158,6 @@ public sealed class GatewayActor : NodeActor
             foreach (var m in f.Counters)
                 if (_childBySpi.TryGetValue(m.InboundSpi, out var c)) c.Counters = m;
             f.ReplyTo.Tell(Status());
-        });
-        Receive<IkeCommand>(c =>
-        {
-            // Commands from outside (faults, the command line) go to the first established IKE SA.
-            var h = _ikeByActor.Values.FirstOrDefault(x => x.Snapshot?.State == IkeSaState.Established);
-            h?.Actor.Tell(c);
         });
     }
 
@@ -179,18 +179,19 @@ public sealed class GatewayActor : NodeActor
                 var done = new List<string>();
                 foreach (var t in _tunnels.Values)
                 {
-                    if (t.Current is not { Snapshot.State: IkeSaState.Established } h) continue;
+                    if (t.Current is not { Sa.State: IkeSaState.Established } h) continue;
                     if (what == "ike")
                     {
-                        h.Actor.Tell(new IkeCommand(IkeCommandKind.RekeyIke));
-                        done.Add($"IKE SA {h.Snapshot!.InitiatorSpi:x16}/{h.Snapshot.ResponderSpi:x16} of {t.Profile.Name}");
+                        done.Add($"IKE SA {h.Sa.InitiatorSpi:x16}/{h.Sa.ResponderSpi:x16} of {t.Profile.Name}");
+                        h.Sa.RekeyIke(IkeNow);
                     }
                     else if (h.Children.Select(spi => _childBySpi[spi]).FirstOrDefault(c => c.OutboundActive) is { } c)
                     {
-                        h.Actor.Tell(new IkeCommand(IkeCommandKind.RekeyChild, c.Info.InboundSpi));
+                        h.Sa.RekeyChild(c.Info.InboundSpi, IkeNow);
                         done.Add($"Child SA 0x{c.Info.InboundSpi:x8}/0x{c.Info.OutboundSpi:x8} of {t.Profile.Name}");
                     }
                 }
+                RunIke();
                 return done.Count == 0
                     ? FaultOutcome.Refused($"{Name} has no established {(what == "ike" ? "IKE" : "Child")} SA to rekey")
                     : FaultOutcome.Applied($"rekeying now (CREATE_CHILD_SA): {string.Join("; ", done)}");
@@ -226,7 +227,8 @@ public sealed class GatewayActor : NodeActor
                 // The offset is protocol time, shrunk by the time scale like the lifetimes and DPD timers it races.
                 var scaled = TimeSpan.FromTicks((long)(offset.Ticks / Lab.TimeScale));
                 _clock.Change(Now, scaled, rate);
-                foreach (var h in _ikeByActor.Values) h.Actor.Tell(new IkeCommand(IkeCommandKind.ClockChanged));
+                _ike.Tick(IkeNow);
+                RunIke();
                 return FaultOutcome.Applied($"{Name}'s clock is {_clock.Difference(Now).TotalSeconds:+0.###;-0.###;0} s off the lab's and runs at {rate:0.###}x: lifetimes, DPD and keepalives fire by it");
             }
             default:
@@ -238,6 +240,7 @@ public sealed class GatewayActor : NodeActor
     {
         var previous = _tunnels.Values.ToDictionary(t => t.Profile.Name, t => t.Profile);
         foreach (var t in _tunnels.Values) t.Profile = change(t.Profile);
+        _ike.ReplaceConnections(Connections());
         if (FaultCatalog.Find(f.Fault) is { } info && DurationParam(f, info.Kind, "for") is { } length)
             Timers.StartSingleTimer("restore-" + f.Fault, new RestoreProfiles(f.Fault, previous), length);
         return previous;
@@ -246,9 +249,10 @@ public sealed class GatewayActor : NodeActor
     /// <summary>Resets every connection, as changing its settings in the portal or RRAS console does: DELETE for each IKE SA.</summary>
     private string Reset()
     {
-        var live = _ikeByActor.Values.Where(h => h.Snapshot?.State == IkeSaState.Established).ToList();
-        foreach (var h in live) h.Actor.Tell(new IkeCommand(IkeCommandKind.DeleteIke));
-        foreach (var h in _ikeByActor.Values.Except(live).ToList()) Context.Stop(h.Actor); // half-made SAs are abandoned
+        var live = _ikeBySa.Values.Where(h => h.Sa.State == IkeSaState.Established).ToList();
+        foreach (var h in live) h.Sa.Delete(IkeNow);
+        foreach (var h in _ikeBySa.Values.Except(live).ToList()) h.Sa.Abandon("the connection's settings changed", IkeNow); // half-made SAs are abandoned
+        RunIke();
         return live.Count == 0 ? "no IKE SA was up; the next negotiation uses the new settings" : $"connection reset: DELETE sent for {live.Count} IKE SA(s); the next negotiation uses the new settings";
     }
 
@@ -300,7 +304,43 @@ public sealed class GatewayActor : NodeActor
     protected override void PostStop()
     {
         // A negotiation still open when the lab stops is exported as what it is: unfinished.
-        foreach (var h in _ikeByActor.Values) EndNegotiation(h, "the lab stopped before the IKE SA was established");
+        foreach (var h in _ikeBySa.Values) EndNegotiation(h, "the lab stopped before the IKE SA was established");
+        _ike.Dispose();
+    }
+
+    protected override void OnCrash()
+    {
+        // A crashed device loses every SA at once, without a word to its peers.
+        foreach (var h in _ikeBySa.Values) EndNegotiation(h, "the gateway crashed");
+        _ike.Dispose();
+        _ikeBySa.Clear();
+        _childBySpi.Clear();
+    }
+
+    /// <summary>The connections this gateway answers IKE_SA_INIT for: each responding tunnel, for its peer's address only.</summary>
+    private IEnumerable<IkeConnection> Connections() =>
+        _tunnels.Values.Where(t => t.Profile.Responds).Select(t => new IkeConnection(t.Profile.Responder, t.Profile.Peer)).ToList();
+
+    /// <summary>The node's clock (skewed by a clock-skew fault), which IKE lifetimes and timers run on.</summary>
+    private DateTimeOffset IkeNow => _clock.Now(Now);
+
+    /// <summary>The IKE table's deadline has come; <paramref name="At"/> is the time it asked for.</summary>
+    private sealed record IkeTick(DateTimeOffset At) : INoSerializationVerificationNeeded;
+
+    /// <summary>Carries out what the IKE table produced and sets the timer to its next deadline.</summary>
+    private void RunIke(string traceparent = "", Ipv4Endpoint? from = null)
+    {
+        ProcessIke(_ike.TakeOutputs(), traceparent, from);
+        if (_ike.NextDeadline is not { } at)
+        {
+            if (_ikeTimerAt is not null) Timers.Cancel("ike");
+            _ikeTimerAt = null;
+            return;
+        }
+        if (_ikeTimerAt == at) return;
+        _ikeTimerAt = at;
+        var delay = at == DateTimeOffset.MinValue ? TimeSpan.Zero : _clock.LabDelay(at - IkeNow);
+        Timers.StartSingleTimer("ike", new IkeTick(at == DateTimeOffset.MinValue ? IkeNow : at), delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
     }
 
     // -------------------------------------------------------------------------------------------------------
@@ -434,53 +474,10 @@ public sealed class GatewayActor : NodeActor
 
     private void IkeArrived(byte[] message, Ipv4Endpoint from, Ipv4Endpoint to, string traceparent)
     {
-        if (!IkeHeader.TryParse(message, out var header, out _))
-        {
-            Drop("ike-malformed");
-            return;
-        }
-        if (_ikeBySpi.TryGetValue(header.InitiatorSpi, out var handle))
-        {
-            handle.Actor.Tell(new IkeIn(message, from, to));
-            return;
-        }
-        if (header.Exchange != ExchangeType.IkeSaInit || header.ResponderSpi != 0 || (header.Flags & IkeFlags.Response) != 0)
-        {
-            Drop("ike-unknown-spi");
-            return;
-        }
-        var tunnel = _tunnels.Values.FirstOrDefault(t => t.Profile.Peer == from.Address && t.Profile.Responds)
-            ?? (_tunnels.Count == 1 ? _tunnels.Values.First(t => t.Profile.Responds) : null);
-        if (tunnel is null)
-        {
-            Drop("ike-no-connection", $"IKE_SA_INIT from {from}, which is no configured peer");
-            return;
-        }
-        if (!IkeMessage.TryParse(message, out var parsed, out _))
-        {
-            Drop("ike-malformed");
-            return;
-        }
-        var sa = IkeSa.RespondToInit(tunnel.Profile.Responder, NewEnvironment(), parsed!, message, from, to, _clock.Now(Now), out var reply, out var refusal);
-        if (refusal is not null)
-        {
-            tunnel.Failures.Add(refusal.ToString());
-            Report("ike", $"{tunnel.Profile.Name}: refused IKE_SA_INIT from {from}: {refusal}");
-            Activity.Current?.AddEvent(new ActivityEvent("IKE_SA_INIT refused", tags: new ActivityTagsCollection { [Attr.IkeEventDetail] = refusal.ToString() }));
-        }
-        // The responder's negotiation continues the trace of the IKE_SA_INIT that arrived (the initiator's negotiation).
-        var negotiation = sa is null ? null : StartNegotiation(tunnel, ActivityKind.Server, Spans.IsSampled(traceparent) && ActivityContext.TryParse(traceparent, null, true, out var parent) ? parent : default, null, from, sa.InitiatorSpi, initiator: false);
-        if (reply is not null) SendIke(to, from, reply.ToArray(), negotiation?.Id ?? traceparent);
-        if (sa is null) return;
-        var traffic = new EspTraffic();
-        var actor = Context.ActorOf(IkeSaActor.Props(sa, Lab, Self, _clock, traffic), $"ike-{sa.InitiatorSpi:x16}");
-        var h = new IkeHandle(actor, tunnel, traffic) { Negotiation = negotiation, NegotiationContext = negotiation?.Context ?? default };
-        CountIkeState(h, IkeSaState.Created);
-        Context.Watch(actor);
-        _ikeByActor[actor] = h;
-        _ikeBySpi[sa.InitiatorSpi] = h;
-        tunnel.Current = h;
-        Report("ike", $"{tunnel.Profile.Name}: IKE_SA_INIT from {from}, answering as responder");
+        // The table routes by our own SPI, answers IKE_SA_INIT with the connection of the sender's address (cookies
+        // when too many SAs are half-open), and drops what belongs to no SA of ours, with a reason.
+        _ike.Receive(message, from, to, IkeNow);
+        RunIke(traceparent, from);
     }
 
     /// <summary>Starts an IKE SA as initiator; <paramref name="trigger"/> is the span of the packet that made RRAS dial, if any.</summary>
@@ -489,110 +486,181 @@ public sealed class GatewayActor : NodeActor
         t.Attempts++;
         var local = new Ipv4Endpoint(_profile.PublicAddress, UdpPorts.Ike);
         var remote = new Ipv4Endpoint(t.Profile.Peer, UdpPorts.Ike);
-        var sa = IkeSa.CreateInitiator(t.Profile.Initiator, NewEnvironment(), local, remote);
+        var sa = _ike.Initiate(t.Profile.Initiator, local, remote, IkeNow);
         var negotiation = StartNegotiation(t, ActivityKind.Client, default, trigger == default ? null : [new ActivityLink(trigger)], remote, sa.InitiatorSpi, initiator: true);
-        var traffic = new EspTraffic();
-        var actor = Context.ActorOf(IkeSaActor.Props(sa, Lab, Self, _clock, traffic), $"ike-{sa.InitiatorSpi:x16}");
-        var h = new IkeHandle(actor, t, traffic) { Negotiation = negotiation, NegotiationContext = negotiation?.Context ?? default };
+        var h = new IkeHandle(sa, t) { Negotiation = negotiation, NegotiationContext = negotiation?.Context ?? default };
         CountIkeState(h, IkeSaState.Created);
-        Context.Watch(actor);
-        _ikeByActor[actor] = h;
-        _ikeBySpi[sa.InitiatorSpi] = h;
+        _ikeBySa[sa] = h;
+        // An SA this side starts is the tunnel's own from the start: it authenticates its peer before any Child SA.
         t.Current = h;
         Report("ike", $"{t.Profile.Name}: dialing {t.Profile.Peer} (attempt {t.Attempts}){(t.Held.Count > 0 ? $", {t.Held.Count} packet(s) waiting" : "")}");
-        actor.Tell(new IkeSaActor.Start());
+        RunIke();
     }
 
-    private void OnIkeOutputs(IkeOutputs m)
+    /// <summary>The handle of an SA the table made, a responder's for a new IKE_SA_INIT the first time it speaks.</summary>
+    private IkeHandle? HandleFor(IkeSa sa, string traceparent)
     {
-        if (!_ikeByActor.TryGetValue(m.From, out var h)) return;
-        h.Snapshot = m.Snapshot;
-        (bool Now, string? Failure) negotiationEnd = default;
-        foreach (var o in m.Outputs)
+        if (_ikeBySa.TryGetValue(sa, out var h)) return h;
+        if (!_tunnels.TryGetValue(sa.Config.Name, out var tunnel)) return null;
+        // The responder's negotiation continues the trace of the IKE_SA_INIT that arrived (the initiator's negotiation).
+        var parent = Spans.IsSampled(traceparent) && ActivityContext.TryParse(traceparent, null, true, out var p) ? p : default;
+        var negotiation = StartNegotiation(tunnel, ActivityKind.Server, parent, null, sa.Remote, sa.InitiatorSpi, initiator: false);
+        h = new IkeHandle(sa, tunnel) { Negotiation = negotiation, NegotiationContext = negotiation?.Context ?? default };
+        CountIkeState(h, IkeSaState.Created);
+        _ikeBySa[sa] = h;
+        Report("ike", $"{tunnel.Profile.Name}: IKE_SA_INIT from {sa.Remote}, answering as responder");
+        return h;
+    }
+
+    /// <summary>Carries out the outputs of the IKE table: per SA, and the table's own (stateless answers, drops).</summary>
+    private void ProcessIke(IReadOnlyList<IkeSaOutput> outputs, string traceparent, Ipv4Endpoint? from = null)
+    {
+        if (outputs.Count == 0) return;
+        List<(IkeHandle Handle, string? Failure)>? ended = null;
+        foreach (var (sa, o) in outputs)
         {
-            switch (o)
+            if (sa is null)
             {
-                case IkeSend s:
-                {
-                    // While the SA is being negotiated its messages carry the negotiation's trace through the NAT to the
-                    // peer. Later messages (liveness checks, rekeys, deletes) each start a short trace of their own, linked
-                    // to the negotiation, so that every hop they take shows as it does for a ping.
-                    var message = h.Negotiation is null ? IkeMessageSpan(h, s) : null;
-                    SendIke(s.From, s.To, s.NeedsNonEspMarker ? WithMarker(s.Message) : s.Message, h.Negotiation?.Id ?? message?.Id ?? "");
-                    Spans.StopDetached(message);
-                    break;
-                }
-                case IkeSendKeepalive k:
-                    SendUdp(k.From, k.To, new byte[] { 0xff }, UdpChecksumMode.Compute, "");
-                    break;
-                case ChildSaUp up:
-                    AddChild(h, up.Sa);
-                    break;
-                case ChildSaOutboundActive a when _childBySpi.TryGetValue(a.InboundSpi, out var c):
-                    foreach (var other in _childBySpi.Values.Where(x => x.Ike == h && x.OutboundActive)) other.OutboundActive = false;
-                    c.OutboundActive = true;
-                    Flush(h.Tunnel);
-                    break;
-                case ChildSaDown down when _childBySpi.Remove(down.InboundSpi, out var gone):
-                    h.Children.Remove(down.InboundSpi);
-                    if (NodesTelemetry.ChildSas.Enabled) NodesTelemetry.ChildSas.Add(-1, NodeTag);
-                    Pend(h, "Child SA removed", $"0x{down.InboundSpi:x8}/0x{down.OutboundSpi:x8}: {down.Reason}");
-                    // Packets already handed to the SA's actor (sealed before the switch to the new SA, or authenticated
-                    // on their way in) still come out of it: the actor stops after them, and its answers find it here
-                    // for a little while. New packets no longer reach it.
-                    gone.Actor.Tell(PoisonPill.Instance);
-                    _retired[down.InboundSpi] = gone;
-                    Timers.StartSingleTimer($"retired-{down.InboundSpi:x8}", new ForgetRetired(down.InboundSpi), RetiredGrace);
-                    Report("ipsec", $"{h.Tunnel.Profile.Name}: Child SA 0x{down.InboundSpi:x8}/0x{down.OutboundSpi:x8} removed ({down.Reason})");
-                    break;
-                case IkeSpisChanged spis:
-                    _ikeBySpi[spis.NewInitiatorSpi] = h;
-                    break;
-                case IkeStateChange sc:
-                    Report("ike", $"{h.Tunnel.Profile.Name}: {sc.From} → {sc.To} ({sc.Reason})");
-                    CountIkeState(h, sc.To);
-                    Pend(h, "state " + sc.To, sc.Reason);
-                    // The negotiation ends after this batch: its last exchange (IKE_AUTH) is reported after the state change.
-                    if (sc.To is IkeSaState.Established or IkeSaState.Closed) negotiationEnd = (true, sc.To == IkeSaState.Closed ? sc.Reason : null);
-                    if (sc.To == IkeSaState.Established)
-                    {
-                        h.Tunnel.EverConnected = true;
-                        if (h.Tunnel.DownSince is { } since) h.Tunnel.TotalDown += Now - since;
-                        h.Tunnel.DownSince = null;
-                    }
-                    break;
-                case IkeFailure f:
-                    h.Tunnel.Failures.Add(f.ToString());
-                    Pend(h, "failure", f.ToString());
-                    Report("ike", $"{h.Tunnel.Profile.Name}: {f}");
-                    break;
-                case IkeExchangeDone d:
-                    ExchangeSpan(h, d);
-                    Report("ike", $"{h.Tunnel.Profile.Name}: {d.PhaseName} ({d.Purpose}) {(d.Succeeded ? "done" : "failed: " + d.Error)} in {(d.Ended - d.Started).TotalMilliseconds:0.#} ms");
-                    break;
-                case IkeEvent { Name: "dropped" } e:
-                    Drop("ike-dropped", $"{h.Tunnel.Profile.Name}: {e.Detail}");
-                    break;
-                case IkeEvent { Name: "request retransmitted by peer" } e:
-                    // The request itself is not processed again (RFC 7296 section 2.1 answers it from the cache): a
-                    // replayed copy is counted here, as the retransmission it may be.
-                    Drop("ike-repeated-request", $"{h.Tunnel.Profile.Name}: {e.Detail}");
-                    Pend(h, e.Name, e.Detail);
-                    break;
-                case IkeEvent { Name: "keys derived" or "peer endpoint changed" }:
-                    break; // the key event carries no news (and its detail only names SPIs); the endpoint change is reported below
-                case IkeEvent e:
-                    CountIkeEvent(e);
-                    Pend(h, e.Name, e.Detail);
-                    Report("ike", $"{h.Tunnel.Profile.Name}: {e.Name}: {e.Detail}");
-                    break;
-                case IkePeerEndpointChanged pe:
-                    Pend(h, "peer endpoint changed", $"{pe.Old} → {pe.New}");
-                    Report("ike", $"{h.Tunnel.Profile.Name}: peer endpoint changed {pe.Old} → {pe.New}");
-                    break;
+                Stateless(o, traceparent, from);
+                continue;
             }
+            if (HandleFor(sa, traceparent) is not { } h) continue;
+            if (Apply(h, o) is { } end) (ended ??= []).Add(end);
         }
-        if (negotiationEnd.Now) EndNegotiation(h, negotiationEnd.Failure);
+        if (ended is null) return;
+        foreach (var (h, failure) in ended)
+        {
+            // The negotiation ends after this batch: its last exchange (IKE_AUTH) is reported after the state change.
+            EndNegotiation(h, failure);
+            if (h.Sa.State == IkeSaState.Closed && _ikeBySa.Remove(h.Sa)) Forget(h, failure ?? "IKE SA closed");
+        }
+        if (_disconnecting is not null && _ikeBySa.Count == 0) Disconnected();
+    }
+
+    /// <summary>What the table said without an SA: an answer that keeps no state, a drop, a cookie challenge.</summary>
+    private void Stateless(IkeOutput o, string traceparent, Ipv4Endpoint? from)
+    {
+        switch (o)
+        {
+            case IkeSend s:
+                SendIke(s.From, s.To, s.NeedsNonEspMarker ? WithMarker(s.Message) : s.Message, traceparent);
+                break;
+            case IkeDropped d:
+                Drop(d.Name, d.Detail);
+                break;
+            case IkeFailure refusal:
+                var tunnel = _tunnels.Values.FirstOrDefault(t => from is { } f && t.Profile.Peer == f.Address);
+                tunnel?.Failures.Add(refusal.ToString());
+                Report("ike", $"{tunnel?.Profile.Name ?? Name}: refused IKE_SA_INIT from {from}: {refusal}");
+                Activity.Current?.AddEvent(new ActivityEvent("IKE_SA_INIT refused", tags: new ActivityTagsCollection { [Attr.IkeEventDetail] = refusal.ToString() }));
+                break;
+            case IkeEvent e:
+                Report("ike", $"{e.Name}: {e.Detail}");
+                break;
+        }
+    }
+
+    /// <summary>Carries out one output of an SA; returns the end of its negotiation when the SA was established or closed.</summary>
+    private (IkeHandle, string?)? Apply(IkeHandle h, IkeOutput o)
+    {
+        switch (o)
+        {
+            case IkeSend s:
+            {
+                // While the SA is being negotiated its messages carry the negotiation's trace through the NAT to the
+                // peer. Later messages (liveness checks, rekeys, deletes) each start a short trace of their own, linked
+                // to the negotiation, so that every hop they take shows as it does for a ping.
+                var message = h.Negotiation is null ? IkeMessageSpan(h, s) : null;
+                SendIke(s.From, s.To, s.NeedsNonEspMarker ? WithMarker(s.Message) : s.Message, h.Negotiation?.Id ?? message?.Id ?? "");
+                Spans.StopDetached(message);
+                break;
+            }
+            case IkeSendKeepalive k:
+                SendUdp(k.From, k.To, new byte[] { 0xff }, UdpChecksumMode.Compute, "");
+                break;
+            case ChildSaUp up:
+                AddChild(h, up.Sa);
+                break;
+            case ChildSaOutboundActive a when _childBySpi.TryGetValue(a.InboundSpi, out var c):
+                foreach (var other in _childBySpi.Values.Where(x => x.Ike == h && x.OutboundActive)) other.OutboundActive = false;
+                c.OutboundActive = true;
+                Flush(h.Tunnel);
+                break;
+            case ChildSaDown down when _childBySpi.Remove(down.InboundSpi, out var gone):
+                h.Children.Remove(down.InboundSpi);
+                if (NodesTelemetry.ChildSas.Enabled) NodesTelemetry.ChildSas.Add(-1, NodeTag);
+                Pend(h, "Child SA removed", $"0x{down.InboundSpi:x8}/0x{down.OutboundSpi:x8}: {down.Reason}");
+                // Packets already handed to the SA's actor (sealed before the switch to the new SA, or authenticated
+                // on their way in) still come out of it: the actor stops after them, and its answers find it here
+                // for a little while. New packets no longer reach it.
+                gone.Actor.Tell(PoisonPill.Instance);
+                _retired[down.InboundSpi] = gone;
+                Timers.StartSingleTimer($"retired-{down.InboundSpi:x8}", new ForgetRetired(down.InboundSpi), RetiredGrace);
+                Report("ipsec", $"{h.Tunnel.Profile.Name}: Child SA 0x{down.InboundSpi:x8}/0x{down.OutboundSpi:x8} removed ({down.Reason})");
+                break;
+            case IkeSpisChanged:
+                CaptureKeys(h);
+                break;
+            case IkeStateChange sc:
+                Report("ike", $"{h.Tunnel.Profile.Name}: {sc.From} → {sc.To} ({sc.Reason})");
+                CountIkeState(h, sc.To);
+                Pend(h, "state " + sc.To, sc.Reason);
+                if (sc.To == IkeSaState.Established)
+                {
+                    CaptureKeys(h);
+                    // Only now, with its peer authenticated, does an SA the peer started become the tunnel's.
+                    h.Tunnel.Current = h;
+                    h.Tunnel.EverConnected = true;
+                    if (h.Tunnel.DownSince is { } since) h.Tunnel.TotalDown += Now - since;
+                    h.Tunnel.DownSince = null;
+                }
+                if (sc.To is IkeSaState.Established or IkeSaState.Closed) return (h, sc.To == IkeSaState.Closed ? sc.Reason : null);
+                break;
+            case IkeFailure f:
+                h.Tunnel.Failures.Add(f.ToString());
+                Pend(h, "failure", f.ToString());
+                Report("ike", $"{h.Tunnel.Profile.Name}: {f}");
+                break;
+            case IkeExchangeDone d:
+                ExchangeSpan(h, d);
+                Report("ike", $"{h.Tunnel.Profile.Name}: {d.PhaseName} ({d.Purpose}) {(d.Succeeded ? "done" : "failed: " + d.Error)} in {(d.Ended - d.Started).TotalMilliseconds:0.#} ms");
+                break;
+            case IkeEvent { Name: "dropped" } e:
+                Drop("ike-dropped", $"{h.Tunnel.Profile.Name}: {e.Detail}");
+                break;
+            case IkeEvent { Name: "request retransmitted by peer" } e:
+                // The request itself is not processed again (RFC 7296 section 2.1 answers it from the cache): a
+                // replayed copy is counted here, as the retransmission it may be.
+                Drop("ike-repeated-request", $"{h.Tunnel.Profile.Name}: {e.Detail}");
+                Pend(h, e.Name, e.Detail);
+                break;
+            case IkeEvent { Name: "keys derived" or "peer endpoint changed" }:
+                break; // the key event carries no news (and its detail only names SPIs); the endpoint change is reported below
+            case IkeEvent e:
+                CountIkeEvent(e);
+                Pend(h, e.Name, e.Detail);
+                Report("ike", $"{h.Tunnel.Profile.Name}: {e.Name}: {e.Detail}");
+                break;
+            case IkePeerEndpointChanged pe:
+                Pend(h, "peer endpoint changed", $"{pe.Old} → {pe.New}");
+                Report("ike", $"{h.Tunnel.Profile.Name}: peer endpoint changed {pe.Old} → {pe.New}");
+                // The packet that moved the SA shows the move in its own trace.
+                if (Activity.Current is { } span && span.Source == NodesTelemetry.Source)
+                    span.AddEvent(new ActivityEvent("peer endpoint changed", tags: new ActivityTagsCollection
+                    {
+                        [Attr.Tunnel] = h.Tunnel.Profile.Name,
+                        [Attr.IkeEventDetail] = $"{pe.Old} → {pe.New}",
+                    }));
+                break;
+        }
+        return null;
+    }
+
+    /// <summary>The IKE SA's keys for a capture's Wireshark key file (the user asked for a decryptable capture).</summary>
+    private void CaptureKeys(IkeHandle h)
+    {
+        if (Lab.Capture is { } capture && h.Sa.ExportKeysForCapture() is { } k)
+            capture.AddKeys(new IkeSaKeyEntry(h.Sa.InitiatorSpi, h.Sa.ResponderSpi, k.Suite.Cipher, k.Keys.SkEi, k.Keys.SkEr, k.Keys.SkAi, k.Keys.SkAr));
     }
 
     private void AddChild(IkeHandle h, ChildSaInfo info)
@@ -629,7 +697,6 @@ public sealed class GatewayActor : NodeActor
 
     private void Forget(IkeHandle h, string reason)
     {
-        foreach (var spi in _ikeBySpi.Where(kv => kv.Value == h).Select(kv => kv.Key).ToList()) _ikeBySpi.Remove(spi);
         foreach (var spi in h.Children.ToList())
             if (_childBySpi.Remove(spi, out var c))
             {
@@ -730,10 +797,10 @@ public sealed class GatewayActor : NodeActor
             Drop("esp-sa-gone", $"a packet sealed by SA 0x{m.InboundSpi:x8} after it was removed");
             return;
         }
-        if (c.Ike.Snapshot is not { } s) return;
+        var s = c.Ike.Sa;
         if (s.Encapsulated) SendUdp(s.Local, s.Remote, m.Esp, UdpChecksumMode.Zero, m.Traceparent);
         else Originate(RawEsp(s.Local.Address, s.Remote.Address, m.Esp), m.Traceparent);
-        c.Ike.Traffic.NoteOutbound(_clock.Now(Now));
+        s.NoteOutboundTraffic(IkeNow);
     }
 
     /// <summary>An ESP packet for this node, a segment of the datagram it came in (which is this node's to change).</summary>
@@ -764,24 +831,14 @@ public sealed class GatewayActor : NodeActor
         using var span = Spans.Continue(Name, SpanNames.Forward, m.Traceparent);
         Spans.TagPacket(span, m.Inner);
         var traceparent = Spans.Context(span, m.Traceparent);
-        c.Ike.Traffic.NoteInbound(_clock.Now(Now));
-        // An authenticated packet from a new endpoint: the peer's NAT rebound. The IKE SA decides whether to follow.
-        if (m.From.Port != 0 && c.Ike.Snapshot is { Encapsulated: true } snap && snap.Remote != m.From)
+        var sa = c.Ike.Sa;
+        sa.NoteInboundTraffic(IkeNow);
+        // An authenticated packet from a new endpoint: the peer's NAT rebound. The IKE SA decides whether to follow,
+        // at once, so that the answer to this very packet already goes to the new endpoint.
+        if (m.From.Port != 0 && sa.Encapsulated && sa.Remote != m.From)
         {
-            c.Ike.Actor.Tell(new IkePeerSeen(m.From));
-            // The same rule as the IKE SA's, applied at once, so that the answer to this very packet already goes to
-            // the new endpoint; the IKE SA confirms with its next snapshot.
-            var config = snap.OriginalInitiator ? c.Ike.Tunnel.Profile.Initiator : c.Ike.Tunnel.Profile.Responder;
-            if (config.FollowPeerEndpoint && snap.RemoteBehindNat && !snap.LocalBehindNat)
-            {
-                c.Ike.Snapshot = snap with { Remote = m.From };
-                // The packet's own trace shows the move (the IKE SA's next exchange span carries it too).
-                span?.AddEvent(new ActivityEvent("peer endpoint changed", tags: new ActivityTagsCollection
-                {
-                    [Attr.Tunnel] = c.Ike.Tunnel.Profile.Name,
-                    [Attr.IkeEventDetail] = $"{snap.Remote} → {m.From}",
-                }));
-            }
+            sa.AuthenticatedPacketFrom(m.From, IkeNow);
+            RunIke();
         }
         if (!Ipv4Header.TryParse(m.Inner, out var ip, out _))
         {
@@ -827,12 +884,13 @@ public sealed class GatewayActor : NodeActor
     {
         if (h.Negotiation is not { } a) return;
         h.Negotiation = null;
-        if (h.Snapshot is { } s && a.IsAllDataRequested)
+        var s = h.Sa;
+        if (a.IsAllDataRequested)
         {
             a.SetTag(Attr.IkeResponderSpi, Spans.IkeSpi(s.ResponderSpi));
             a.SetTag(Attr.IkeState, s.State.ToString());
             a.SetTag(Attr.IkeNatDetected, s.LocalBehindNat || s.RemoteBehindNat);
-            if (s.Suite is not null) a.SetTag(Attr.IkeSuite, s.Suite);
+            if (s.Suite is not null) a.SetTag(Attr.IkeSuite, s.Suite.ToString());
         }
         if (failure is not null) a.SetStatus(ActivityStatusCode.Error, failure);
         // Events no exchange span took (a give-up, a failure) stay with the negotiation.
@@ -895,7 +953,7 @@ public sealed class GatewayActor : NodeActor
             span.SetTag(Attr.IkePurpose, d.Purpose);
             span.SetTag(Attr.IkeMessageId, (long)d.MessageId);
             span.SetTag(Attr.IkeRole, d.WeInitiated ? "initiator" : "responder");
-            if (h.Snapshot is { } s)
+            var s = h.Sa;
             {
                 span.SetTag(Attr.IkeInitiatorSpi, Spans.IkeSpi(s.InitiatorSpi));
                 span.SetTag(Attr.IkeResponderSpi, Spans.IkeSpi(s.ResponderSpi));
@@ -1025,7 +1083,7 @@ public sealed class GatewayActor : NodeActor
         var s = base.Status();
         foreach (var t in _tunnels.Values)
         {
-            var snap = t.Current?.Snapshot;
+            var snap = t.Current?.Sa;
             var ts = new TunnelStatus
             {
                 Name = t.Profile.Name,
@@ -1038,8 +1096,8 @@ public sealed class GatewayActor : NodeActor
                 RemoteEndpoint = snap?.Remote.ToString() ?? "",
                 IkeRekeys = (uint)(snap?.IkeRekeys ?? 0),
                 ChildRekeys = (uint)(snap?.ChildRekeys ?? 0),
-                Suite = snap?.Suite ?? "",
-                Initiator = snap?.OriginalInitiator ?? false,
+                Suite = snap?.Suite?.ToString() ?? "",
+                Initiator = snap?.IsOriginalInitiator ?? false,
                 Outages = (uint)t.Outages,
                 DownMs = (t.TotalDown + (t.DownSince is { } since ? Now - since : TimeSpan.Zero)).TotalMilliseconds,
             };
@@ -1070,11 +1128,11 @@ public sealed class GatewayActor : NodeActor
     }
 
     /// <summary>Azure's connection status values: Unknown, Connecting, Connected, NotConnected.</summary>
-    private static string AzureState(TunnelState t) => t.Current?.Snapshot?.State switch
+    private string AzureState(TunnelState t) => t.Current?.Sa.State switch
     {
         IkeSaState.Established when t.Current.Children.Count > 0 => "Connected",
         IkeSaState.Established or IkeSaState.InitSent or IkeSaState.AuthSent or IkeSaState.InitAnswered or IkeSaState.Created => "Connecting",
-        null when t.Current is not null => "Connecting",
+        null when _ikeBySa.Values.Any(h => h.Tunnel == t && h.Sa.State != IkeSaState.Closed) => "Connecting",
         _ => t.EverConnected || t.Failures.Count > 0 || t.Attempts > 0 ? "NotConnected" : "Unknown",
     };
 }
