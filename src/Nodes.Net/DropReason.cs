@@ -78,6 +78,9 @@ public enum DropReason : byte
 
     /// <summary>An ICMP message the host has no use for (an echo reply nobody waits for, an error about nothing it sent).</summary>
     UnmatchedIcmp,
+
+    /// <summary>A gateway's security policy discards the cleartext packet (RFC 4301 section 5): it must travel in a tunnel, or not at all.</summary>
+    SpdDiscard,
 }
 
 /// <summary>Stable names of <see cref="DropReason"/> values.</summary>
@@ -110,6 +113,7 @@ public static class DropReasonNames
         DropReason.NotForThisHost => "not-for-this-host",
         DropReason.NoListener => "no-listener",
         DropReason.UnmatchedIcmp => "unmatched-icmp",
+        DropReason.SpdDiscard => "spd-discard",
         _ => "unknown",
     };
 

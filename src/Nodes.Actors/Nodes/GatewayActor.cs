@@ -9,6 +9,8 @@ using Nodes.Ike;
 using Nodes.Messages;
 using Nodes.Net;
 using Nodes.Net.Forwarding;
+using Nodes.Net.Fragmentation;
+using Nodes.Net.Policy;
 using Nodes.Telemetry;
 using Nodes.Topology.Model;
 using Nodes.Wire;
@@ -39,6 +41,11 @@ public sealed class GatewayActor : NodeActor
     private readonly ulong _seed;
     private long _streams;
     private readonly IkeResponder _ike;
+    private readonly SecurityPolicyDatabase _spd;
+    /// <summary>Fragments addressed to the gateway itself (IKE or ESP that a router on the way had to split).</summary>
+    private readonly Ipv4Reassembler _reassembler = new();
+
+    private sealed record ReassemblyTick : INoSerializationVerificationNeeded;
     private readonly Dictionary<IkeSa, IkeHandle> _ikeBySa = [];
     private DateTimeOffset? _ikeTimerAt;
     private readonly Dictionary<uint, ChildHandle> _childBySpi = [];
@@ -106,8 +113,17 @@ public sealed class GatewayActor : NodeActor
         _seed = lab.Seed;
         foreach (var t in profile.Tunnels) _tunnels[t.Name] = new TunnelState(t);
         _ike = new IkeResponder(NewEnvironment(), Connections());
+        // The protected side: every interface but the internet one (a one-armed RRAS has only the one).
+        var inside = interfaces.Select(i => i.Name).Where(n => n != profile.InternetInterface).ToList();
+        _spd = new SecurityPolicyDatabase(profile.Tunnels.Select(t => new SpdTunnel(t.Name, t.LocalPrefixes, t.RemotePrefixes)),
+            inside.Count > 0 ? inside : interfaces.Select(i => i.Name), profile.Isolated);
 
         Receive<Frame>(OnFrame);
+        Receive<ReassemblyTick>(_ =>
+        {
+            foreach (var expired in _reassembler.Expire(LabNow)) Drop(DropReason.ReassemblyTimeout);
+            if (_reassembler.PendingDatagrams == 0) Timers.Cancel("reassembly");
+        });
         Receive<IkeTick>(t =>
         {
             _ikeTimerAt = null;
@@ -363,13 +379,28 @@ public sealed class GatewayActor : NodeActor
             Drop(DropReason.Malformed);
             return;
         }
+        // RFC 4301 section 5: cleartext is protected, let through or discarded by policy, in both directions.
+        var verdict = _spd.Classify(ip.Source, ip.Destination, frame.Interface);
+        if (verdict.Action == SpdAction.Discard)
+        {
+            Drop(DropReason.SpdDiscard, verdict.Why);
+            return;
+        }
         if (_router.IsLocalAddress(ip.Destination))
         {
             if (span is not null) span.DisplayName = SpanNames.GatewayReceive;
+            if (ip.IsFragment)
+            {
+                var whole = _reassembler.Accept(datagram, LabNow);
+                if (whole.Status == ReassemblyStatus.Dropped) Drop(whole.Reason);
+                if (!Timers.IsTimerActive("reassembly")) Timers.StartPeriodicTimer("reassembly", new ReassemblyTick(), TimeSpan.FromSeconds(1));
+                if (whole.Datagram is null || !Ipv4Header.TryParse(whole.Datagram, out ip, out _, out payload, out _)) return;
+                datagram = whole.Datagram;
+            }
             Local(datagram, ip, Within(datagram, payload), traceparent);
             return;
         }
-        if (TunnelFor(ip.Destination) is { } tunnel)
+        if (verdict.Action == SpdAction.Protect && _tunnels.TryGetValue(verdict.Tunnel!, out var tunnel))
         {
             if (!Ipv4Header.TryDecrementTimeToLive(datagram))
             {
@@ -393,20 +424,6 @@ public sealed class GatewayActor : NodeActor
             span.SetTag(Attr.NextHop, TagValues.Address(result.Transmissions[0].NextHop.Value));
         }
         Send(result.Transmissions, traceparent);
-    }
-
-    private TunnelState? TunnelFor(Ipv4Address destination)
-    {
-        TunnelState? best = null;
-        var bestLength = -1;
-        foreach (var t in _tunnels.Values)
-            foreach (var p in t.Profile.RemotePrefixes)
-                if (p.Contains(destination) && p.Length > bestLength)
-                {
-                    best = t;
-                    bestLength = p.Length;
-                }
-        return best;
     }
 
     /// <summary><paramref name="part"/>, a span of <paramref name="datagram"/>, as a segment of it (no copy).</summary>

@@ -9,12 +9,14 @@ namespace Nodes.Actors.Nodes;
 
 /// <summary>
 /// One tunnel a gateway can carry: Azure's connection to a local network gateway, or RRAS's demand-dial interface.
-/// <see cref="RemotePrefixes"/> are routed into it; traffic to them never leaves in clear.
+/// <see cref="RemotePrefixes"/> are routed into it; traffic to them never leaves in clear, and only traffic from
+/// <see cref="LocalPrefixes"/> enters it.
 /// </summary>
 public sealed record TunnelProfile(
     string Name,
     Ipv4Address Peer,
     ImmutableArray<Ipv4Prefix> RemotePrefixes,
+    ImmutableArray<Ipv4Prefix> LocalPrefixes,
     IkeSaConfig Initiator,
     IkeSaConfig Responder,
     bool Initiates,
@@ -23,8 +25,11 @@ public sealed record TunnelProfile(
     TimeSpan RetryInterval,
     int Tries);
 
-/// <summary>The two VPN personalities, built from the topology: Windows Server RRAS and the Azure VPN gateway.</summary>
-public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4Address PublicAddress, ImmutableArray<TunnelProfile> Tunnels)
+/// <summary>
+/// The two VPN personalities, built from the topology: Windows Server RRAS and the Azure VPN gateway.
+/// <see cref="Isolated"/> are networks behind the gateway that the internet reaches only through a tunnel (Azure's VNet).
+/// </summary>
+public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4Address PublicAddress, ImmutableArray<TunnelProfile> Tunnels, ImmutableArray<Ipv4Prefix> Isolated)
 {
     public static GatewayProfile Rras(RrasSpec spec, Lab.LabContext lab)
     {
@@ -49,10 +54,12 @@ public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4A
                 DpdDelay = lab.Scaled(TimeSpan.FromSeconds(30), DpdFloor),
                 DpdTimeout = lab.Scaled(TimeSpan.FromSeconds(45), DpdTimeoutFloor),
             };
-            tunnels = [new TunnelProfile(v.InterfaceName, v.Destination, v.Ipv4Subnets.Select(s => s.Prefix).ToImmutableArray(), config, config,
+            // RRAS routes the subnets into the interface and sends whatever the LAN gives it (its selectors, or any).
+            var local = v.LocalTrafficSelectors.IsDefaultOrEmpty ? [AnyPrefix] : v.LocalTrafficSelectors;
+            tunnels = [new TunnelProfile(v.InterfaceName, v.Destination, v.Ipv4Subnets.Select(s => s.Prefix).ToImmutableArray(), local, config, config,
                 Initiates: true, Responds: true, DemandDial: !v.Persistent, TimeSpan.FromSeconds(Math.Max(1, v.RetryIntervalSeconds)), Math.Max(1, v.NumberOfTries))];
         }
-        return new GatewayProfile("rras", spec.InternetInterface, wan.Address, tunnels);
+        return new GatewayProfile("rras", spec.InternetInterface, wan.Address, tunnels, []);
     }
 
     public static GatewayProfile Azure(AzureVpnGatewaySpec spec, Lab.LabContext lab)
@@ -84,12 +91,15 @@ public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4A
                 LocalTs = policy ? spec.VnetAddressSpaces.Select(TsRange.FromPrefix).ToImmutableArray() : [TsRange.Any],
                 RemoteTs = policy ? c.LocalNetworkGateway.AddressSpaces.Select(TsRange.FromPrefix).ToImmutableArray() : [TsRange.Any],
             };
-            return new TunnelProfile(c.Name, c.LocalNetworkGateway.GatewayAddress!.Value, c.LocalNetworkGateway.AddressSpaces, initiator, baseConfig,
+            return new TunnelProfile(c.Name, c.LocalNetworkGateway.GatewayAddress!.Value, c.LocalNetworkGateway.AddressSpaces, spec.VnetAddressSpaces, initiator, baseConfig,
                 Initiates: c.Mode == ConnectionMode.InitiatorOnly, Responds: c.Mode != ConnectionMode.InitiatorOnly, DemandDial: false,
                 TimeSpan.FromSeconds(5), int.MaxValue);
         }).ToImmutableArray();
-        return new GatewayProfile("azure-vpn-gateway", wan.Name, spec.PublicAddress, tunnels);
+        // The VNet is reachable from the internet only through the gateway's tunnels.
+        return new GatewayProfile("azure-vpn-gateway", wan.Name, spec.PublicAddress, tunnels, spec.VnetAddressSpaces);
     }
+
+    private static readonly Ipv4Prefix AnyPrefix = new(new Ipv4Address(0), 0);
 
     // Floors for scaled timers: lifetimes stay long enough for a rekey to finish, liveness checks long enough for
     // a retransmission or two (retransmission itself is about round trips and is never scaled).

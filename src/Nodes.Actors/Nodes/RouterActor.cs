@@ -4,6 +4,7 @@ using Nodes.Actors.Lab;
 using Nodes.Messages;
 using Nodes.Net;
 using Nodes.Net.Forwarding;
+using Nodes.Net.Fragmentation;
 using Nodes.Net.Nat;
 using Nodes.Telemetry;
 using Nodes.Topology.Model;
@@ -13,13 +14,17 @@ namespace Nodes.Actors.Nodes;
 
 /// <summary>
 /// A router, and with a NAT spec the ISP's home router: forwards by longest prefix, sends ICMP errors, fragments,
-/// clamps MSS; translates addresses and ports (NAPT) between its inside interfaces and the outside one.
+/// clamps MSS; translates addresses and ports (NAPT) between its inside interfaces and the outside one. Like Linux
+/// with connection tracking, the NAT router reassembles fragments before it translates (only the first fragment
+/// carries the ports), translates outbound datagrams before they are fragmented for the egress link, and fragments
+/// again on the way out.
 /// </summary>
 public sealed class RouterActor : NodeActor
 {
     private readonly Router _router;
     private readonly NatTable? _nat;
     private readonly NatSpec? _natSpec;
+    private readonly Ipv4Reassembler? _defrag;
 
     private sealed record NatTick : INoSerializationVerificationNeeded;
 
@@ -50,6 +55,7 @@ public sealed class RouterActor : NodeActor
                 IcmpTimeout = lab.Scaled(n.Nat.IcmpTimeout),
                 Seed = DeterministicRandom.Derive(lab.Seed, spec.Name + "/nat"),
             });
+            _defrag = new Ipv4Reassembler();
             _natTick = lab.Scaled(TimeSpan.FromSeconds(5));
             StartNatTimer();
         }
@@ -58,6 +64,7 @@ public sealed class RouterActor : NodeActor
         {
             _nat!.ExpireIdle(LabNow);
             ReportNatEvents();
+            foreach (var expired in _defrag!.Expire(LabNow)) Drop(DropReason.ReassemblyTimeout);
         });
         Receive<RestoreTimeouts>(m =>
         {
@@ -115,6 +122,36 @@ public sealed class RouterActor : NodeActor
         }
         var traceparent = Spans.Context(span, frame.Traceparent);
         var datagram = frame.TakePacket();
+        if (_defrag is not null && Wire.Ip.Ipv4Header.TryParse(datagram, out var fragment, out _) && fragment.IsFragment)
+        {
+            var whole = _defrag.Accept(datagram, LabNow);
+            if (whole.Status == ReassemblyStatus.Dropped) Drop(whole.Reason);
+            if (whole.Datagram is null) return; // held until its datagram is complete
+            datagram = whole.Datagram;
+            span?.AddEvent(new ActivityEvent("reassembled"));
+        }
+        var translatedOut = false;
+        if (_nat is not null && frame.Interface != _natSpec!.Outside
+            && Wire.Ip.Ipv4Header.TryParse(datagram, out var ipOut, out _) && !_router.IsLocalAddress(ipOut.Destination)
+            && _router.Routes.TryLookup(ipOut.Destination, out var routeOut) && routeOut.Interface == _natSpec.Outside)
+        {
+            // Source NAT comes before fragmentation on the way out (POSTROUTING before the output's fragmenting).
+            using var natSpan = Spans.Child(span, Name, SpanNames.Nat);
+            var before = natSpan is null ? null : Endpoint(datagram, source: true);
+            var outbound = _nat.TranslateOutbound(datagram, LabNow);
+            ReportNatEvents(natSpan);
+            if (!outbound.Translated)
+            {
+                Drop(outbound.Reason);
+                return;
+            }
+            translatedOut = true;
+            if (natSpan is not null)
+            {
+                TagNat(natSpan, "outbound", before, Endpoint(datagram, source: true));
+                traceparent = Spans.Context(natSpan, traceparent);
+            }
+        }
         if (_nat is not null && frame.Interface == _natSpec!.Outside)
         {
             using var natSpan = Spans.Child(span, Name, SpanNames.Nat);
@@ -159,7 +196,7 @@ public sealed class RouterActor : NodeActor
         {
             var t = result.Transmissions[i];
             var sendContext = traceparent;
-            if (_nat is not null && t.Interface == _natSpec!.Outside && frame.Interface != _natSpec.Outside)
+            if (_nat is not null && !translatedOut && t.Interface == _natSpec!.Outside && frame.Interface != _natSpec.Outside)
             {
                 using var natSpan = Spans.Child(span, Name, SpanNames.Nat);
                 var before = natSpan is null ? null : Endpoint(t.Datagram, source: true);
