@@ -147,11 +147,12 @@ public sealed partial class IkeSa
             var why = ok ? $"the peer calls itself {peerId}, but {_config.RemoteId} is expected" : $"the AUTH payload of {peerId} does not verify with our pre-shared key: the shared keys differ";
             Fail(NotifyType.AuthenticationFailed, why, byPeer: false, now);
             // RFC 7296 section 2.21.2: the initiator may tell the peer in a separate INFORMATIONAL. The peer is not
-            // authenticated, so the SA never becomes established: the notify goes out once, unacknowledged, and the
-            // SA is gone at once, before anything (a CREATE_CHILD_SA of the peer's, held packets) can use its keys.
-            var report = _crypto!.Seal(InitiatorSpi, ResponderSpi, ExchangeType.Informational, OwnFlags(response: false), _nextRequestId, [NotifyPayload.Status(NotifyType.AuthenticationFailed)]);
-            Send(report, ExchangeType.Informational, _nextRequestId++, isResponse: false, retransmission: false);
-            Close("AUTHENTICATION_FAILED: the peer did not authenticate", now);
+            // authenticated, so the SA is never established: it goes straight to Deleting, where it takes no request
+            // of the peer's (no CREATE_CHILD_SA, no Child SA, nothing for held packets), and closes once the report is
+            // answered or after one retransmission interval.
+            SetState(IkeSaState.Deleting, "the peer's AUTH is wrong: reporting AUTHENTICATION_FAILED, then closing");
+            SendProtectedRequest(ExchangeType.Informational, "report AUTHENTICATION_FAILED", [NotifyPayload.Status(NotifyType.AuthenticationFailed)], now, (_, _, _, t) => Close("AUTHENTICATION_FAILED", t));
+            _pending!.GiveUpAt = now + _config.Retransmit.Delay(0);
             return;
         }
         PeerIdentity = peerId;
