@@ -163,7 +163,7 @@ public sealed class IkeResponder : IDisposable
                 var cookie = _cookies.Make(nonce.Nonce.Span, from.Address, request.InitiatorSpi, now);
                 var challenge = new IkeMessage(request.InitiatorSpi, 0, ExchangeType.IkeSaInit, IkeFlags.Response, 0, new IkePayload[] { NotifyPayload.Cookie(cookie) });
                 CookiesSent++;
-                _outputs.Add(new IkeSaOutput(null, new IkeEvent("cookie challenge",
+                _outputs.Add(new IkeSaOutput(null, new IkeDropped(IkeDropReason.CookieRequired,
                     $"{HalfOpen} half-open IKE SAs (threshold {threshold}): {from} must repeat IKE_SA_INIT with a cookie{(presented is null ? "" : "; the one it sent is not valid")}")));
                 _outputs.Add(new IkeSaOutput(null, new IkeSend(to, from, challenge.ToArray(), ExchangeType.IkeSaInit, 0, IsResponse: true, IsRetransmission: false)));
                 return;

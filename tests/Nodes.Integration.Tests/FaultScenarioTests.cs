@@ -302,3 +302,46 @@ public class GatewayFaultTests
         Assert.Contains(summary.Expectations, e => !e.Met && e.What.StartsWith("fault force-rekey", StringComparison.Ordinal));
     }
 }
+
+/// <summary>
+/// Attackers on the internet, as the shipped scenarios stage them: every hostile packet dropped and counted with its
+/// own reason, the tunnel keeping its SAs, nothing hostile reaching a host, and a legitimate initiator getting its
+/// tunnel through a cookie in the middle of a flood.
+/// </summary>
+public class AttackScenarioTests
+{
+    [Fact]
+    public async Task A_spoofed_ike_sa_init_must_leave_the_tunnel_its_ike_sa()
+    {
+        var collector = new SpanCollector();
+        var summary = await Faults.Run("spoofed-ike-sa-init", new RunOptions { Telemetry = new TelemetrySettings { Collector = collector } });
+        Assert.Equal(2, summary.Faults!.Count);
+        Assert.All(summary.Faults, f => Assert.True(Faults.Azure(f).SameIkeSa, summary.ToJson()));
+        Assert.Equal(1, summary.Drops.ByReason.GetValueOrDefault("ike-no-connection"));
+        Assert.Equal(summary.Pings.Sent, summary.Pings.Received);
+        Assert.Equal(2, collector.Spans.Count(x => x.Name == "fault spoofed-ike-sa-init"));
+    }
+
+    [Fact]
+    public async Task Cleartext_injected_on_the_public_side_must_be_discarded_and_reach_no_host()
+    {
+        var summary = await Faults.Run("cleartext-inject");
+        Assert.Equal(6, summary.Drops.ByReason.GetValueOrDefault("spd-discard"));
+        // The client saw no reply it did not ask for, the VM answered only the client's pings.
+        Assert.False(summary.Drops.ByReason.ContainsKey("unmatched-icmp"), summary.ToJson());
+        Assert.Equal(summary.Pings.Sent, summary.Pings.Received);
+        var vmIn = summary.Tunnels.Single(t => t.Node == "azure-gw").ChildSas.Sum(c => (long)c.PacketsIn);
+        Assert.True(vmIn <= summary.Pings.Sent, summary.ToJson());
+    }
+
+    [Fact]
+    public async Task A_half_open_flood_must_meet_cookies_and_a_real_initiator_must_still_get_its_tunnel()
+    {
+        var (summary, events) = await Faults.RunWithEvents("half-open-flood");
+        Assert.True(summary.Drops.ByReason.GetValueOrDefault("ike-cookie-required") >= 400, summary.ToJson());
+        // RRAS, restarted in the middle of the flood, was asked for a cookie and came back with it.
+        Assert.Contains(events, e => e.StartsWith("rras: ", StringComparison.Ordinal) && e.Contains("cookie challenge", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.StartsWith("azure-gw: ", StringComparison.Ordinal) && e.Contains("half-open-flood over", StringComparison.Ordinal));
+        Assert.Equal("Connected", summary.Tunnels.Single(t => t.Node == "azure-gw").State);
+    }
+}

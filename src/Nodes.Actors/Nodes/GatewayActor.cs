@@ -119,6 +119,7 @@ public sealed class GatewayActor : NodeActor
             inside.Count > 0 ? inside : interfaces.Select(i => i.Name), profile.Isolated);
 
         Receive<Frame>(OnFrame);
+        Receive<FloodTick>(_ => OnFloodTick());
         Receive<ReassemblyTick>(_ =>
         {
             foreach (var expired in _reassembler.Expire(LabNow)) Drop(DropReason.ReassemblyTimeout);
@@ -247,10 +248,81 @@ public sealed class GatewayActor : NodeActor
                 RunIke();
                 return FaultOutcome.Applied($"{Name}'s clock is {_clock.Difference(Now).TotalSeconds:+0.###;-0.###;0} s off the lab's and runs at {rate:0.###}x: lifetimes, DPD and keepalives fire by it");
             }
+            case FaultKind.SpoofedIkeSaInit or FaultKind.HalfOpenFlood or FaultKind.CleartextInject:
+                return Attack(kind, f);
             default:
                 return base.OnFault(kind, f);
         }
     }
+
+    // -------------------------------------------------------------------------------------------------------
+    // Attacks: an adversary on the internet, whose packets arrive on the internet interface like any other frame
+
+    private Adversary? _adversary;
+    private (int Left, int PerTick, Ipv4Address From)? _flood;
+
+    private sealed record FloodTick : INoSerializationVerificationNeeded;
+
+    private FaultOutcome Attack(FaultKind kind, InjectFault f)
+    {
+        _adversary ??= new Adversary(NewRandom());
+        var peer = _tunnels.Values.FirstOrDefault()?.Profile;
+        Ipv4Address From(string name, Ipv4Address fallback) => FaultValues.Get(f.Params, kind, name) is { } a ? Ipv4Address.Parse(a) : fallback;
+        int Count(string name) => int.Parse(FaultValues.Get(f.Params, kind, name)!, System.Globalization.CultureInfo.InvariantCulture);
+        switch (kind)
+        {
+            case FaultKind.SpoofedIkeSaInit or FaultKind.HalfOpenFlood when peer is null:
+                return FaultOutcome.Refused($"{Name} has no connection an IKE_SA_INIT could be aimed at");
+            case FaultKind.SpoofedIkeSaInit:
+            {
+                var from = From("from", peer!.Peer);
+                var count = Count("count");
+                for (var i = 0; i < count; i++) Hostile(_adversary.IkeSaInit(peer.Responder, from, _profile.PublicAddress));
+                return FaultOutcome.Applied($"{count} IKE_SA_INIT request(s) claiming to come from {from}:500 sent to {_profile.PublicAddress}:500");
+            }
+            case FaultKind.HalfOpenFlood:
+            {
+                var from = From("from", peer!.Peer);
+                var count = Count("count");
+                var rate = Count("rate");
+                // Ten bursts a second at the rate asked for.
+                _flood = (count, Math.Max(1, rate / 10), from);
+                Timers.StartPeriodicTimer("flood", new FloodTick(), TimeSpan.FromMilliseconds(100));
+                return FaultOutcome.Applied($"flooding {_profile.PublicAddress}:500 with {count} IKE_SA_INIT request(s) from {from} at {rate} a second");
+            }
+            default:
+            {
+                if (FaultValues.Get(f.Params, kind, "destination") is not { } d)
+                    return FaultOutcome.Refused("cleartext-inject needs a destination (--param destination=10.0.10.4)");
+                var source = From("source", Ipv4Address.Parse("198.51.100.66"));
+                var destination = Ipv4Address.Parse(d);
+                var count = Count("count");
+                for (var i = 0; i < count; i++) Hostile(_adversary.Echo(source, destination, (ushort)(i + 1)));
+                return FaultOutcome.Applied($"{count} cleartext ICMP echo request(s) {source} → {destination} sent to {Name}'s {_profile.InternetInterface} interface");
+            }
+        }
+    }
+
+    private void OnFloodTick()
+    {
+        if (_flood is not { } flood || _adversary is null || _tunnels.Values.FirstOrDefault()?.Profile is not { } peer)
+        {
+            Timers.Cancel("flood");
+            return;
+        }
+        var n = Math.Min(flood.Left, flood.PerTick);
+        for (var i = 0; i < n; i++) Hostile(_adversary.IkeSaInit(peer.Responder, flood.From, _profile.PublicAddress));
+        _flood = flood.Left - n > 0 ? flood with { Left = flood.Left - n } : null;
+        if (_flood is null)
+        {
+            Timers.Cancel("flood");
+            Report("fault", $"half-open-flood over: {_ike.HalfOpen} IKE SA(s) half-open, {_ike.CookiesSent} cookie challenge(s) sent");
+        }
+    }
+
+    /// <summary>A frame of the adversary's, arriving on the internet interface as if off the wire.</summary>
+    private void Hostile(byte[] datagram) =>
+        Self.Tell(new Frame { Link = "adversary", Node = Name, Interface = _profile.InternetInterface, Packet = Google.Protobuf.ByteString.CopyFrom(datagram) });
 
     private Dictionary<string, TunnelProfile> Change(InjectFault f, Func<TunnelProfile, TunnelProfile> change)
     {
@@ -563,7 +635,8 @@ public sealed class GatewayActor : NodeActor
                 SendIke(s.From, s.To, s.NeedsNonEspMarker ? WithMarker(s.Message) : s.Message, traceparent);
                 break;
             case IkeDropped d:
-                Drop(d.Name, d.Detail);
+                // A cookie challenge answers a flood; its line would be one per request (the fault's end sums them up).
+                Drop(d.Name, d.Reason == IkeDropReason.CookieRequired ? null : d.Detail);
                 break;
             case IkeFailure refusal:
                 var tunnel = _tunnels.Values.FirstOrDefault(t => from is { } f && t.Profile.Peer == f.Address);

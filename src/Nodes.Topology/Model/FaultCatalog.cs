@@ -114,6 +114,17 @@ public static class FaultCatalog
             "An adversary on the link records the next ESP and IKE frames and sends them again later, exactly as seen",
             [new("frames", FaultParameterType.Count, "how many ESP/IKE frames to record", "10"), new("after", FaultParameterType.Duration, "how long after the last recorded frame to replay", "1s"),
              new("times", FaultParameterType.Count, "how often to replay each recorded frame", "1")]),
+        new(FaultKind.SpoofedIkeSaInit, "spoofed-ike-sa-init", FaultTarget.Gateway,
+            "An attacker on the internet sends the gateway IKE_SA_INIT requests with a forged source, the peer's own address by default: a half-open SA it can never authenticate must not replace the tunnel's",
+            [new("from", FaultParameterType.Address, "the source address to claim (default: the first tunnel's peer)"), new("count", FaultParameterType.Count, "how many requests", "1")]),
+        new(FaultKind.CleartextInject, "cleartext-inject", FaultTarget.Gateway,
+            "An attacker sends the gateway ICMP echo requests in clear on its internet interface, with any source and destination: toward the protected networks, or claiming to come from them",
+            [new("source", FaultParameterType.Address, "the source address written in the packets", "198.51.100.66"), new("destination", FaultParameterType.Address, "the destination address (required)"),
+             new("count", FaultParameterType.Count, "how many packets", "3")]),
+        new(FaultKind.HalfOpenFlood, "half-open-flood", FaultTarget.Gateway,
+            "An attacker floods the gateway with IKE_SA_INIT requests from a forged source (the peer's address by default), each with a fresh SPI and nonce: past its half-open limit the gateway answers with cookies (RFC 7296 section 2.6)",
+            [new("count", FaultParameterType.Count, "how many requests in all", "300"), new("rate", FaultParameterType.Count, "requests per second", "200"),
+             new("from", FaultParameterType.Address, "the source address to claim (default: the first tunnel's peer)")]),
     ];
 
     public static FaultInfo Of(FaultKind kind) => All[(int)kind];

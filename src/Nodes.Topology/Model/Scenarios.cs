@@ -96,7 +96,7 @@ public static class DropReasons
     [
         "total", "link-loss", "link-down", "link-mtu", "no-route", "ttl-exceeded", "no-nat-mapping", "fragmentation-needed",
         "esp-replay", "esp-tooold", "esp-integrity", "esp-unknown-spi", "ike-unknown-spi", "ike-dropped", "ike-repeated-request",
-        "node-down", "demand-dial-queue-full",
+        "node-down", "demand-dial-queue-full", "spd-discard", "ike-no-connection", "ike-cookie-required", "ike-malformed",
     ];
 }
 
@@ -118,6 +118,9 @@ public enum FaultKind
     ProposalMismatch,
     MtuBlackhole,
     ReplayAttack,
+    SpoofedIkeSaInit,
+    CleartextInject,
+    HalfOpenFlood,
 }
 
 /// <summary>A fault at a point in scenario time, on a node and/or a link, with its parameters.</summary>
