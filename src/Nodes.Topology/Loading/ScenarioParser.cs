@@ -173,12 +173,7 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
     /// <summary>The IPv4 and UDP headers around a datagram's payload.</summary>
     private const int UdpIpHeaderBytes = 28;
 
-    /// <summary>From the scenario's start to the last ping's answer time, without overflowing for any accepted count.</summary>
-    internal static TimeSpan PingLength(TimeSpan start, TimeSpan interval, int count)
-    {
-        var ticks = start.Ticks + (double)interval.Ticks * count;
-        return ticks >= TimeSpan.MaxValue.Ticks ? TimeSpan.MaxValue : TimeSpan.FromTicks((long)ticks);
-    }
+    private static TimeSpan PingLength(TimeSpan start, TimeSpan interval, int count) => TopologyLimits.PingLength(start, interval, count);
 
     private static string Days(TimeSpan t) => t.TotalDays >= 1
         ? string.Create(CultureInfo.InvariantCulture, $"{t.TotalDays:0.#} days")

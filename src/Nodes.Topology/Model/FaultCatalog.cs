@@ -179,6 +179,10 @@ public static class FaultValues
         return parameters.ToDictionary(kv => kv.Key, kv => info.Parameters.FirstOrDefault(p => p.Name == kv.Key) is { } p ? p.Shown(kv.Value) : kv.Value, StringComparer.Ordinal);
     }
 
+    /// <summary>As <see cref="Redact(FaultKind, IReadOnlyDictionary{string, string})"/> for a fault named as the catalog names it; an unknown name shows nothing it was given.</summary>
+    public static IReadOnlyDictionary<string, string> Redact(string fault, IReadOnlyDictionary<string, string> parameters) =>
+        FaultCatalog.Find(fault) is { } info ? Redact(info.Kind, parameters) : parameters.ToDictionary(kv => kv.Key, _ => FaultParameter.Redacted, StringComparer.Ordinal);
+
     /// <summary>Every problem with <paramref name="parameters"/> for a fault of <paramref name="kind"/>, with a hint each.</summary>
     public static IEnumerable<(string Name, string Problem, string Hint)> Check(FaultKind kind, IReadOnlyDictionary<string, string> parameters)
     {

@@ -36,4 +36,11 @@ public static class TopologyLimits
 
     /// <summary>"1 day" as the messages say it.</summary>
     public const string MaxDurationText = "24h";
+
+    /// <summary>How long a ping item lasts from the scenario's start, without overflowing for any count and interval.</summary>
+    public static TimeSpan PingLength(TimeSpan start, TimeSpan interval, int count)
+    {
+        var ticks = start.Ticks + (double)interval.Ticks * count;
+        return ticks >= TimeSpan.MaxValue.Ticks ? TimeSpan.MaxValue : TimeSpan.FromTicks((long)ticks);
+    }
 }
