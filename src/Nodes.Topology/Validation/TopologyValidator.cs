@@ -70,14 +70,16 @@ public static class TopologyValidator
 
         // The interfaces of a link share one subnet and have distinct addresses.
         var subnetOf = new Dictionary<LinkSpec, Ipv4Prefix>(ReferenceEqualityComparer.Instance);
+        var nextHops = spec.Nodes.SelectMany(n => n.EffectiveRoutes.Select(r => r.NextHop)).ToHashSet();
         foreach (var (link, ends) in resolved)
         {
             if (ends.Count == 0) continue;
             var (firstEnd, first) = ends[0];
             subnetOf[link] = first.Subnet;
             var seen = new Dictionary<Ipv4Address, EndpointSpec> { [first.Address] = firstEnd };
-            // A suggested address must be free on the whole link, not just among the ends read so far.
-            var used = ends.Select(x => x.If.Address).ToList();
+            // A suggested address must be free on the whole link, not just among the ends read so far; an address some
+            // node routes through belongs to a router, even one whose own lines failed to load.
+            var used = ends.Select(x => x.If.Address).Concat(nextHops).ToList();
             foreach (var (end, iface) in ends.Skip(1))
             {
                 if (iface.Subnet != first.Subnet)
