@@ -28,6 +28,17 @@ public class HostileInputTests
         Assert.Equal(3, d.Line);
     }
 
+    [Theory]
+    [InlineData("!!!!=[!5!!!!!!!!!!!!!!!!!")] // found by afl-fuzz (tests/Nodes.Fuzz/regressions/topology-load/invalid-global-tag)
+    [InlineData("name: !<not a uri> x\n")]
+    public void A_tag_yaml_cannot_read_must_be_a_syntax_error_at_its_place(string text)
+    {
+        var d = Assert.Single(Load(text).Diagnostics);
+        Assert.StartsWith("YAML syntax error", d.Message, StringComparison.Ordinal);
+        Assert.Equal(1, d.Line);
+        Assert.NotNull(d.Hint);
+    }
+
     [Fact]
     public void Text_larger_than_the_limit_must_be_refused_before_it_is_parsed()
     {

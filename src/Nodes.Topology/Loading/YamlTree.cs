@@ -122,6 +122,15 @@ internal static class YamlTree
             diagnostics.Add(new(file, Line(e.Start), Col(e.Start), $"YAML syntax error: {message}", "check the indentation and quoting around this place"));
             return null;
         }
+        catch (ArgumentException e)
+        {
+            // YamlDotNet refuses some tags ("Global tags must be valid URIs") with an ArgumentException rather than a
+            // YamlException (found by afl-fuzz); the place is the end of the last complete event.
+            var at = parser.Current?.End ?? Mark.Empty;
+            diagnostics.Add(new(file, Math.Max(1, Line(at)), Math.Max(1, Col(at)), $"YAML syntax error: {e.Message.Split(" (Parameter", 2)[0]}",
+                "a topology needs no YAML tags ('!' or '!!' before a value): remove them, or quote a value that starts with '!'"));
+            return null;
+        }
         catch (InvalidOperationException)
         {
             // YamlDotNet's scanner gives up on some broken flow collections ("{ a: b" followed by more lines) without a
