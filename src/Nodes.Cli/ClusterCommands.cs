@@ -33,6 +33,7 @@ internal static class ClusterCommands
         command.SetAction(async (parse, cancel) =>
         {
             if (!Commands.TimeScaleOk(parse.GetValue(timeScale), parse.InvocationConfiguration.Error)) return 2;
+            if (!FlagChecks.PortOk(parse.GetValue(port), "--port", parse.InvocationConfiguration.Error)) return 2;
             var path = parse.GetValue(file)!.FullName;
             if (Load(path, parse.GetValue(scenario)) is not { } loaded) return 2;
             var (topology, chosen, text) = loaded;

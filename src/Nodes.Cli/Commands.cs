@@ -21,14 +21,15 @@ internal static class Commands
         command.SetAction(parse =>
         {
             var result = TopologyLoader.Load(parse.GetValue(file)!.FullName);
-            foreach (var d in result.Diagnostics) Console.Error.WriteLine(d.ToString());
+            var err = parse.InvocationConfiguration.Error;
+            foreach (var d in result.Diagnostics) err.WriteLine(d.ToString());
             if (result.Topology is null)
             {
-                Console.Error.WriteLine($"{result.Diagnostics.Length} problem(s); nothing was started.");
+                err.WriteLine($"{result.Diagnostics.Length} problem(s); nothing was started.");
                 return 1;
             }
             var t = result.Topology;
-            Console.WriteLine($"{t.Name}: {t.Nodes.Length} nodes, {t.Links.Length} links, scenarios: {string.Join(", ", t.Scenarios.Select(s => s.Name))}. OK");
+            parse.InvocationConfiguration.Output.WriteLine($"{t.Name}: {t.Nodes.Length} nodes, {t.Links.Length} links, scenarios: {string.Join(", ", t.Scenarios.Select(s => s.Name))}. OK");
             return 0;
         });
         return command;
@@ -82,21 +83,25 @@ internal static class Commands
         tls.AddTo(command);
         command.SetAction(async (parse, cancel) =>
         {
-            if (!TimeScaleOk(parse.GetValue(timeScale), parse.InvocationConfiguration.Error)) return 2;
+            var err = parse.InvocationConfiguration.Error;
+            if (!TimeScaleOk(parse.GetValue(timeScale), err)) return 2;
             var path = parse.GetValue(file)!.FullName;
             var loaded = TopologyLoader.Load(path);
             if (loaded.Topology is null)
             {
-                foreach (var d in loaded.Diagnostics) Console.Error.WriteLine(d.ToString());
-                Console.Error.WriteLine($"{loaded.Diagnostics.Length} problem(s) in {path}; nothing was started.");
+                foreach (var d in loaded.Diagnostics) err.WriteLine(d.ToString());
+                err.WriteLine($"{loaded.Diagnostics.Length} problem(s) in {path}; nothing was started.");
                 return 2;
             }
             var topology = loaded.Topology;
             if (!topology.TrySelectScenario(parse.GetValue(scenario), out var chosen, out var error))
             {
-                Console.Error.WriteLine(error);
+                err.WriteLine(error);
                 return 2;
             }
+            // Output paths are checked now: a trace file that cannot be written would otherwise lose every span after the run.
+            if (!FlagChecks.CountOk(parse.GetValue(count), chosen!, err) || !FlagChecks.OutputFolderOk(parse.GetValue(capture), "--capture", err)
+                || !FlagChecks.OutputFileOk(parse.GetValue(traceFile), "--trace-file", err)) return 2;
             var asJson = parse.GetValue(json);
             TimeSpan? least = null;
             if (parse.GetValue(duration) is { } dtext)
@@ -158,7 +163,20 @@ internal static class Commands
             var ladder = !asJson && !parse.GetValue(noLadder);
             var collector = ladder || file2 is not null ? new SpanCollector() : null;
             telemetry = telemetry with { Collector = collector };
-            using var viewer = parse.GetValue(dashboard) ? await StartDashboard(progress, cancel) : null;
+            AspireDashboard? started2 = null;
+            if (parse.GetValue(dashboard))
+            {
+                try
+                {
+                    started2 = await StartDashboard(progress, cancel);
+                }
+                catch (InvalidOperationException e)
+                {
+                    err.WriteLine($"--dashboard: {e.Message}; nothing was started.");
+                    return 2;
+                }
+            }
+            using var viewer = started2;
             if (viewer is not null) telemetry = telemetry with { Otlp = true, OtlpEndpoint = viewer.OtlpGrpc, OtlpProtocol = OpenTelemetry.Exporter.OtlpExportProtocol.Grpc };
             var options = new RunOptions
             {
@@ -188,8 +206,17 @@ internal static class Commands
             var first = summary.Traces?.FirstJourney;
             if (collector is not null && file2 is not null)
             {
-                File.WriteAllText(file2, OtlpJson.Write(collector.Spans, new Dictionary<string, string> { [Attr.Lab] = topology.Name }));
-                progress.WriteLine($"Spans written to {file2} (OTLP JSON; nodes trace {file2} draws the first journey)");
+                try
+                {
+                    File.WriteAllText(file2, OtlpJson.Write(collector.Spans, new Dictionary<string, string> { [Attr.Lab] = topology.Name }));
+                    progress.WriteLine($"Spans written to {file2} (OTLP JSON; nodes trace {file2} draws the first journey)");
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Checked before the run, so the disk filled up or the folder went away meanwhile; the summary above stands.
+                    err.WriteLine($"--trace-file {file2}: the spans could not be written ({e.Message})");
+                    return 2;
+                }
             }
             if (ladder && collector is not null && first is not null)
             {

@@ -94,10 +94,11 @@ internal static class FaultCommands
         return command;
     }
 
-    private static void Print(LiveFaultResult r, LiveFaultRequest request, TextWriter o, TextWriter err)
+    internal static void Print(LiveFaultResult r, LiveFaultRequest request, TextWriter o, TextWriter err)
     {
         var on = request.Link is { Length: > 0 } l ? $"link {l}" : $"node {request.Node}";
-        var parameters = request.Params.Count == 0 ? "" : " " + string.Join(" ", request.Params.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+        var shown = FaultValues.Redact(request.Fault, request.Params);
+        var parameters = shown.Count == 0 ? "" : " " + string.Join(" ", shown.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
         if (r.Members.Count > 0) o.WriteLine($"{request.Fault} on {on}{parameters} (id {r.Id}), sent to {r.Members.Count} member(s) of {request.ClusterAddress}");
         foreach (var a in r.Answers)
             o.WriteLine($"  {a.Target}: {(a.Ok ? "applied" : "REFUSED")}: {a.Detail}");
@@ -171,6 +172,7 @@ internal static class FaultCommands
         FaultParameterType.Count => "count",
         FaultParameterType.Address => "IPv4",
         FaultParameterType.Text => "text",
+        FaultParameterType.Secret => "secret text",
         FaultParameterType.Choice => string.Join("|", p.Choices ?? []),
         FaultParameterType.Rate => "rate",
         _ => p.Type.ToString().ToLowerInvariant(),

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Nodes.Cli;
 
-return await NodesCommand.Root().Parse(args).InvokeAsync();
+return await NodesCommand.InvokeAsync(args);
 
 namespace Nodes.Cli
 {
@@ -17,6 +17,14 @@ namespace Nodes.Cli
             root.Subcommands.Add(ClusterCommands.Host());
             root.Subcommands.Add(FaultCommands.Fault());
             return root;
+        }
+
+        /// <summary>Runs <c>nodes</c> with <paramref name="args"/>: a flag or argument the parser refuses is bad input too, exit code 2.</summary>
+        public static async Task<int> InvokeAsync(string[] args, InvocationConfiguration? configuration = null)
+        {
+            var parse = Root().Parse(args);
+            var code = await parse.InvokeAsync(configuration);
+            return parse.Errors.Count > 0 ? 2 : code;
         }
     }
 }

@@ -251,7 +251,7 @@ public sealed class FaultConductor : ReceiveActor, IWithTimers
                 (i.At - _start).TotalMilliseconds,
                 answers.Count > 0 && answers.All(a => a.Ok),
                 answers.Count == 0 ? "no answer from the target" : string.Join(" | ", answers.Select(a => answers.Count > 1 ? $"{a.Target}: {a.Detail}" : a.Detail)),
-                i.Params,
+                FaultValues.Redact(i.Fault, i.Params),
                 window.Count,
                 lost.Count,
                 recovered,

@@ -236,6 +236,23 @@ public class GatewayFaultTests
     }
 
     [Fact]
+    public async Task A_shared_key_given_as_a_fault_parameter_must_never_reach_the_summary_or_its_json()
+    {
+        const string given = "Hunter2GivenKey";
+        var text = File.ReadAllText(Path.Combine(SeedScenarioTests.Repo(), "topology", "azure-s2s-rras.yaml"))
+            .Replace("- { at: 4s, fault: psk-mismatch, node: azure-gw }", $"- {{ at: 4s, fault: psk-mismatch, node: azure-gw, params: {{ shared-key: {given} }} }}", StringComparison.Ordinal);
+        var loaded = Nodes.Topology.Loading.TopologyLoader.LoadFromString(text, "azure-s2s-rras.yaml");
+        Assert.Empty(loaded.Diagnostics);
+        Assert.True(loaded.Topology!.TrySelectScenario("psk-mismatch", out var s, out _));
+        Assert.Equal(given, s!.Faults.Single().Parameters["shared-key"]);
+        var summary = await LabRunner.RunAsync(loaded.Topology, s, new RunOptions { SerializeAllMessages = true, Count = 6 });
+        var f = Assert.Single(summary.Faults!);
+        Assert.True(f.Applied, f.Detail);
+        Assert.Equal("[redacted]", f.Params["shared-key"]);
+        Assert.DoesNotContain(given, summary.ToJson(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_changed_shared_key_must_fail_authentication_and_leave_the_tunnel_down_without_showing_the_key()
     {
         var summary = await Faults.Run("psk-mismatch");

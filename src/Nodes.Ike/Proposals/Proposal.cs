@@ -1,10 +1,18 @@
 using System.Collections.Immutable;
 using Nodes.Crypto;
+using Nodes.Wire.Ike;
 
 namespace Nodes.Ike.Proposals;
 
 /// <summary>An encryption transform with its key length, as one choice inside a proposal.</summary>
 public readonly record struct EncryptionChoice(EncryptionAlgorithm Algorithm, int KeyBits);
+
+/// <summary>A transform a peer offered that Nodes does not implement (or not with this key length), kept to be named in a refusal.</summary>
+public readonly record struct UnsupportedTransform(TransformType Type, ushort Id, ushort? KeyBits)
+{
+    /// <summary>"ENCR_CHACHA20_POLY1305 (28)", "ENCR_AES_CBC (12) with a 100-bit key".</summary>
+    public override string ToString() => TransformNames.Describe(Type, Id) + (KeyBits is { } k ? $" with a {k}-bit key" : "");
+}
 
 /// <summary>
 /// One proposal substructure (RFC 7296 section 3.3.1): for each transform type a list of acceptable choices,
@@ -34,6 +42,12 @@ public sealed record Proposal(
         [],
         s.Pfs is { } g ? [g] : [],
         [s.Esn]);
+
+    /// <summary>
+    /// What a received proposal offered beyond what Nodes implements; never chosen, only named when nothing matched.
+    /// Not part of equality: two proposals are the same when they offer the same usable choices.
+    /// </summary>
+    public ImmutableArray<UnsupportedTransform> Unsupported { get; init; } = [];
 
     public override string ToString() => ProposalText.Describe(this);
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text;
 using Nodes.Crypto;
+using Nodes.Wire.Ike;
 
 namespace Nodes.Ike.Proposals;
 
@@ -120,12 +121,18 @@ public static class ProposalText
     /// <summary>One proposal in short form; several choices of one type are joined with '|'.</summary>
     public static string Describe(Proposal p)
     {
-        var parts = new List<string> { string.Join('|', p.Encryption.Select(Encryption)) };
-        if (!p.Integrity.IsDefaultOrEmpty) parts.Add(string.Join('|', p.Integrity.Select(Integrity)));
-        var prfShown = p.Prf.IsDefaultOrEmpty ? [] : p.Prf.Where(x => !p.Integrity.Any(i => Implied(i, x))).ToArray();
-        if (prfShown.Length > 0) parts.Add(string.Join('|', prfShown.Select(x => "PRF" + Hash(x))));
-        if (!p.Groups.IsDefaultOrEmpty) parts.Add(string.Join('|', p.Groups.Select(Names.Of)));
+        // Transforms a peer offered that Nodes does not implement follow the known choices of their type, by IANA name.
+        IEnumerable<string> Unknown(TransformType type) => p.Unsupported.IsDefaultOrEmpty ? [] : p.Unsupported.Where(u => u.Type == type).Select(u => u.ToString());
+        var parts = new List<string> { string.Join('|', p.Encryption.Select(Encryption).Concat(Unknown(TransformType.Encryption))) };
+        var integrity = (p.Integrity.IsDefaultOrEmpty ? [] : p.Integrity.Select(Integrity)).Concat(Unknown(TransformType.Integrity)).ToArray();
+        if (integrity.Length > 0) parts.Add(string.Join('|', integrity));
+        var prfShown = (p.Prf.IsDefaultOrEmpty ? [] : p.Prf.Where(x => !p.Integrity.Any(i => Implied(i, x))).Select(x => "PRF" + Hash(x))).Concat(Unknown(TransformType.PseudorandomFunction)).ToArray();
+        if (prfShown.Length > 0) parts.Add(string.Join('|', prfShown));
+        var groups = (p.Groups.IsDefaultOrEmpty ? [] : p.Groups.Select(Names.Of)).Concat(Unknown(TransformType.DiffieHellmanGroup)).ToArray();
+        if (groups.Length > 0) parts.Add(string.Join('|', groups));
         if (!p.Esn.IsDefaultOrEmpty && p.Esn.Contains(true)) parts.Add(p.Esn.Contains(false) ? "ESN|NOESN" : "ESN");
+        var other = p.Unsupported.IsDefaultOrEmpty ? [] : p.Unsupported.Where(u => u.Type is not (TransformType.Encryption or TransformType.Integrity or TransformType.PseudorandomFunction or TransformType.DiffieHellmanGroup)).Select(u => u.ToString()).ToArray();
+        if (other.Length > 0) parts.Add(string.Join('|', other));
         return string.Join('/', parts);
     }
 

@@ -49,8 +49,10 @@ public static class ProposalWire
         var prf = ImmutableArray.CreateBuilder<PrfAlgorithm>();
         var groups = ImmutableArray.CreateBuilder<DhGroup>();
         var esn = ImmutableArray.CreateBuilder<bool>();
+        var unsupported = ImmutableArray.CreateBuilder<UnsupportedTransform>();
         foreach (var t in w.Transforms)
         {
+            var known = true;
             switch (t.TransformType)
             {
                 case TransformType.Encryption:
@@ -58,26 +60,39 @@ public static class ProposalWire
                     int bits = t.KeyLength ?? (alg == EncryptionAlgorithm.Des3Cbc ? 192 : alg == EncryptionAlgorithm.Null ? 0 : -1);
                     if (Enum.IsDefined(alg) && new CipherSuite(alg, bits, alg is EncryptionAlgorithm.AesCbc or EncryptionAlgorithm.Des3Cbc or EncryptionAlgorithm.Null ? IntegrityAlgorithm.HmacSha1_96 : IntegrityAlgorithm.None).Problem is null)
                         enc.Add(new EncryptionChoice(alg, bits));
+                    else
+                    {
+                        // A known algorithm with a key length it cannot take is named with that length.
+                        unsupported.Add(new UnsupportedTransform(t.TransformType, t.Id, Enum.IsDefined(alg) ? t.KeyLength : null));
+                    }
                     break;
                 case TransformType.Integrity:
                     var i = (IntegrityAlgorithm)t.Id;
                     if (Enum.IsDefined(i)) integ.Add(i);
+                    else known = false;
                     break;
                 case TransformType.PseudorandomFunction:
                     var f = (PrfAlgorithm)t.Id;
                     if (Enum.IsDefined(f)) prf.Add(f);
+                    else known = false;
                     break;
                 case TransformType.DiffieHellmanGroup:
                     var g = (DhGroup)t.Id;
                     if (t.Id == 0) break; // NONE: "no key exchange", the same as leaving the type out
                     if (KeyExchange.IsSupported(g)) groups.Add(g);
+                    else known = false;
                     break;
                 case TransformType.ExtendedSequenceNumbers:
                     if (t.Id <= 1) esn.Add(t.Id == 1);
+                    else known = false;
+                    break;
+                default:
+                    known = false;
                     break;
             }
+            if (!known) unsupported.Add(new UnsupportedTransform(t.TransformType, t.Id, null));
         }
-        return new Proposal(enc.ToImmutable(), integ.ToImmutable(), prf.ToImmutable(), groups.ToImmutable(), esn.ToImmutable());
+        return new Proposal(enc.ToImmutable(), integ.ToImmutable(), prf.ToImmutable(), groups.ToImmutable(), esn.ToImmutable()) { Unsupported = unsupported.ToImmutable() };
     }
 
     /// <summary>The single proposal a responder returns: the chosen transforms with the offered proposal's number.</summary>

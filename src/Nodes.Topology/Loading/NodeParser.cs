@@ -129,6 +129,12 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
             ctx.Error(addressNode!, $"address of {what} '{text}' is not an IPv4 address with prefix length", "write it like 192.168.29.55/24");
             return null;
         }
+        if (subnet.Length == 0)
+        {
+            // 0.0.0.0/0 is a default route's destination, not a subnet an interface can sit on.
+            ctx.Error(addressNode!, $"address of {what} '{text}' puts the interface on /0, every address there is", "write the interface's own address and its subnet's length, e.g. 192.168.29.55/24");
+            return null;
+        }
         if (subnet.Length <= 30 && (address == subnet.Network || address == subnet.Last))
         {
             var which = address == subnet.Network ? "network" : "broadcast";

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Nodes.Topology.Model;
 using Nodes.Wire.Ip;
 
 namespace Nodes.Topology.Loading;
@@ -160,9 +161,17 @@ internal sealed class ParseContext(string file)
     public TimeSpan? Duration(YNode? node, string what)
     {
         if (Text(node, what) is not { } t) return null;
-        if (Units.TryDuration(t, out var d)) return d;
-        Error(node!, $"{what} '{t}' is not a duration", "write a number with a unit: us, ms, s, m or h, e.g. 500ms or 30s");
-        return null;
+        if (!Units.TryDuration(t, out var d))
+        {
+            Error(node!, $"{what} '{t}' is not a duration", "write a number with a unit: us, ms, s, m or h, e.g. 500ms or 30s");
+            return null;
+        }
+        if (d > TopologyLimits.MaxDuration)
+        {
+            Error(node!, $"{what} '{t}' is longer than a day, the longest a lab runs", $"write at most {TopologyLimits.MaxDurationText}");
+            return null;
+        }
+        return d;
     }
 }
 

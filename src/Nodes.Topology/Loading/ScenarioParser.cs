@@ -57,16 +57,18 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
         var view = topology with { Nodes = [.. topology.Nodes.Select(n => overrides.FirstOrDefault(o => o.Name == n.Name) ?? n)] };
 
         var traffic = ImmutableArray.CreateBuilder<TrafficSpec>();
+        var trafficBroken = false;
         foreach (var item in ctx.List(m["traffic"], "traffic"))
         {
             var t = Traffic(item, view);
-            if (t is null) ok = false;
+            if (t is null) trafficBroken = true;
             else traffic.Add(t);
         }
+        ok &= !trafficBroken;
         var expect = ExpectationSpec.Empty(body.At);
         if (m["expect"] is { } en)
         {
-            var e = Expect(en, traffic, view);
+            var e = Expect(en, traffic, view, trafficBroken);
             if (e is null) ok = false;
             else expect = e;
         }
@@ -128,11 +130,17 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
         if (from is null || to is null || start is null) return null;
         if (isPing)
         {
-            var count = t.Has("count") ? ctx.Int(t["count"], "count", 1, 1_000_000) : 4;
+            var count = t.Has("count") ? ctx.Int(t["count"], "count", 1, TopologyLimits.MaxPingCount) : 4;
             var interval = t.Has("interval") ? ctx.Duration(t["interval"], "interval") : TimeSpan.FromSeconds(1);
-            if (interval is { } iv && iv <= TimeSpan.Zero)
+            if (interval is { } iv && iv < TopologyLimits.MinPingInterval)
             {
-                ctx.Error(t["interval"]!, "ping interval must be longer than zero", "e.g. 1s or 200ms");
+                ctx.Error(t["interval"]!, $"ping interval {((YScalar)t["interval"]!).Value} is shorter than 1ms", "write 1ms or more, e.g. 1s or 200ms");
+                ok = false;
+            }
+            else if (interval is { } iv2 && count is { } c && PingLength(start.Value, iv2, c) > TopologyLimits.MaxDuration)
+            {
+                ctx.Error(item, $"the pings of this item would last {Days(PingLength(start.Value, iv2, c))} ({c} every {((YScalar?)t["interval"])?.Value ?? "1s"}), longer than a day, the longest a lab runs",
+                    $"send at most {Math.Max(1, (long)((TopologyLimits.MaxDuration - start.Value) / iv2))} pings at this interval, or shorten the interval");
                 ok = false;
             }
             var defaultSize = view.FindNode(from) is HostSpec h ? h.DefaultPingSize : 56;
@@ -144,21 +152,44 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
         var port = ctx.Int(t.Required("port", "the destination UDP port, e.g. 5001"), "port", 1, 65_535);
         var packets = t.Has("packets") ? ctx.Int(t["packets"], "packets", 1, 100_000_000) : 10;
         var usize = t.Has("size") ? ctx.Int(t["size"], "size", 0, 65_507) : 64;
-        var rate = t.Has("rate") ? ctx.Number(t["rate"], "rate (packets per second)", 0.001, 10_000_000) : 10;
+        var rate = t.Has("rate") ? ctx.Number(t["rate"], "rate (packets per second)", 0.001, TopologyLimits.MaxUdpRate) : 10;
         if (port is null || packets is null || usize is null || rate is null) return null;
+        if (rate.Value * (usize.Value + UdpIpHeaderBytes) > TopologyLimits.MaxUdpBytesPerSecond)
+        {
+            ctx.Error(t["rate"] ?? item, string.Create(CultureInfo.InvariantCulture, $"rate {rate.Value} of {usize.Value}-byte datagrams is more than a gigabit per second, the most a lab flow sends"),
+                string.Create(CultureInfo.InvariantCulture, $"send at most {Math.Floor(TopologyLimits.MaxUdpBytesPerSecond / (usize.Value + UdpIpHeaderBytes))} datagrams of this size per second"));
+            return null;
+        }
+        var sending = start.Value + TimeSpan.FromSeconds(Math.Min(packets.Value / rate.Value, TimeSpan.MaxValue.TotalSeconds / 2));
+        if (sending > TopologyLimits.MaxDuration)
+        {
+            ctx.Error(item, string.Create(CultureInfo.InvariantCulture, $"the datagrams of this item would take {Days(sending)} to send ({packets.Value} at {rate.Value} per second), longer than a day, the longest a lab runs"),
+                string.Create(CultureInfo.InvariantCulture, $"send at most {Math.Max(1, Math.Floor((TopologyLimits.MaxDuration - start.Value).TotalSeconds * rate.Value))} datagrams at this rate, or raise the rate"));
+            return null;
+        }
         return new UdpSpec(from, to.Value, toText!, start.Value, item.At, (ushort)port.Value, packets.Value, usize.Value, rate.Value);
     }
 
-    private ExpectationSpec? Expect(YNode body, ImmutableArray<TrafficSpec>.Builder traffic, TopologySpec view)
+    /// <summary>The IPv4 and UDP headers around a datagram's payload.</summary>
+    private const int UdpIpHeaderBytes = 28;
+
+    private static TimeSpan PingLength(TimeSpan start, TimeSpan interval, int count) => TopologyLimits.PingLength(start, interval, count);
+
+    private static string Days(TimeSpan t) => t.TotalDays >= 1
+        ? string.Create(CultureInfo.InvariantCulture, $"{t.TotalDays:0.#} days")
+        : string.Create(CultureInfo.InvariantCulture, $"{t.TotalHours:0.#} hours");
+
+    /// <param name="trafficBroken">A traffic item was reported: counts are not checked against what is left, which is not what the file meant.</param>
+    private ExpectationSpec? Expect(YNode body, ImmutableArray<TrafficSpec>.Builder traffic, TopologySpec view, bool trafficBroken)
     {
         var m = ctx.Map(body, "expect", TopologyKeys.Expect);
         if (m is null) return null;
         var ok = true;
         var pings = traffic.OfType<PingSpec>().Sum(p => p.Count);
         var udps = traffic.OfType<UdpSpec>().Sum(p => p.Packets);
-        var answered = m.Has("pings-answered") ? Count(m["pings-answered"]!, "pings-answered", pings, "ping") : null;
+        var answered = m.Has("pings-answered") ? Count(m["pings-answered"]!, "pings-answered", pings, "ping", trafficBroken) : null;
         if (m.Has("pings-answered") && answered is null) ok = false;
-        var delivered = m.Has("udp-delivered") ? Count(m["udp-delivered"]!, "udp-delivered", udps, "udp") : null;
+        var delivered = m.Has("udp-delivered") ? Count(m["udp-delivered"]!, "udp-delivered", udps, "udp", trafficBroken) : null;
         if (m.Has("udp-delivered") && delivered is null) ok = false;
         var tunnels = ImmutableArray.CreateBuilder<TunnelExpectation>();
         if (m["tunnel"] is { } tn)
@@ -231,11 +262,12 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
         return bounds.ToImmutable();
     }
 
-    private CountExpectation? Count(YNode node, string what, int sent, string kind)
+    private CountExpectation? Count(YNode node, string what, int sent, string kind, bool trafficBroken)
     {
         if (ctx.Text(node, what) is not { } text) return null;
         if (sent == 0)
         {
+            if (trafficBroken) return null;
             ctx.Error(node, $"{what} is expected but the scenario sends no {kind} traffic", $"add a {kind} item under traffic, or remove {what}");
             return null;
         }
@@ -265,6 +297,7 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
         };
         if (!possible)
         {
+            if (trafficBroken) return null;
             ctx.Error(node, $"{what} '{text}' can never hold: the scenario sends {sent} {kind} packets", $"use a count up to {sent}, or 'all'");
             return null;
         }

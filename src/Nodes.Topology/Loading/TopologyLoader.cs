@@ -23,7 +23,14 @@ public static class TopologyLoader
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            // Read at most one byte past the limit: a device such as /dev/zero never ends, and its length reads 0.
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            var buffer = new byte[TopologyLimits.MaxFileBytes + 1];
+            var length = 0;
+            for (int n; length < buffer.Length && (n = stream.Read(buffer, length, buffer.Length - length)) > 0;) length += n;
+            if (length > TopologyLimits.MaxFileBytes) return TooLarge(path);
+            using var reader = new StreamReader(new MemoryStream(buffer, 0, length), detectEncodingFromByteOrderMarks: true);
+            text = reader.ReadToEnd();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -32,17 +39,34 @@ public static class TopologyLoader
         return LoadFromString(text, path);
     }
 
+    private static TopologyLoadResult TooLarge(string fileName) => new(null,
+        [new TopologyDiagnostic(fileName, 1, 1, $"the file is larger than {TopologyLimits.MaxFileBytes / 1024} KB, the most a topology file may hold", "a topology is a few KB of YAML: check that this is the right file")]);
+
     public static TopologyLoadResult LoadFromString(string text, string fileName)
     {
+        if (text.Length > TopologyLimits.MaxFileBytes) return TooLarge(fileName);
         var ctx = new ParseContext(fileName);
         var root = YamlTree.Read(text, fileName, ctx.Diagnostics);
         TopologySpec? spec = null;
         if (root is not null) spec = new TopologyParser(ctx).Parse(root);
         if (spec is not null)
         {
-            ctx.Diagnostics.AddRange(TopologyValidator.Validate(spec, ctx.Broken));
+            var topologyWide = TopologyValidator.Validate(spec, ctx.Broken);
+            ctx.Diagnostics.AddRange(topologyWide);
+            // A scenario's nodes are the topology's with its overrides, so the topology's own problems come back in each:
+            // only what an override adds is reported, once, naming every scenario it shows in.
+            var known = topologyWide.Select(d => (d.Line, d.Column, d.Message)).ToHashSet();
+            var added = new Dictionary<(int Line, int Column, string Message), (TopologyDiagnostic First, List<string> Scenarios)>();
             foreach (var s in spec.Scenarios.Where(s => !s.NodeOverrides.IsDefaultOrEmpty))
-                ctx.Diagnostics.AddRange(TopologyValidator.Validate(spec.ForScenario(s), ctx.Broken).Select(d => d with { Message = $"{d.Message} (in scenario '{s.Name}')" }));
+                foreach (var d in TopologyValidator.Validate(spec.ForScenario(s), ctx.Broken))
+                {
+                    var key = (d.Line, d.Column, d.Message);
+                    if (known.Contains(key)) continue;
+                    if (added.TryGetValue(key, out var seen)) seen.Scenarios.Add(s.Name);
+                    else added[key] = (d, [s.Name]);
+                }
+            foreach (var (first, scenarios) in added.Values)
+                ctx.Diagnostics.Add(first with { Message = $"{first.Message} (in scenario{(scenarios.Count > 1 ? "s" : "")} {string.Join(", ", scenarios.Select(n => $"'{n}'"))})" });
         }
         var diagnostics = ctx.Diagnostics
             .DistinctBy(d => (d.Line, d.Column, d.Message))

@@ -101,11 +101,17 @@ internal static class YamlTree
                 return null;
             }
             parser.Consume<DocumentStart>();
-            var root = ReadNode(parser, file, anchors, diagnostics);
+            var root = ReadNode(parser, file, anchors, diagnostics, 0);
             parser.Consume<DocumentEnd>();
             if (parser.Current is DocumentStart second)
                 diagnostics.Add(new(file, Line(second.Start), Col(second.Start), "the file holds more than one YAML document", "keep one topology per file and remove the '---' separator"));
             return root;
+        }
+        catch (TooDeepException e)
+        {
+            diagnostics.Add(TopologyDiagnostic.At(e.At, $"mappings and lists are nested deeper than {Model.TopologyLimits.MaxDepth} levels here",
+                "a topology needs fewer than ten levels; check for unclosed '[' or '{', or split the structure"));
+            return null;
         }
         catch (YamlException e)
         {
@@ -114,6 +120,15 @@ internal static class YamlTree
             var cut = message.LastIndexOf("): ", StringComparison.Ordinal);
             if (message.StartsWith("(Line", StringComparison.Ordinal) && cut >= 0) message = message[(cut + 3)..];
             diagnostics.Add(new(file, Line(e.Start), Col(e.Start), $"YAML syntax error: {message}", "check the indentation and quoting around this place"));
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            // YamlDotNet refuses some tags ("Global tags must be valid URIs") with an ArgumentException rather than a
+            // YamlException (found by afl-fuzz); the place is the end of the last complete event.
+            var at = parser.Current?.End ?? Mark.Empty;
+            diagnostics.Add(new(file, Math.Max(1, Line(at)), Math.Max(1, Col(at)), $"YAML syntax error: {e.Message.Split(" (Parameter", 2)[0]}",
+                "a topology needs no YAML tags ('!' or '!!' before a value): remove them, or quote a value that starts with '!'"));
             return null;
         }
         catch (InvalidOperationException)
@@ -133,9 +148,16 @@ internal static class YamlTree
 
     private static SourceLocation Loc(string file, Mark m) => new(file, Line(m), Col(m));
 
-    private static YNode ReadNode(IParser parser, string file, Dictionary<string, YNode> anchors, List<TopologyDiagnostic> diagnostics)
+    /// <summary>Thrown at the first collection beyond <see cref="Model.TopologyLimits.MaxDepth"/>, before recursing into it.</summary>
+    private sealed class TooDeepException(SourceLocation at) : Exception
+    {
+        public SourceLocation At { get; } = at;
+    }
+
+    private static YNode ReadNode(IParser parser, string file, Dictionary<string, YNode> anchors, List<TopologyDiagnostic> diagnostics, int depth)
     {
         var current = parser.Current ?? throw new YamlException("unexpected end of input");
+        if (current is SequenceStart or MappingStart && depth >= Model.TopologyLimits.MaxDepth) throw new TooDeepException(Loc(file, current.Start));
         YNode node;
         switch (current)
         {
@@ -153,7 +175,7 @@ internal static class YamlTree
                 parser.MoveNext();
                 var items = new List<YNode>();
                 while (!parser.TryConsume<SequenceEnd>(out _))
-                    items.Add(ReadNode(parser, file, anchors, diagnostics));
+                    items.Add(ReadNode(parser, file, anchors, diagnostics, depth + 1));
                 node = new YSeq(Loc(file, ss.Start), items);
                 break;
             }
@@ -165,8 +187,8 @@ internal static class YamlTree
                 var merged = new List<YMap>();
                 while (!parser.TryConsume<MappingEnd>(out _))
                 {
-                    var keyNode = ReadNode(parser, file, anchors, diagnostics);
-                    var value = ReadNode(parser, file, anchors, diagnostics);
+                    var keyNode = ReadNode(parser, file, anchors, diagnostics, depth + 1);
+                    var value = ReadNode(parser, file, anchors, diagnostics, depth + 1);
                     if (keyNode is not YScalar key)
                     {
                         diagnostics.Add(TopologyDiagnostic.At(keyNode.At, $"a key must be plain text, found {keyNode.Describe()}", "write keys as words like 'address:'"));

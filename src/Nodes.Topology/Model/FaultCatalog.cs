@@ -36,23 +36,37 @@ public enum FaultParameterType
     Text,
     Choice,
     Rate,
+
+    /// <summary>Text that is never shown: in summaries, JSON and live answers it reads "[redacted]".</summary>
+    Secret,
 }
 
 /// <summary>One parameter of a fault, as the params mapping and <c>nodes fault --param</c> write it.</summary>
 public sealed record FaultParameter(string Name, FaultParameterType Type, string Description, string? Default = null, ImmutableArray<string> Choices = default)
 {
+    /// <summary>What a secret's value reads as wherever it is shown.</summary>
+    public const string Redacted = "[redacted]";
+
+    /// <summary>A shared key or the like: its value is checked and used, never printed.</summary>
+    public bool Secret => Type == FaultParameterType.Secret;
+
+    /// <summary>The value as it may be shown: itself, or <see cref="Redacted"/> for a secret.</summary>
+    public string Shown(string value) => Secret ? Redacted : value;
+
     /// <summary>Null when <paramref name="value"/> is acceptable, else what is wrong with it and how to write it.</summary>
     public (string Problem, string Hint)? Check(string value) => Type switch
     {
         FaultParameterType.Duration when !Units.TryDuration(value, out var d) || d < TimeSpan.Zero => ($"'{value}' is not a duration", "write e.g. 500ms, 10s, 2m or 1h"),
+        FaultParameterType.Duration when Units.TryDuration(value, out var d) && d > TopologyLimits.MaxDuration => ($"'{value}' is longer than a day, the longest a lab runs", $"write at most {TopologyLimits.MaxDurationText}"),
         FaultParameterType.SignedDuration when !FaultValues.TrySignedDuration(value, out _) => ($"'{value}' is not a duration", "write e.g. 90s, -30m or +2h"),
+        FaultParameterType.SignedDuration when FaultValues.TrySignedDuration(value, out var sd) && sd.Duration() > TopologyLimits.MaxDuration => ($"'{value}' is more than a day", $"write from -{TopologyLimits.MaxDurationText} to +{TopologyLimits.MaxDurationText}"),
         FaultParameterType.Percent when !Units.TryPercent(value, out var p) || p < 0 || p > 100 => ($"'{value}' is not a percentage from 0 to 100", "write e.g. 30%"),
         FaultParameterType.Number when !double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || !double.IsFinite(n) || n <= 0 => ($"'{value}' is not a positive number", "write e.g. 1.5"),
         FaultParameterType.Count when !int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var c) || c < 1 || c > 100_000 => ($"'{value}' is not a whole number from 1 to 100000", "write e.g. 20"),
         FaultParameterType.Address when !Ipv4Address.TryParse(value, out _) => ($"'{value}' is not an IPv4 address", "write e.g. 203.0.113.12"),
         FaultParameterType.Choice when !Choices.Contains(value) => ($"'{value}' is not one of {string.Join(", ", Choices)}", $"write one of {string.Join(", ", Choices)}"),
         FaultParameterType.Rate when !Units.TryRate(value, out _) => ($"'{value}' is not a rate", "write e.g. 1mbit or 100kbit"),
-        FaultParameterType.Text when string.IsNullOrWhiteSpace(value) => ("the value is empty", "write a value"),
+        FaultParameterType.Text or FaultParameterType.Secret when string.IsNullOrWhiteSpace(value) => ("the value is empty", "write a value"),
         _ => null,
     };
 }
@@ -103,7 +117,7 @@ public static class FaultCatalog
             [new("sa", FaultParameterType.Choice, "what to rekey", "child", ["child", "ike"])]),
         new(FaultKind.PskMismatch, "psk-mismatch", FaultTarget.Gateway,
             "The gateway's shared key changes and the connection resets (DELETE), as changing the key in the portal does: every new IKE_AUTH fails",
-            [new("shared-key", FaultParameterType.Text, "the new key (default: one the peer does not have)"), For]),
+            [new("shared-key", FaultParameterType.Secret, "the new key (default: one the peer does not have)"), For]),
         new(FaultKind.ProposalMismatch, "proposal-mismatch", FaultTarget.Gateway,
             "The gateway's proposals change and the connection resets: the next IKE_SA_INIT or Child SA finds no common proposal",
             [new("ike", FaultParameterType.Text, "IKE proposal(s), strongSwan syntax, comma-separated", "aes128gcm16-prfsha384-ecp384"), new("esp", FaultParameterType.Text, "ESP proposal(s), strongSwan syntax (default: unchanged)"), For]),
@@ -164,6 +178,21 @@ public static class FaultValues
     /// <summary>The parameter's value, or its catalog default when not given.</summary>
     public static string? Get(IReadOnlyDictionary<string, string> parameters, FaultKind kind, string name) =>
         parameters.TryGetValue(name, out var v) ? v : FaultCatalog.Of(kind).Parameters.FirstOrDefault(p => p.Name == name)?.Default;
+
+    /// <summary>
+    /// The parameters as they may be shown (summaries, JSON, live answers): secrets read "[redacted]". A name the
+    /// fault does not know is shown as given, since it was refused before it could mean anything.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Redact(FaultKind kind, IReadOnlyDictionary<string, string> parameters)
+    {
+        var info = FaultCatalog.Of(kind);
+        if (!parameters.Keys.Any(k => info.Parameters.Any(p => p.Secret && p.Name == k))) return parameters;
+        return parameters.ToDictionary(kv => kv.Key, kv => info.Parameters.FirstOrDefault(p => p.Name == kv.Key) is { } p ? p.Shown(kv.Value) : kv.Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>As <see cref="Redact(FaultKind, IReadOnlyDictionary{string, string})"/> for a fault named as the catalog names it; an unknown name shows nothing it was given.</summary>
+    public static IReadOnlyDictionary<string, string> Redact(string fault, IReadOnlyDictionary<string, string> parameters) =>
+        FaultCatalog.Find(fault) is { } info ? Redact(info.Kind, parameters) : parameters.ToDictionary(kv => kv.Key, _ => FaultParameter.Redacted, StringComparer.Ordinal);
 
     /// <summary>Every problem with <paramref name="parameters"/> for a fault of <paramref name="kind"/>, with a hint each.</summary>
     public static IEnumerable<(string Name, string Problem, string Hint)> Check(FaultKind kind, IReadOnlyDictionary<string, string> parameters)

@@ -27,6 +27,9 @@ public static class TopologyValidator
 
         // Endpoint → link, and each link's resolved interfaces.
         var linkOf = new Dictionary<(string, string), LinkSpec>();
+        // Links with an endpoint already reported or dropped: their addresses are not known for sure, so next hops on
+        // them are not checked (a gateway "leading nowhere" because its neighbour's line had an error is no news).
+        var doubtful = new HashSet<LinkSpec>(ReferenceEqualityComparer.Instance);
         var misnamed = new HashSet<string>(StringComparer.Ordinal); // nodes with an endpoint naming a missing interface
         var resolved = new Dictionary<LinkSpec, List<(EndpointSpec End, InterfaceSpec If)>>(ReferenceEqualityComparer.Instance);
         foreach (var link in spec.Links)
@@ -37,6 +40,7 @@ public static class TopologyValidator
             {
                 if (!nodes.TryGetValue(e.Node, out var node))
                 {
+                    doubtful.Add(link);
                     if (broken.Contains(e.Node)) continue;
                     var near = Suggest.Closest(e.Node, nodes.Keys);
                     d.Add(TopologyDiagnostic.At(e.Location, $"link endpoint '{e}' names unknown node '{e.Node}'", near is not null ? $"did you mean '{near}'?" : $"nodes are: {string.Join(", ", nodes.Keys)}"));
@@ -46,6 +50,7 @@ public static class TopologyValidator
                 if (iface is null)
                 {
                     misnamed.Add(e.Node);
+                    doubtful.Add(link);
                     if (broken.Contains(e.ToString())) continue;
                     var names = node.Interfaces.Select(i => i.Name).ToArray();
                     var near = Suggest.Closest(e.Interface, names);
@@ -65,22 +70,30 @@ public static class TopologyValidator
 
         // The interfaces of a link share one subnet and have distinct addresses.
         var subnetOf = new Dictionary<LinkSpec, Ipv4Prefix>(ReferenceEqualityComparer.Instance);
+        var nextHops = spec.Nodes.SelectMany(n => n.EffectiveRoutes.Select(r => r.NextHop)).ToHashSet();
         foreach (var (link, ends) in resolved)
         {
             if (ends.Count == 0) continue;
             var (firstEnd, first) = ends[0];
             subnetOf[link] = first.Subnet;
             var seen = new Dictionary<Ipv4Address, EndpointSpec> { [first.Address] = firstEnd };
+            // A suggested address must be free on the whole link, not just among the ends read so far; an address some
+            // node routes through belongs to a router, even one whose own lines failed to load.
+            var used = ends.Select(x => x.If.Address).Concat(nextHops).ToList();
             foreach (var (end, iface) in ends.Skip(1))
             {
                 if (iface.Subnet != first.Subnet)
                 {
+                    doubtful.Add(link);
                     d.Add(TopologyDiagnostic.At(end.Location, $"'{end}' has {iface.Cidr}, which is not in {first.Subnet} like '{firstEnd}' on the same link",
-                        $"give the interfaces of one link addresses in one subnet (same prefix length), e.g. {SuggestAddress(first.Subnet, seen.Keys)}/{first.Subnet.Length}"));
+                        $"give the interfaces of one link addresses in one subnet (same prefix length), e.g. {SuggestAddress(first.Subnet, used)}/{first.Subnet.Length}"));
                     continue;
                 }
                 if (!seen.TryAdd(iface.Address, end))
-                    d.Add(TopologyDiagnostic.At(end.Location, $"'{end}' has address {iface.Address}, already used by '{seen[iface.Address]}' on the same link", $"use another address, e.g. {SuggestAddress(first.Subnet, seen.Keys)}"));
+                {
+                    doubtful.Add(link);
+                    d.Add(TopologyDiagnostic.At(end.Location, $"'{end}' has address {iface.Address}, already used by '{seen[iface.Address]}' on the same link", $"use another address, e.g. {SuggestAddress(first.Subnet, used)}"));
+                }
             }
         }
 
@@ -106,16 +119,17 @@ public static class TopologyValidator
             foreach (var route in node.EffectiveRoutes)
                 CheckNextHop(node, route.NextHop, route.Location, route.Destination.Length == 0 && route.Metric == 0 && node.DefaultGateway == route.NextHop && route.Location == node.DefaultGatewayLocation
                     ? $"default gateway {route.NextHop} of node '{node.Name}'"
-                    : $"route to {route.Destination} via {route.NextHop} on node '{node.Name}'", linkOf, resolved, d);
+                    : $"route to {route.Destination} via {route.NextHop} on node '{node.Name}'", linkOf, resolved, doubtful, broken, d);
 
             if (node is AzureVpnGatewaySpec gw)
-                CheckNextHop(gw, gw.VnetNextHop, gw.Location, $"the VNet route of azure-vpn-gateway '{gw.Name}' (via {gw.VnetNextHop}, the GatewaySubnet's reserved gateway address)", linkOf, resolved, d);
+                CheckNextHop(gw, gw.VnetNextHop, gw.Location, $"the VNet route of azure-vpn-gateway '{gw.Name}' (via {gw.VnetNextHop}, the GatewaySubnet's reserved gateway address)", linkOf, resolved, doubtful, broken, d);
         }
         return [.. d];
     }
 
     private static void CheckNextHop(NodeSpec node, Ipv4Address hop, SourceLocation at, string what,
-        Dictionary<(string, string), LinkSpec> linkOf, Dictionary<LinkSpec, List<(EndpointSpec End, InterfaceSpec If)>> resolved, List<TopologyDiagnostic> d)
+        Dictionary<(string, string), LinkSpec> linkOf, Dictionary<LinkSpec, List<(EndpointSpec End, InterfaceSpec If)>> resolved, HashSet<LinkSpec> doubtful,
+        IReadOnlySet<string> broken, List<TopologyDiagnostic> d)
     {
         if (node.Interfaces.Any(i => i.Address == hop))
         {
@@ -125,11 +139,14 @@ public static class TopologyValidator
         var iface = node.Interfaces.FirstOrDefault(i => i.Subnet.Contains(hop));
         if (iface is null)
         {
+            // The hop may well be on an interface of this node that failed to load, and was reported.
+            if (broken.Any(b => b.StartsWith(node.Name + ":", StringComparison.Ordinal))) return;
             var subnets = string.Join(", ", node.Interfaces.Select(i => i.Subnet.ToString()));
             d.Add(TopologyDiagnostic.At(at, $"{what} leads nowhere: {hop} is on none of the node's subnets ({subnets})", "use a next hop on a connected subnet"));
             return;
         }
         if (!linkOf.TryGetValue((node.Name, iface.Name), out var link)) return; // reported as an unattached interface
+        if (doubtful.Contains(link)) return;
         var neighbours = resolved[link].Where(x => x.End.Node != node.Name).ToList();
         if (neighbours.Any(x => x.If.Address == hop)) return;
         var present = neighbours.Count == 0 ? "none" : string.Join(", ", neighbours.Select(x => $"{x.End} {x.If.Address}"));
