@@ -1,0 +1,70 @@
+using System.CommandLine;
+using Nodes.Config;
+
+namespace Nodes.Cli;
+
+/// <summary><c>nodes import</c> and <c>nodes export</c>: the lab from the user's own configuration, and back.</summary>
+internal static class ConfigCommands
+{
+    public static Command Import()
+    {
+        var files = new Argument<FileInfo[]>("files")
+        {
+            Description = "RRAS PowerShell (Add-VpnS2SInterface, Azure's RRAS script), Get-VpnS2SInterface | Format-List * output, Azure PowerShell, az ... show JSON, an ARM template or Terraform; the format is read from each file's content",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "The topology file to write, e.g. lab.yaml", Required = true };
+        var command = new Command("import", "Build a lab from the RRAS and Azure configuration you have; values keep their file:line, and what cannot be mapped is listed") { files, output };
+        command.SetAction(parse =>
+        {
+            var paths = parse.GetValue(files)!;
+            var outFile = parse.GetValue(output)!;
+            var inputs = new List<(string, string)>();
+            foreach (var f in paths)
+            {
+                try
+                {
+                    inputs.Add((Relative(f.FullName), File.ReadAllText(f.FullName)));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Console.Error.WriteLine($"{Relative(f.FullName)}:1:1: error: cannot read the file: {e.Message} (hint: check the path and permissions)");
+                    return 2;
+                }
+            }
+            var labPath = Relative(outFile.FullName);
+            var result = Importer.Import(inputs, Path.GetFileNameWithoutExtension(outFile.Name), labPath);
+            foreach (var d in result.Fatal) Console.Error.WriteLine(d.ToString());
+            if (result.Lab is null)
+            {
+                Console.Error.WriteLine("nothing was written.");
+                return 2;
+            }
+            try
+            {
+                File.WriteAllText(outFile.FullName, result.Lab.Yaml);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"{labPath}: error: cannot write the lab: {e.Message} (hint: check the folder exists and is writable)");
+                return 2;
+            }
+            foreach (var n in result.Notes) Console.Error.WriteLine($"{n.At}: note: not mapped: {n.What}: {n.Why}");
+            foreach (var d in result.Errors) Console.Error.WriteLine(d.ToString());
+            if (!result.Errors.IsEmpty)
+            {
+                Console.Error.WriteLine($"{labPath} written, with {result.Errors.Length} problem(s) Azure or the lab would refuse; fix them in your files and import again.");
+                return 1;
+            }
+            Console.WriteLine($"{labPath} written: {result.Notes.Length} value(s) not mapped (listed above and in the file's header). Run it with: nodes run {labPath}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static string Relative(string full)
+    {
+        var rel = Path.GetRelativePath(Environment.CurrentDirectory, full);
+        return rel.StartsWith("..", StringComparison.Ordinal) ? full : rel;
+    }
+}
