@@ -40,9 +40,13 @@ public static class TopologyLoader
         if (root is not null) spec = new TopologyParser(ctx).Parse(root);
         if (spec is not null)
         {
-            ctx.Diagnostics.AddRange(TopologyValidator.Validate(spec, ctx.Broken));
+            var whole = TopologyValidator.Validate(spec, ctx.Broken);
+            ctx.Diagnostics.AddRange(whole);
+            // A scenario repeats the topology's own problems; only what its changes bring is reported for it.
+            var known = whole.Select(d => (d.Line, d.Column, d.Message)).ToHashSet();
             foreach (var s in spec.Scenarios.Where(s => !s.NodeOverrides.IsDefaultOrEmpty))
-                ctx.Diagnostics.AddRange(TopologyValidator.Validate(spec.ForScenario(s), ctx.Broken).Select(d => d with { Message = $"{d.Message} (in scenario '{s.Name}')" }));
+                ctx.Diagnostics.AddRange(TopologyValidator.Validate(spec.ForScenario(s), ctx.Broken).Where(d => !known.Contains((d.Line, d.Column, d.Message)))
+                    .Select(d => d with { Message = $"{d.Message} (in scenario '{s.Name}')" }));
         }
         var diagnostics = ctx.Diagnostics
             .DistinctBy(d => (d.Line, d.Column, d.Message))

@@ -106,16 +106,17 @@ public static class TopologyValidator
             foreach (var route in node.EffectiveRoutes)
                 CheckNextHop(node, route.NextHop, route.Location, route.Destination.Length == 0 && route.Metric == 0 && node.DefaultGateway == route.NextHop && route.Location == node.DefaultGatewayLocation
                     ? $"default gateway {route.NextHop} of node '{node.Name}'"
-                    : $"route to {route.Destination} via {route.NextHop} on node '{node.Name}'", linkOf, resolved, d);
+                    : $"route to {route.Destination} via {route.NextHop} on node '{node.Name}'", linkOf, resolved, broken, d);
 
             if (node is AzureVpnGatewaySpec gw)
-                CheckNextHop(gw, gw.VnetNextHop, gw.Location, $"the VNet route of azure-vpn-gateway '{gw.Name}' (via {gw.VnetNextHop}, the GatewaySubnet's reserved gateway address)", linkOf, resolved, d);
+                CheckNextHop(gw, gw.VnetNextHop, gw.Location, $"the VNet route of azure-vpn-gateway '{gw.Name}' (via {gw.VnetNextHop}, the GatewaySubnet's reserved gateway address)", linkOf, resolved, broken, d);
         }
+        d.AddRange(AzureAcceptance.Check(spec));
         return [.. d];
     }
 
     private static void CheckNextHop(NodeSpec node, Ipv4Address hop, SourceLocation at, string what,
-        Dictionary<(string, string), LinkSpec> linkOf, Dictionary<LinkSpec, List<(EndpointSpec End, InterfaceSpec If)>> resolved, List<TopologyDiagnostic> d)
+        Dictionary<(string, string), LinkSpec> linkOf, Dictionary<LinkSpec, List<(EndpointSpec End, InterfaceSpec If)>> resolved, IReadOnlySet<string> broken, List<TopologyDiagnostic> d)
     {
         if (node.Interfaces.Any(i => i.Address == hop))
         {
@@ -130,6 +131,7 @@ public static class TopologyValidator
             return;
         }
         if (!linkOf.TryGetValue((node.Name, iface.Name), out var link)) return; // reported as an unattached interface
+        if (link.Endpoints.Any(e => broken.Contains(e.Node))) return; // the neighbour failed to load and is reported itself
         var neighbours = resolved[link].Where(x => x.End.Node != node.Name).ToList();
         if (neighbours.Any(x => x.If.Address == hop)) return;
         var present = neighbours.Count == 0 ? "none" : string.Join(", ", neighbours.Select(x => $"{x.End} {x.If.Address}"));
