@@ -62,6 +62,55 @@ internal static class ConfigCommands
         return command;
     }
 
+    public static Command Export()
+    {
+        var file = new Argument<FileInfo>("file") { Description = "A topology file (YAML) whose lab was tested" };
+        var node = new Option<string>("--node") { Description = "The node to export: an rras node or an azure-vpn-gateway node", Required = true };
+        var format = new Option<string>("--as") { Description = $"The device format: {string.Join(", ", Nodes.Config.Export.Exporter.Names.Select(n => n.Name))}", Required = true };
+        var output = new Option<DirectoryInfo>("--output", "-o") { Description = "The folder to write the file into", Required = true };
+        var command = new Command("export", "Write a node's configuration for the real device: RRAS PowerShell, strongSwan swanctl.conf, Azure PowerShell or an ARM template") { file, node, format, output };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(file)!.FullName;
+            var loaded = Nodes.Topology.Loading.TopologyLoader.Load(path);
+            if (loaded.Topology is null)
+            {
+                foreach (var d in loaded.Diagnostics) Console.Error.WriteLine(d.ToString());
+                Console.Error.WriteLine($"{loaded.Diagnostics.Length} problem(s) in {path}; nothing was exported.");
+                return 2;
+            }
+            var asText = parse.GetValue(format)!;
+            var match = Nodes.Config.Export.Exporter.Names.Where(n => string.Equals(n.Name, asText, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (match.Count == 0)
+            {
+                Console.Error.WriteLine($"--as {asText}: not a format nodes export writes; use one of {string.Join(", ", Nodes.Config.Export.Exporter.Names.Select(n => n.Name))}");
+                return 2;
+            }
+            var result = Nodes.Config.Export.Exporter.Export(loaded.Topology, parse.GetValue(node)!, match[0].Format, out var error);
+            if (result is null)
+            {
+                Console.Error.WriteLine(error);
+                return 2;
+            }
+            var dir = parse.GetValue(output)!;
+            var target = Path.Combine(dir.FullName, result.FileName);
+            try
+            {
+                dir.Create();
+                File.WriteAllText(target, result.Text);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"--output {dir.FullName}: cannot write {result.FileName}: {e.Message}");
+                return 2;
+            }
+            foreach (var m in result.NotExported) Console.Error.WriteLine($"not exported: {m}");
+            Console.WriteLine($"{Relative(target)} written (it holds the shared key: keep it private).");
+            return 0;
+        });
+        return command;
+    }
+
     private static string Relative(string full)
     {
         var rel = Path.GetRelativePath(Environment.CurrentDirectory, full);

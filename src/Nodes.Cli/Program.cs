@@ -17,6 +17,7 @@ namespace Nodes.Cli
             root.Subcommands.Add(ClusterCommands.Host());
             root.Subcommands.Add(FaultCommands.Fault());
             root.Subcommands.Add(ConfigCommands.Import());
+            root.Subcommands.Add(ConfigCommands.Export());
             return root;
         }
     }

@@ -13,13 +13,16 @@ internal static class Fixture
     public static ImportResult Import(params string[] names) => Importer.Import(names.Select(File), "imported", "lab.yaml");
 
     /// <summary>Imports and asserts the lab loads and validates; returns the loaded topology.</summary>
-    public static (ImportResult Result, TopologySpec Topology) ImportValid(params string[] names)
+    public static (ImportResult Result, TopologySpec Topology) ImportValid(params string[] names) => ImportValid2(names.Select(File));
+
+    /// <summary>As <see cref="ImportValid(string[])"/>, for files given as text.</summary>
+    public static (ImportResult Result, TopologySpec Topology) ImportValid2(IEnumerable<(string Path, string Text)> files)
     {
-        var result = Import(names);
+        var result = Importer.Import(files, "imported", "lab.yaml");
         Assert.True(result.Fatal.IsEmpty, string.Join("\n", result.Fatal));
         Assert.True(result.Errors.IsEmpty, string.Join("\n", result.Errors) + "\n" + result.Lab?.Yaml);
         var loaded = TopologyLoader.LoadFromString(result.Lab!.Yaml, "lab.yaml");
-        Assert.True(loaded.Succeeded, string.Join("\n", loaded.Diagnostics) + "\n" + result.Lab.Yaml);
+        Assert.True(loaded.Succeeded, string.Join("\n", loaded.Diagnostics));
         return (result, loaded.Topology!);
     }
 
