@@ -112,6 +112,8 @@ public static class Exporter
         sb.Append("        proposals = ").Append(string.Join(",", v.IkeProposals.Select(p => ProposalNames.StrongSwan(p, forIke: true)))).Append('\n');
         sb.Append("        rekey_time = ").Append(Seconds(v.IkeLifetime)).Append("s\n");
         sb.Append("        dpd_delay = 30s\n");
+        // Neither RRAS nor Azure documents MOBIKE (RFC 4555) for site-to-site; a NAT change is followed by the peer instead.
+        sb.Append("        mobike = no\n");
         sb.Append(CultureInfo.InvariantCulture, $"        keyingtries = {(v.NumberOfTries == 0 ? 0 : v.NumberOfTries)}\n");
         sb.Append("        local {\n            auth = psk\n            id = ").Append(v.LocalId ?? wan.Address.ToString()).Append("\n        }\n");
         sb.Append("        remote {\n            auth = psk\n            id = ").Append(v.RemoteId ?? v.Destination.ToString()).Append("\n        }\n");
