@@ -17,6 +17,7 @@ internal static class ConfigCommands
         var command = new Command("import", "Build a lab from the RRAS and Azure configuration you have; values keep their file:line, and what cannot be mapped is listed") { files, output };
         command.SetAction(parse =>
         {
+            var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
             var paths = parse.GetValue(files)!;
             var outFile = parse.GetValue(output)!;
             var inputs = new List<(string, string)>();
@@ -28,16 +29,16 @@ internal static class ConfigCommands
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    Console.Error.WriteLine($"{Relative(f.FullName)}:1:1: error: cannot read the file: {e.Message} (hint: check the path and permissions)");
+                    stderr.WriteLine($"{Relative(f.FullName)}:1:1: error: cannot read the file: {e.Message} (hint: check the path and permissions)");
                     return 2;
                 }
             }
             var labPath = Relative(outFile.FullName);
             var result = Importer.Import(inputs, Path.GetFileNameWithoutExtension(outFile.Name), labPath);
-            foreach (var d in result.Fatal) Console.Error.WriteLine(d.ToString());
+            foreach (var d in result.Fatal) stderr.WriteLine(d.ToString());
             if (result.Lab is null)
             {
-                Console.Error.WriteLine("nothing was written.");
+                stderr.WriteLine("nothing was written.");
                 return 2;
             }
             try
@@ -46,17 +47,17 @@ internal static class ConfigCommands
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"{labPath}: error: cannot write the lab: {e.Message} (hint: check the folder exists and is writable)");
+                stderr.WriteLine($"{labPath}: error: cannot write the lab: {e.Message} (hint: check the folder exists and is writable)");
                 return 2;
             }
-            foreach (var n in result.Notes) Console.Error.WriteLine($"{n.At}: note: not mapped: {n.What}: {n.Why}");
-            foreach (var d in result.Errors) Console.Error.WriteLine(d.ToString());
+            foreach (var n in result.Notes) stderr.WriteLine($"{n.At}: note: not mapped: {n.What}: {n.Why}");
+            foreach (var d in result.Errors) stderr.WriteLine(d.ToString());
             if (!result.Errors.IsEmpty)
             {
-                Console.Error.WriteLine($"{labPath} written, with {result.Errors.Length} problem(s) Azure or the lab would refuse; fix them in your files and import again.");
+                stderr.WriteLine($"{labPath} written, with {result.Errors.Length} problem(s) Azure or the lab would refuse; fix them in your files and import again.");
                 return 1;
             }
-            Console.WriteLine($"{labPath} written: {result.Notes.Length} value(s) not mapped (listed above and in the file's header). Run it with: nodes run {labPath}");
+            stdout.WriteLine($"{labPath} written: {result.Notes.Length} value(s) not mapped (listed above and in the file's header). Run it with: nodes run {labPath}");
             return 0;
         });
         return command;
@@ -71,25 +72,26 @@ internal static class ConfigCommands
         var command = new Command("export", "Write a node's configuration for the real device: RRAS PowerShell, strongSwan swanctl.conf, Azure PowerShell or an ARM template") { file, node, format, output };
         command.SetAction(parse =>
         {
+            var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
             var path = parse.GetValue(file)!.FullName;
             var loaded = Nodes.Topology.Loading.TopologyLoader.Load(path);
             if (loaded.Topology is null)
             {
-                foreach (var d in loaded.Diagnostics) Console.Error.WriteLine(d.ToString());
-                Console.Error.WriteLine($"{loaded.Diagnostics.Length} problem(s) in {path}; nothing was exported.");
+                foreach (var d in loaded.Diagnostics) stderr.WriteLine(d.ToString());
+                stderr.WriteLine($"{loaded.Diagnostics.Length} problem(s) in {path}; nothing was exported.");
                 return 2;
             }
             var asText = parse.GetValue(format)!;
             var match = Nodes.Config.Export.Exporter.Names.Where(n => string.Equals(n.Name, asText, StringComparison.OrdinalIgnoreCase)).ToList();
             if (match.Count == 0)
             {
-                Console.Error.WriteLine($"--as {asText}: not a format nodes export writes; use one of {string.Join(", ", Nodes.Config.Export.Exporter.Names.Select(n => n.Name))}");
+                stderr.WriteLine($"--as {asText}: not a format nodes export writes; use one of {string.Join(", ", Nodes.Config.Export.Exporter.Names.Select(n => n.Name))}");
                 return 2;
             }
             var result = Nodes.Config.Export.Exporter.Export(loaded.Topology, parse.GetValue(node)!, match[0].Format, out var error);
             if (result is null)
             {
-                Console.Error.WriteLine(error);
+                stderr.WriteLine(error);
                 return 2;
             }
             var dir = parse.GetValue(output)!;
@@ -101,11 +103,11 @@ internal static class ConfigCommands
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"--output {dir.FullName}: cannot write {result.FileName}: {e.Message}");
+                stderr.WriteLine($"--output {dir.FullName}: cannot write {result.FileName}: {e.Message}");
                 return 2;
             }
-            foreach (var m in result.NotExported) Console.Error.WriteLine($"not exported: {m}");
-            Console.WriteLine($"{Relative(target)} written (it holds the shared key: keep it private).");
+            foreach (var m in result.NotExported) stderr.WriteLine($"not exported: {m}");
+            stdout.WriteLine($"{Relative(target)} written (it holds the shared key: keep it private).");
             return 0;
         });
         return command;
