@@ -24,15 +24,19 @@ public static class AzureRules
     {
         var lng = config.Find(ConfigObjectKind.LocalNetworkGateway);
         var gw = config.Find(ConfigObjectKind.AzureGateway);
-        if (lng?.Get(K.Asn) is not { } asnValue) yield break;
+        var rras = config.Find(ConfigObjectKind.RrasInterface)?.Get(K.Asn);
+        if (lng?.Get(K.Asn) is { } lngAsn && rras is { } routerAsn && lngAsn.Value != routerAsn.Value)
+            yield return new ImportDiagnostic(lngAsn.At, $"the local network gateway's ASN {lngAsn.Value} is not the ASN {routerAsn.Value} of the RRAS BGP router (Add-BgpRouter -LocalASN at {routerAsn.At})",
+                "the local network gateway stands for the on-premises BGP speaker: give it the router's ASN");
+        if ((lng?.Get(K.Asn) ?? rras) is not { } asnValue) yield break;
         if (!long.TryParse(asnValue.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var asn) || asn is < 1 or > uint.MaxValue)
         {
-            yield return new ImportDiagnostic(asnValue.At, $"BGP ASN '{asnValue.Value}' of the local network gateway is not an AS number", "write a number from 1 to 4294967295");
+            yield return new ImportDiagnostic(asnValue.At, $"BGP ASN '{asnValue.Value}' is not an AS number", "write a number from 1 to 4294967295");
             yield break;
         }
         if (IsReservedAsn(asn))
             yield return new ImportDiagnostic(asnValue.At,
-                $"Azure refuses ASN {asn} for the local network gateway: it is reserved by Azure or by IANA (8074, 8075, 12076, 65515, 65517-65520, 23456, 64496-64511, 65535-65551)",
+                $"Azure refuses ASN {asn} for an on-premises BGP speaker: it is reserved by Azure or by IANA (8074, 8075, 12076, 65515, 65517-65520, 23456, 64496-64511, 65535-65551)",
                 "give the on-premises BGP speaker another private ASN, e.g. 65010");
         var gwAsn = gw?.Get(K.Asn) is { } g && long.TryParse(g.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var ga) ? ga : AzureDefaultAsn;
         if (asn == gwAsn && !IsReservedAsn(asn))

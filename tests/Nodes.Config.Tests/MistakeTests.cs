@@ -86,3 +86,30 @@ public class MistakeTests
         Assert.True(Importer.Import([("azure.ps1", ps)], "x", "lab.yaml").Succeeded);
     }
 }
+
+public class BgpAsnTests
+{
+    [Fact]
+    public void A_reserved_asn_on_the_rras_bgp_router_must_be_refused_at_its_line()
+    {
+        var ps = "Add-VpnS2SInterface -Name 52.172.171.0 -Destination 52.172.171.0 -Protocol IKEv2 -IPv4Subnet @(\"10.0.0.0/16:100\") -SharedSecret abc123\n"
+            + "Add-BgpRouter -BgpIdentifier 192.168.29.52 -LocalASN 65515\n";
+        var result = Importer.Import([("rras.ps1", ps)], "x", "lab.yaml");
+        var d = Assert.Single(result.Errors);
+        Assert.Equal((2, 54), (d.At.Line, d.At.Column));
+        Assert.Contains("reserved", d.Message);
+        Assert.Contains(result.Notes, n => n.What == "Add-BgpRouter -BgpIdentifier");
+    }
+
+    [Fact]
+    public void A_local_network_gateway_asn_other_than_the_routers_must_be_refused()
+    {
+        var rras = "Add-BgpRouter -BgpIdentifier 192.168.29.52 -LocalASN 65010\n";
+        var azure = "New-AzLocalNetworkGateway -Name Site1 -GatewayIpAddress 203.0.113.10 -AddressPrefix 192.168.29.0/24 -Asn 65020\n"
+            + "New-AzVirtualNetworkGatewayConnection -Name c1 -ConnectionType IPsec -SharedKey abc123\n";
+        var result = Importer.Import([("rras.ps1", rras), ("azure.ps1", azure)], "x", "lab.yaml");
+        var d = Assert.Single(result.Errors);
+        Assert.Equal("azure.ps1", d.At.File);
+        Assert.Contains("not the ASN 65010 of the RRAS BGP router", d.Message);
+    }
+}

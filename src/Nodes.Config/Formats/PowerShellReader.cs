@@ -101,7 +101,7 @@ internal static class PowerShellReader
         ["New-AzVirtualNetworkGatewayIpConfig"] = "the lab's gateway has one address on the internet and one in the GatewaySubnet",
         ["Set-VpnServerIPsecConfiguration"] = "server-wide IPsec defaults for answering calls; the lab's RRAS takes its policy from the interface",
         ["Set-VpnServerConfiguration"] = "server-wide IPsec defaults for answering calls; the lab's RRAS takes its policy from the interface",
-        ["Add-BgpRouter"] = "BGP is not simulated: routes come from the address spaces", ["Add-BgpPeer"] = "BGP is not simulated: routes come from the address spaces",
+        ["Add-BgpPeer"] = "BGP is not simulated: routes come from the address spaces",
         ["Invoke-WindowsApi"] = "calls a Windows API from the script's own helper function",
     };
 
@@ -118,7 +118,8 @@ internal static class PowerShellReader
         {
             case "add-vpns2sinterface" or "set-vpns2sinterface":
             {
-                var o = config.Object(ConfigObjectKind.RrasInterface, Text(cmd.Find("Name")?.Value), cmd.At);
+                var nameArg = cmd.Find("Name");
+                var o = config.Object(ConfigObjectKind.RrasInterface, Text(nameArg?.Value), nameArg?.Value.At ?? cmd.At);
                 if (o is null) return;
                 foreach (var a in cmd.Arguments)
                 {
@@ -201,6 +202,18 @@ internal static class PowerShellReader
             case "set-privateprofilestring":
                 RouterPbk(cmd, config);
                 return;
+            case "add-bgprouter":
+            {
+                // The on-premises ASN: BGP is not simulated, but Azure's rules on the ASN are checked.
+                var o = config.Object(ConfigObjectKind.RrasInterface, null, cmd.At);
+                foreach (var a in cmd.Arguments)
+                {
+                    if (a.Name.Equals("LocalASN", StringComparison.OrdinalIgnoreCase) && o is not null && Scalar(a.Value, config, "Add-BgpRouter -LocalASN") is { } asn) o.Set(K.Asn, asn);
+                    else config.Note(a.At, $"Add-BgpRouter -{a.Name}", "BGP is not simulated: routes come from the address spaces");
+                }
+                config.Note(cmd.At, "Add-BgpRouter", "BGP is not simulated: the lab routes the local network gateway's address spaces (the ASN is checked against Azure's reserved ones)");
+                return;
+            }
         }
         if (NothingToMap.TryGetValue(name, out var why)) config.Note(cmd.At, name, why);
         else if (name.StartsWith("Get-", StringComparison.OrdinalIgnoreCase)) config.Note(cmd.At, name, "reads state; nothing to configure");
