@@ -10,6 +10,9 @@ public class ImportedLabRunTests
     [InlineData("rras-azure-script.ps1")]
     [InlineData("azure-connection.ps1")]
     [InlineData("main.tf")]
+    [InlineData("arm-template.json")]
+    [InlineData("vpn-connection-show.json")]
+    [InlineData("get-vpns2sinterface.txt", "vpn-connection-show.json", "lng-show.json")]
     public async Task The_default_scenario_of_an_imported_lab_must_bring_the_tunnel_up_and_answer_every_ping(params string[] files)
     {
         var (_, t) = Fixture.ImportValid(files);
