@@ -16,6 +16,8 @@ namespace Nodes.Cli
             root.Subcommands.Add(Commands.Trace());
             root.Subcommands.Add(ClusterCommands.Host());
             root.Subcommands.Add(FaultCommands.Fault());
+            root.Subcommands.Add(ConfigCommands.Import());
+            root.Subcommands.Add(ConfigCommands.Export());
             return root;
         }
 

@@ -145,12 +145,13 @@ public sealed class InteropLab : IDisposable
     // charon
 
     /// <summary>Writes strongswan.conf and swanctl.conf, starts charon in the right namespace and loads the connection.</summary>
-    public void StartCharon(CharonConfig config)
+    /// <param name="swanctlConf">swanctl.conf to load instead of the one <paramref name="config"/> writes (an exported one).</param>
+    public void StartCharon(CharonConfig config, string? swanctlConf = null)
     {
         var dir = CharonDirectory;
         System.IO.Directory.CreateDirectory(Path.Combine(dir, "run"));
         File.WriteAllText(Path.Combine(dir, "strongswan.conf"), config.StrongswanConf(dir));
-        File.WriteAllText(Path.Combine(dir, "swanctl.conf"), config.SwanctlConf());
+        File.WriteAllText(Path.Combine(dir, "swanctl.conf"), swanctlConf ?? config.SwanctlConf());
         // charon's pid file is fixed at /run/charon.pid: each instance gets its own /run, a bind mount inside the
         // private mount namespace ip netns exec creates; it disappears with the process.
         var psi = new ProcessStartInfo("ip")

@@ -289,6 +289,8 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
         var idle = v.Has("idle-disconnect-seconds") ? ctx.Int(v["idle-disconnect-seconds"], "idle-disconnect-seconds", 0, 86_400) : 0;
         var tries = v.Has("number-of-tries") ? ctx.Int(v["number-of-tries"], "number-of-tries", 0, 1000) : 3;
         var retry = v.Has("retry-interval-seconds") ? ctx.Int(v["retry-interval-seconds"], "retry-interval-seconds", 1, 86_400) : 60;
+        // Add-VpnS2SInterface -MMSALifeTimeSeconds; the validator compares it with Azure's fixed 28,800 s.
+        var ikeLife = v.Has("ike-lifetime-seconds") ? ctx.Int(v["ike-lifetime-seconds"], "ike-lifetime-seconds", 300, 172_799) : (int)RrasVpnSpec.DefaultIkeLifetime.TotalSeconds;
         var keepalive = v.Has("nat-keepalive") ? Positive(ctx.Duration(v["nat-keepalive"], "nat-keepalive"), v["nat-keepalive"]!, "nat-keepalive") : RrasVpnSpec.DefaultNatKeepalive;
         var localTs = ctx.Prefixes(v["local-traffic-selectors"], "local traffic selector");
         var remoteTs = ctx.Prefixes(v["remote-traffic-selectors"], "remote traffic selector");
@@ -333,11 +335,12 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
             if (v.Has("proposals")) ike = Proposals(v["proposals"]!, forIke: true, ref ok);
             if (v.Has("esp-proposals")) esp = Proposals(v["esp-proposals"]!, forIke: false, ref ok);
         }
-        if (!ok || destination is null || interfaceName is null || key is null || persistent is null || idle is null || tries is null || retry is null || keepalive is null)
+        if (!ok || destination is null || interfaceName is null || key is null || persistent is null || idle is null || tries is null || retry is null || keepalive is null || ikeLife is null)
             return null;
         return new RrasVpnSpec(interfaceName, destination.Value, subnets.ToImmutable(), key, persistent.Value, idle.Value, tries.Value, retry.Value,
-            keepalive.Value, [.. localTs], [.. remoteTs], source, ike, esp, RrasVpnSpec.DefaultIkeLifetime, childLife, childKb, v.Node.At)
+            keepalive.Value, [.. localTs], [.. remoteTs], source, ike, esp, TimeSpan.FromSeconds(ikeLife.Value), childLife, childKb, v.Node.At)
         {
+            IkeLifetimeLocation = v["ike-lifetime-seconds"]?.At,
             LocalId = v.Has("local-id") ? ctx.Text(v["local-id"], "local-id") : null,
             RemoteId = v.Has("remote-id") ? ctx.Text(v["remote-id"], "remote-id") : null,
         };

@@ -24,7 +24,7 @@ internal static class TopologyKeys
     [
         "interface-name", "destination", "protocol", "authentication-method", "ipv4-subnets", "shared-key", "persistent",
         "idle-disconnect-seconds", "number-of-tries", "retry-interval-seconds", "nat-keepalive", "local-traffic-selectors",
-        "remote-traffic-selectors", "custom-policy", "proposals", "esp-proposals", "local-id", "remote-id",
+        "remote-traffic-selectors", "custom-policy", "proposals", "esp-proposals", "local-id", "remote-id", "ike-lifetime-seconds",
     ];
     public static readonly string[] RrasCustomPolicy =
     [

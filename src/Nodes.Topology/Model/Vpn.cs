@@ -49,6 +49,9 @@ public sealed record RrasVpnSpec(
     /// <summary>IKE identity the peer must send; null accepts any identity whose AUTH verifies.</summary>
     public string? RemoteId { get; init; }
 
+    /// <summary>Where ike-lifetime-seconds was written; null when the default applies.</summary>
+    public SourceLocation? IkeLifetimeLocation { get; init; }
+
     /// <summary>Add-VpnS2SInterface example output: SALifeTime 3600 (not a documented default).</summary>
     public static readonly TimeSpan DefaultChildLifetime = TimeSpan.FromSeconds(3600);
 

@@ -124,6 +124,7 @@ public static class TopologyValidator
             if (node is AzureVpnGatewaySpec gw)
                 CheckNextHop(gw, gw.VnetNextHop, gw.Location, $"the VNet route of azure-vpn-gateway '{gw.Name}' (via {gw.VnetNextHop}, the GatewaySubnet's reserved gateway address)", linkOf, resolved, doubtful, broken, d);
         }
+        d.AddRange(AzureAcceptance.Check(spec));
         return [.. d];
     }
 
@@ -147,6 +148,7 @@ public static class TopologyValidator
         }
         if (!linkOf.TryGetValue((node.Name, iface.Name), out var link)) return; // reported as an unattached interface
         if (doubtful.Contains(link)) return;
+        if (link.Endpoints.Any(e => broken.Contains(e.Node))) return; // the neighbour failed to load and is reported itself
         var neighbours = resolved[link].Where(x => x.End.Node != node.Name).ToList();
         if (neighbours.Any(x => x.If.Address == hop)) return;
         var present = neighbours.Count == 0 ? "none" : string.Join(", ", neighbours.Select(x => $"{x.End} {x.If.Address}"));
