@@ -78,6 +78,9 @@ public enum DropReason : byte
 
     /// <summary>An ICMP message the host has no use for (an echo reply nobody waits for, an error about nothing it sent).</summary>
     UnmatchedIcmp,
+
+    /// <summary>A TCP segment whose checksum (with the IPv4 pseudo-header) does not verify (RFC 9293 §3.1).</summary>
+    TcpChecksum,
 }
 
 /// <summary>Stable names of <see cref="DropReason"/> values.</summary>
@@ -110,6 +113,7 @@ public static class DropReasonNames
         DropReason.NotForThisHost => "not-for-this-host",
         DropReason.NoListener => "no-listener",
         DropReason.UnmatchedIcmp => "unmatched-icmp",
+        DropReason.TcpChecksum => "tcp-checksum",
         _ => "unknown",
     };
 

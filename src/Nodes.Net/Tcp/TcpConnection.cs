@@ -223,6 +223,12 @@ public sealed class TcpConnection
     public TimeSpan StalledFor(TimeSpan now) =>
         State != TcpState.Closed && (_send.Count > 0 || (FinSent && !FinAcknowledged)) && now > _lastProgress ? now - _lastProgress : TimeSpan.Zero;
 
+    /// <summary>
+    /// True when <paramref name="sequence"/> lies in what this end has sent and not had acknowledged: an ICMP
+    /// error quoting a segment is believed only then (RFC 5927 §4.1), so a blind attacker cannot shrink the MSS.
+    /// </summary>
+    public bool IsInFlight(uint sequence) => TcpSequence.Ge(sequence, _sndUna) && TcpSequence.Lt(sequence, _sndMax);
+
     /// <summary>When the connection reached ESTABLISHED, or null.</summary>
     public TimeSpan? EstablishedAt { get; private set; }
 
