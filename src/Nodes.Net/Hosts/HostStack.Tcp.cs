@@ -57,6 +57,16 @@ public sealed partial class HostStack
         return flow;
     }
 
+    /// <summary>Ends a flow that is still running (its time limit came): a RST, and the flow counts as unfinished.</summary>
+    public HostOutput AbortTcp(TcpFlow flow, TimeSpan now)
+    {
+        if (flow.Done || flow.Connection is not { } c) return HostOutput.Empty;
+        flow.Outcome = TcpFlowOutcome.Unfinished;
+        var output = c.Abort(now);
+        _tcp.Remove((c.Options.Local.Port, c.Options.Remote));
+        return new HostOutput(EmitTcp(c.Options.Local, c.Options.Remote, output.Segments), [], DropReason.None);
+    }
+
     private TcpConnectionOptions ConnectionOptions(Ipv4Endpoint local, Ipv4Endpoint remote, IpInterface egress)
     {
         _tcpRandom ??= new DeterministicRandom(DeterministicRandom.Derive(Options.Seed, "tcp-isn"));

@@ -45,6 +45,9 @@ public enum TcpFlowOutcome : byte
 
     /// <summary>No route to the destination.</summary>
     NoRoute,
+
+    /// <summary>Still running when its time limit came; the client aborted it.</summary>
+    Unfinished,
 }
 
 /// <summary>
