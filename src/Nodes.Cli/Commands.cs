@@ -291,6 +291,10 @@ internal static class Commands
     {
         o.WriteLine();
         o.WriteLine($"Pings: {s.Pings.Sent} sent, {s.Pings.Received} received; RTT min/avg/max {s.Pings.RttMs.Min:0.###}/{s.Pings.RttMs.Avg:0.###}/{s.Pings.RttMs.Max:0.###} ms");
+        foreach (var f in s.Tcp?.Each ?? [])
+            o.WriteLine($"TCP {f.From} → {f.To} {f.Kind}: {f.Outcome}; " + (f.Kind == "bulk" ? $"{f.BytesAcknowledged} of {f.Bytes} bytes" : $"{f.Exchanges} of {f.Requests} exchanges, avg {f.ExchangeAvgMs:0.#} ms")
+                + $" in {f.DurationMs / 1000:0.###} s, {f.ThroughputMbps:0.###} Mbit/s; MSS {f.Mss}, {f.Retransmissions} retransmissions, {f.Timeouts} timeouts, {f.Stalls} stalls"
+                + (f.Stalls > 0 ? $" (longest {f.LongestStallMs / 1000:0.###} s)" : ""));
         foreach (var t in s.Tunnels)
         {
             o.WriteLine($"Tunnel {t.Node}/{t.Name}: {t.State}; IKE {t.Ike.State} {t.Ike.Suite} SPIs {t.Ike.InitiatorSpi}/{t.Ike.ResponderSpi} {t.Ike.LocalEndpoint} ↔ {t.Ike.RemoteEndpoint}{(t.Ike.NatDetected ? ", NAT detected (UDP 4500)" : "")}");

@@ -122,6 +122,20 @@ public static class LabRunner
             if (u.Start > TimeSpan.Zero) await Task.Delay(u.Start, cancel);
             udpFlows.Add((u, receiver ?? "", sender.Ask<UdpSummary>(run, length, cancel)));
         }
+        // TCP flows: the destination host listens before the client connects; each flow reports when it ends or at its limit.
+        var tcpFlows = new List<(TcpSpec Spec, Task<TcpSummary> Done)>();
+        foreach (var t in scenario.Traffic.OfType<TcpSpec>())
+        {
+            var receiver = lab.Nodes.OfType<HostSpec>().FirstOrDefault(h => h.Interfaces.Any(i => i.Address == t.To))?.Name;
+            if (!actors.Nodes.TryGetValue(t.From, out var client) || receiver is null || !actors.Nodes.TryGetValue(receiver, out var server)) continue;
+            await server.Ask<TcpListening>(new ListenTcp { Host = receiver, Port = t.Port, RequestSize = (uint)t.RequestSize, ResponseSize = (uint)t.ResponseSize }, TimeSpan.FromSeconds(5), cancel);
+            var run = new StartTcp
+            {
+                Host = t.From, Destination = t.To.ToString(), Port = t.Port, Bytes = (ulong)t.Bytes, Requests = (uint)t.Requests,
+                RequestSize = (uint)t.RequestSize, ResponseSize = (uint)t.ResponseSize, LimitMs = (ulong)t.Limit.TotalMilliseconds, Scenario = scenario.Name,
+            };
+            tcpFlows.Add((t, Task.Delay(t.Start, cancel).ContinueWith(_ => client.Ask<TcpSummary>(run, t.Limit + TimeSpan.FromSeconds(15), cancel), cancel, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap()));
+        }
         var longest = scenario.Traffic.OfType<PingSpec>().Select(p => p.Start + p.Interval * (options.Count ?? p.Count) + TimeSpan.FromSeconds(15)).DefaultIfEmpty(TimeSpan.FromSeconds(5)).Max();
         var deadline = scenario.Duration is { } d && d > longest ? d : longest;
         var summaries = await collector.Ask<ImmutableList<PingSummary>>(new PingCollector.WaitFor(expected, deadline), deadline + TimeSpan.FromSeconds(5), cancel);
@@ -145,6 +159,15 @@ public static class LabRunner
                 : new UdpCounts();
             udp.Add(new UdpFlowSummary(spec.From, $"{spec.To}:{spec.Port}", (int)sent.Sent, (int)counts.Distinct, (int)counts.Duplicates, (int)counts.OutOfOrder));
         }
+        var tcp = new List<TcpFlowSummary>();
+        foreach (var (spec, done) in tcpFlows)
+        {
+            var r = await done;
+            tcp.Add(new TcpFlowSummary(spec.From, $"{spec.To}:{spec.Port}", spec.IsBulk ? "bulk" : "request-response", r.Outcome, (long)r.Bytes, (long)r.BytesAcknowledged,
+                (long)r.BytesReceived, (int)r.Requests, (int)r.Exchanges, Math.Round(r.DurationMs, 3), Math.Round(r.ThroughputBytesPerSecond * 8 / 1e6, 3), (int)r.Mss, (int)r.PathMtu,
+                (long)r.SegmentsSent, (long)r.Retransmissions, (long)r.Timeouts, (long)r.FastRetransmits, (int)r.Stalls, Math.Round(r.LongestStallMs, 3), Math.Round(r.SrttMs, 3),
+                Math.Round(r.RtoMs, 3), Math.Round(r.ExchangeAvgMs, 3), Math.Round(r.ExchangeMaxMs, 3)));
+        }
         var statuses = new List<NodeStatus>();
         foreach (var (name, node) in actors.Nodes.OrderBy(n => n.Key, StringComparer.Ordinal))
             statuses.Add(await node.Ask<NodeStatus>(new QueryStatus { Requester = "runner" }, TimeSpan.FromSeconds(5), cancel));
@@ -155,7 +178,7 @@ public static class LabRunner
         await system.Terminate();
         capture?.Dispose();
         telemetry?.Flush();
-        var summary = Summarize(topology, scenario, seed, summaries, statuses, linkStatuses, capture, clock.Elapsed, udp, faults);
+        var summary = Summarize(topology, scenario, seed, summaries, statuses, linkStatuses, capture, clock.Elapsed, udp, faults, tcp);
         return telemetry is { Tracing: true } ? summary with { Traces = new TraceSummary(traceIds.FirstOrDefault(), traceIds, telemetry.DroppedSpans) } : summary;
     }
 
@@ -219,9 +242,10 @@ public static class LabRunner
 
     internal static RunSummary Summarize(TopologySpec topology, ScenarioSpec scenario, ulong seed, IReadOnlyList<PingSummary> pings,
         IReadOnlyList<NodeStatus> nodes, IReadOnlyList<NodeStatus> links, CaptureSink? capture, TimeSpan elapsed,
-        IReadOnlyList<UdpFlowSummary>? udp = null, IReadOnlyList<FaultEffect>? faults = null)
+        IReadOnlyList<UdpFlowSummary>? udp = null, IReadOnlyList<FaultEffect>? faults = null, IReadOnlyList<TcpFlowSummary>? tcp = null)
     {
         udp ??= [];
+        tcp ??= [];
         faults ??= [];
         var sent = pings.Sum(p => (int)p.Sent);
         var received = pings.Sum(p => (int)p.Received);
@@ -245,6 +269,12 @@ public static class LabRunner
             var udpSent = udp.Sum(f => f.Sent);
             var udpReceived = udp.Sum(f => f.Received);
             results.Add(new ExpectationResult($"udp-delivered: {ud.Text}", ud.IsSatisfiedBy(udpReceived, udpSent) && udpSent > 0, $"{udpReceived} of {udpSent} delivered"));
+        }
+        if (e.TcpCompleted is { } tc)
+        {
+            var completed = tcp.Count(f => f.Outcome == "completed");
+            results.Add(new ExpectationResult($"tcp-completed: {tc.Text}", tc.IsSatisfiedBy(completed, tcp.Count) && tcp.Count > 0,
+                $"{completed} of {tcp.Count} completed" + string.Concat(tcp.Where(f => f.Outcome != "completed").Select(f => $"; {f.From} → {f.To} {f.Outcome} after {f.BytesAcknowledged} bytes, {f.Stalls} stall(s)"))));
         }
         if (e.PingsAnswered is { } pa)
             results.Add(new ExpectationResult($"pings-answered: {pa.Text}", pa.IsSatisfiedBy(received, sent) && sent > 0, $"{received} of {sent} answered"));
@@ -300,7 +330,7 @@ public static class LabRunner
         }
         return new RunSummary
         {
-            Ok = results.Count > 0 ? results.All(r => r.Met) : (received == sent && sent > 0) || (udp.Count > 0 && udp.All(f => f.Received == f.Sent)),
+            Ok = results.Count > 0 ? results.All(r => r.Met) : (received == sent && sent > 0) || (udp.Count > 0 && udp.All(f => f.Received == f.Sent)) || (tcp.Count > 0 && tcp.All(f => f.Outcome == "completed")),
             Topology = topology.Name,
             Scenario = scenario.Name,
             Seed = seed,
@@ -311,6 +341,7 @@ public static class LabRunner
             Failures = failures,
             Captures = captures,
             Udp = udp.Count == 0 ? null : new UdpTotals(udp.Sum(f => f.Sent), udp.Sum(f => f.Received), udp),
+            Tcp = tcp.Count == 0 ? null : new TcpTotals(tcp.Count, tcp.Count(f => f.Outcome == "completed"), tcp.Sum(f => f.Retransmissions), tcp.Sum(f => f.Stalls), tcp),
             DurationMs = elapsed.TotalMilliseconds,
             Faults = faults.Count == 0 ? null : faults,
         };

@@ -17,6 +17,8 @@ public sealed record RunSummary
     public IReadOnlyList<string> Failures { get; init; } = [];
     public CaptureSummary? Captures { get; init; }
     public UdpTotals? Udp { get; init; }
+    /// <summary>TCP flows of the run: how many completed, their retransmissions and stalls, and each flow.</summary>
+    public TcpTotals? Tcp { get; init; }
     /// <summary>The traces of the run's pings when tracing was on: one trace per ping, request and reply.</summary>
     public TraceSummary? Traces { get; init; }
     public double DurationMs { get; init; }
@@ -58,3 +60,16 @@ public sealed record CaptureSummary(string Directory, IReadOnlyList<string> File
 public sealed record UdpTotals(int Sent, int Received, IReadOnlyList<UdpFlowSummary> Flows);
 
 public sealed record UdpFlowSummary(string From, string To, int Sent, int Received, int Duplicates, int OutOfOrder);
+
+/// <summary>TCP traffic of a run: flows, how many completed, retransmissions and stalls over all of them, and each flow.</summary>
+public sealed record TcpTotals(int Flows, int Completed, long Retransmissions, int Stalls, IReadOnlyList<TcpFlowSummary> Each);
+
+/// <summary>
+/// One TCP flow as its client saw it: outcome (completed, timed-out, refused, reset, no-route, unfinished), octets
+/// acknowledged, throughput in Mbit/s from the SYN to the last acknowledgment, the segment size used, retransmissions,
+/// retransmission timeouts, fast retransmits, stalls (outstanding data unacknowledged for a second or more) and the
+/// longest, the smoothed RTT and the RTO at the end, and for request/response the exchange times.
+/// </summary>
+public sealed record TcpFlowSummary(string From, string To, string Kind, string Outcome, long Bytes, long BytesAcknowledged, long BytesReceived, int Requests,
+    int Exchanges, double DurationMs, double ThroughputMbps, int Mss, int PathMtu, long SegmentsSent, long Retransmissions, long Timeouts, long FastRetransmits,
+    int Stalls, double LongestStallMs, double SrttMs, double RtoMs, double ExchangeAvgMs, double ExchangeMaxMs);

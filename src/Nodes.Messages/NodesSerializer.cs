@@ -21,6 +21,10 @@ public sealed partial class UdpSummary : INodesMessage;
 public sealed partial class ListenUdp : INodesMessage;
 public sealed partial class QueryUdp : INodesMessage;
 public sealed partial class UdpCounts : INodesMessage;
+public sealed partial class ListenTcp : INodesMessage;
+public sealed partial class TcpListening : INodesMessage;
+public sealed partial class StartTcp : INodesMessage;
+public sealed partial class TcpSummary : INodesMessage;
 
 /// <summary>
 /// Serializes Nodes' protobuf messages for Akka.Remote with short, stable manifests. The manifests are part of the
@@ -52,6 +56,10 @@ public sealed class NodesSerializer(ExtendedActorSystem system) : SerializerWith
         (typeof(UdpCounts), "uc", UdpCounts.Parser),
         (typeof(InjectFault), "if", InjectFault.Parser),
         (typeof(FaultApplied), "fa", FaultApplied.Parser),
+        (typeof(ListenTcp), "ltc", ListenTcp.Parser),
+        (typeof(TcpListening), "tcl", TcpListening.Parser),
+        (typeof(StartTcp), "stc", StartTcp.Parser),
+        (typeof(TcpSummary), "tcs", TcpSummary.Parser),
     ];
 
     private static readonly Dictionary<Type, string> Manifests = Table.ToDictionary(t => t.Type, t => t.Manifest);

@@ -81,6 +81,9 @@ public enum DropReason : byte
 
     /// <summary>A gateway's security policy discards the cleartext packet (RFC 4301 section 5): it must travel in a tunnel, or not at all.</summary>
     SpdDiscard,
+
+    /// <summary>A TCP segment whose checksum (with the IPv4 pseudo-header) does not verify (RFC 9293 §3.1).</summary>
+    TcpChecksum,
 }
 
 /// <summary>Stable names of <see cref="DropReason"/> values.</summary>
@@ -114,6 +117,7 @@ public static class DropReasonNames
         DropReason.NoListener => "no-listener",
         DropReason.UnmatchedIcmp => "unmatched-icmp",
         DropReason.SpdDiscard => "spd-discard",
+        DropReason.TcpChecksum => "tcp-checksum",
         _ => "unknown",
     };
 

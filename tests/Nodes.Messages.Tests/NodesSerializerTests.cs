@@ -28,6 +28,10 @@ public sealed class NodesSerializerTests : IDisposable
         new UdpCounts { Host = "vm", Port = 5001, Packets = 99, Distinct = 99, OutOfOrder = 2 },
         new InjectFault { Id = "f1", Fault = "nat-rebind", Node = "isp-router", Params = { ["address"] = "203.0.113.12" }, Origin = "live" },
         new FaultApplied { Id = "f1", Fault = "nat-rebind", Target = "isp-router", Ok = true, Detail = "2 mappings forgotten", AtUnixMs = 5 },
+        new ListenTcp { Host = "vm", Port = 8080, RequestSize = 100, ResponseSize = 4000 },
+        new TcpListening { Host = "vm", Port = 8080 },
+        new StartTcp { Host = "client", Destination = "10.0.10.4", Port = 5001, Bytes = 1_000_000, LimitMs = 30_000 },
+        new TcpSummary { Host = "client", Destination = "10.0.10.4", Port = 5001, Outcome = "completed", BytesAcknowledged = 1_000_000, Retransmissions = 3, Stalls = 1, LongestStallMs = 1000, Mss = 1310 },
     };
 
     [Theory]
@@ -46,7 +50,7 @@ public sealed class NodesSerializerTests : IDisposable
     public void Manifests_must_stay_what_they_are_on_the_wire()
     {
         Assert.Equal(
-            ["fr", "sp", "pr", "ps", "qs", "ns", "ne", "su", "us", "lu", "qu", "uc", "if", "fa"],
+            ["fr", "sp", "pr", "ps", "qs", "ns", "ne", "su", "us", "lu", "qu", "uc", "if", "fa", "ltc", "tcl", "stc", "tcs"],
             NodesSerializer.Bindings.Select(b => b.Manifest));
         Assert.Equal(NodesSerializer.Bindings.Count, NodesSerializer.Bindings.Select(b => b.Manifest).Distinct().Count());
     }

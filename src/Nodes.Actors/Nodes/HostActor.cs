@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Nodes.Actors.Lab;
 using Nodes.Messages;
+using Nodes.Net;
 using Nodes.Net.Hosts;
 using Nodes.Net.Routing;
 using Nodes.Telemetry;
@@ -13,7 +14,9 @@ namespace Nodes.Actors.Nodes;
 /// <summary>
 /// A host (the client PC, the Azure VM): an IPv4 stack that answers pings, and a ping generator driven by
 /// <see cref="StartPing"/>. Each reply or loss goes back to whoever asked, as <see cref="PingResult"/>, and a
-/// <see cref="PingSummary"/> ends the run.
+/// <see cref="PingSummary"/> ends the run. It also runs UDP flows and TCP: listening ports (<see cref="ListenTcp"/>)
+/// and client flows (<see cref="StartTcp"/>, ended by a <see cref="TcpSummary"/>), its TCP timers on one actor timer
+/// set to the stack's next deadline (retransmission timers are never scaled).
 /// </summary>
 public sealed class HostActor : NodeActor
 {
@@ -81,6 +84,128 @@ public sealed class HostActor : NodeActor
         : new UdpCounts { Host = Name, Port = port };
     private sealed record StackTick : INoSerializationVerificationNeeded;
 
+    private sealed record TcpTick : INoSerializationVerificationNeeded;
+
+    private sealed record TcpLimit(int Flow) : INoSerializationVerificationNeeded;
+
+    private sealed record TcpRun(StartTcp Request, TcpFlow Flow, IActorRef ReplyTo)
+    {
+        public bool Connected { get; set; }
+    }
+
+    private readonly Dictionary<int, TcpRun> _tcpRuns = [];
+    private int _nextTcp;
+    private TimeSpan? _tcpTimerAt;
+
+    private void OnStartTcp(StartTcp m)
+    {
+        if (!Ipv4Address.TryParse(m.Destination, out var destination) || m.Port is 0 or > ushort.MaxValue)
+        {
+            Sender.Tell(new TcpSummary { Host = Name, Destination = m.Destination, Port = m.Port, Outcome = "no-route" });
+            return;
+        }
+        var options = m.Requests > 0
+            ? new TcpFlowOptions(new Ipv4Endpoint(destination, (ushort)m.Port), TcpFlowKind.RequestResponse, Requests: (int)m.Requests, RequestSize: (int)m.RequestSize, ResponseSize: (int)m.ResponseSize)
+            : new TcpFlowOptions(new Ipv4Endpoint(destination, (ushort)m.Port), TcpFlowKind.Bulk, Bytes: (long)m.Bytes);
+        var id = ++_nextTcp;
+        var flow = _stack.StartTcp(options, LabNow, out var output);
+        _tcpRuns[id] = new TcpRun(m, flow, Sender);
+        Report("tcp", m.Requests > 0
+            ? $"connecting to {destination}:{m.Port} from port {flow.LocalPort} for {m.Requests} requests of {m.RequestSize} bytes answered by {m.ResponseSize} bytes"
+            : $"connecting to {destination}:{m.Port} from port {flow.LocalPort} to send {m.Bytes} bytes");
+        if (m.LimitMs > 0) Timers.StartSingleTimer($"tcp-limit-{id}", new TcpLimit(id), TimeSpan.FromMilliseconds(m.LimitMs));
+        Handle(output, "");
+    }
+
+    private void OnTcpLimit(TcpLimit l)
+    {
+        if (!_tcpRuns.Remove(l.Flow, out var run)) return;
+        var summary = Summarize(run);
+        Handle(_stack.AbortTcp(run.Flow, LabNow), "");
+        Report("tcp", $"{run.Request.Destination}:{run.Request.Port} unfinished after {run.Request.LimitMs / 1000.0:0.###} s: {Describe(summary)}; aborted");
+        summary.Outcome = "unfinished";
+        run.ReplyTo.Tell(summary);
+    }
+
+    /// <summary>After every event: report connections and ended flows, and set the TCP timer to the stack's next deadline.</summary>
+    private void AfterTcp()
+    {
+        if (_tcpRuns.Count > 0)
+        {
+            foreach (var (id, run) in _tcpRuns.ToList())
+            {
+                if (!run.Connected && run.Flow.Connection is { EstablishedAt: not null } c)
+                {
+                    run.Connected = true;
+                    Report("tcp", $"connected to {run.Request.Destination}:{run.Request.Port}: MSS {c.EffectiveMss} (peer announced {c.PeerMss}), path MTU {c.PathMtu}");
+                }
+                if (!run.Flow.Done) continue;
+                _tcpRuns.Remove(id);
+                Timers.Cancel($"tcp-limit-{id}");
+                var summary = Summarize(run);
+                Report("tcp", $"{run.Request.Destination}:{run.Request.Port} {summary.Outcome}: {Describe(summary)}");
+                run.ReplyTo.Tell(summary);
+            }
+        }
+        var next = _stack.NextTcpDeadline;
+        if (next == _tcpTimerAt) return;
+        _tcpTimerAt = next;
+        if (next is { } at) Timers.StartSingleTimer("tcp", new TcpTick(), at > LabNow ? at - LabNow : TimeSpan.Zero);
+        else Timers.Cancel("tcp");
+    }
+
+    private TcpSummary Summarize(TcpRun run)
+    {
+        var f = run.Flow;
+        var now = LabNow;
+        var c = f.Connection;
+        var stalled = c?.StalledFor(now) ?? TimeSpan.Zero;
+        var ongoing = c is not null && stalled >= c.Options.StallThreshold;
+        var longest = c is null ? TimeSpan.Zero : c.LongestStall > stalled ? c.LongestStall : stalled;
+        return new TcpSummary
+        {
+            Host = Name,
+            Destination = run.Request.Destination,
+            Port = run.Request.Port,
+            Outcome = Outcome(f.Outcome),
+            Bytes = run.Request.Bytes,
+            Requests = run.Request.Requests,
+            BytesAcknowledged = (ulong)f.BytesAcknowledged,
+            BytesReceived = (ulong)f.BytesReceived,
+            Exchanges = (uint)f.Exchanges,
+            DurationMs = ((f.FinishedAt ?? now) - f.StartedAt).TotalMilliseconds,
+            ThroughputBytesPerSecond = f.Throughput(now),
+            SegmentsSent = (ulong)(c?.SegmentsSent ?? 0),
+            Retransmissions = (ulong)(c?.Retransmissions ?? 0),
+            Timeouts = (ulong)(c?.Timeouts ?? 0),
+            FastRetransmits = (ulong)(c?.FastRetransmits ?? 0),
+            Stalls = (uint)((c?.Stalls ?? 0) + (ongoing ? 1 : 0)),
+            LongestStallMs = longest.TotalMilliseconds,
+            Mss = (uint)(c?.EffectiveMss ?? 0),
+            PathMtu = (uint)(c?.PathMtu ?? 0),
+            SrttMs = c?.Rto.SmoothedRtt?.TotalMilliseconds ?? 0,
+            RtoMs = c?.Rto.Current.TotalMilliseconds ?? 0,
+            ExchangeAvgMs = f.ExchangeTimes.Count == 0 ? 0 : f.ExchangeTimes.Average(t => t.TotalMilliseconds),
+            ExchangeMaxMs = f.ExchangeTimes.Count == 0 ? 0 : f.ExchangeTimes.Max(t => t.TotalMilliseconds),
+        };
+    }
+
+    private static string Outcome(TcpFlowOutcome o) => o switch
+    {
+        TcpFlowOutcome.Completed => "completed",
+        TcpFlowOutcome.TimedOut => "timed-out",
+        TcpFlowOutcome.Refused => "refused",
+        TcpFlowOutcome.Reset => "reset",
+        TcpFlowOutcome.NoRoute => "no-route",
+        TcpFlowOutcome.Unfinished => "unfinished",
+        _ => "running",
+    };
+
+    private static string Describe(TcpSummary s) =>
+        (s.Requests > 0 ? $"{s.Exchanges} of {s.Requests} exchanges (avg {s.ExchangeAvgMs:0.#} ms)" : $"{s.BytesAcknowledged} of {s.Bytes} bytes acknowledged")
+        + $" in {s.DurationMs / 1000:0.###} s ({s.ThroughputBytesPerSecond * 8 / 1e6:0.###} Mbit/s), MSS {s.Mss}, {s.Retransmissions} retransmissions, {s.Timeouts} timeouts, {s.Stalls} stalls"
+        + (s.Stalls > 0 ? $" (longest {s.LongestStallMs / 1000:0.###} s)" : "");
+
     public HostActor(HostSpec spec, IEnumerable<Attachment> attachments, LabContext lab)
         : base(spec.Name, "host", attachments, lab)
     {
@@ -90,6 +215,7 @@ public sealed class HostActor : NodeActor
             Interfaces = interfaces,
             DefaultGateway = spec.DefaultGateway,
             TimeToLive = (byte)spec.DefaultTtl,
+            Seed = DeterministicRandom.Derive(lab.Seed, spec.Name),
         });
         foreach (var r in spec.Routes)
         {
@@ -107,6 +233,18 @@ public sealed class HostActor : NodeActor
         });
         Receive<QueryUdp>(m => Sender.Tell(Counts((ushort)m.Port)));
         Receive<PingTick>(OnPingTick);
+        Receive<ListenTcp>(m =>
+        {
+            _stack.ListenTcp(new TcpListenOptions((ushort)m.Port, (int)m.RequestSize, (int)m.ResponseSize));
+            Sender.Tell(new TcpListening { Host = Name, Port = m.Port });
+        });
+        Receive<StartTcp>(OnStartTcp);
+        Receive<TcpLimit>(OnTcpLimit);
+        Receive<TcpTick>(_ =>
+        {
+            _tcpTimerAt = null;
+            Handle(_stack.Tick(LabNow), "");
+        });
         Receive<StackTick>(_ => Handle(_stack.Tick(LabNow), ""));
     }
 
@@ -226,6 +364,7 @@ public sealed class HostActor : NodeActor
     {
         Send(output.Transmissions, traceparent);
         if (output.Drop != Net.DropReason.None) Drop(output.Drop);
+        AfterTcp();
         foreach (var e in output.Events)
         {
             switch (e)

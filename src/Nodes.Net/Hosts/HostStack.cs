@@ -31,6 +31,9 @@ public sealed record HostOptions
 
     /// <summary>Reassembly limits.</summary>
     public ReassemblyOptions? Reassembly { get; init; }
+
+    /// <summary>Seed of the host's random choices (TCP initial sequence numbers), so a seeded run repeats them.</summary>
+    public ulong Seed { get; init; }
 }
 
 /// <summary>
@@ -40,7 +43,7 @@ public sealed record HostOptions
 /// Every call takes the caller's time and returns what to send and what happened. Datagrams of
 /// protocols it does not handle are handed out as <see cref="DatagramDelivered"/>. Not thread-safe.
 /// </summary>
-public sealed class HostStack
+public sealed partial class HostStack
 {
     private static readonly byte[] EchoPattern = "abcdefghijklmnopqrstuvw"u8.ToArray();
     private readonly Dictionary<string, IpInterface> _interfaces = new(StringComparer.Ordinal);
@@ -227,6 +230,7 @@ public sealed class HostStack
             }
         }
 
+        transmissions.AddRange(TickTcp(now));
         return new HostOutput(transmissions, events, DropReason.None);
     }
 
@@ -254,6 +258,7 @@ public sealed class HostStack
         {
             IpProtocol.Icmp => ReceiveIcmp(header, payload, datagram, broadcast, now),
             IpProtocol.Udp => ReceiveUdp(header, payload, datagram, broadcast, now),
+            IpProtocol.Tcp when !broadcast => ReceiveTcp(header, payload, now),
             _ => new HostOutput([], [new DatagramDelivered(header.Protocol, datagram, ingress, now)], DropReason.None),
         };
     }
@@ -316,7 +321,8 @@ public sealed class HostStack
             return Drop(DropReason.UnmatchedIcmp);
         }
 
-        return new HostOutput([], [new IcmpErrorReceived(icmp.Type, icmp.Code, header.Source, quoted.Protocol, quoted.Destination, nextHopMtu, now)], DropReason.None);
+        var resent = quoted.Protocol == IpProtocol.Tcp && nextHopMtu is not null ? TcpPathMtuChanged(quoted, quotedPayload, now) : [];
+        return new HostOutput(resent, [new IcmpErrorReceived(icmp.Type, icmp.Code, header.Source, quoted.Protocol, quoted.Destination, nextHopMtu, now)], DropReason.None);
     }
 
     private HostOutput ReceiveUdp(Ipv4Header header, byte[] message, byte[] datagram, bool broadcast, TimeSpan now)

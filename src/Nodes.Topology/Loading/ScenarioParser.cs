@@ -103,13 +103,13 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
         if (m is null) return null;
         if (m.Node.Entries.Count != 1)
         {
-            ctx.Error(item, $"a traffic item holds exactly one of ping or udp, found {m.Node.Entries.Count} keys", "split it into one list item per kind of traffic");
+            ctx.Error(item, $"a traffic item holds exactly one of ping, udp or tcp, found {m.Node.Entries.Count} keys", "split it into one list item per kind of traffic");
             return null;
         }
         var (kindKey, body) = m.Node.Entries[0];
         var isPing = kindKey.Value == "ping";
-        if (!isPing && kindKey.Value != "udp") return null;
-        var t = ctx.Map(body, kindKey.Value, isPing ? TopologyKeys.Ping : TopologyKeys.Udp);
+        if (!isPing && kindKey.Value is not ("udp" or "tcp")) return null;
+        var t = ctx.Map(body, kindKey.Value, isPing ? TopologyKeys.Ping : kindKey.Value == "udp" ? TopologyKeys.Udp : TopologyKeys.Tcp);
         if (t is null) return null;
         var ok = true;
         var fromNode = t.Required("from", "the node that sends, e.g. client");
@@ -149,6 +149,7 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
             if (!ok || count is null || interval is null || size is null || df is null) return null;
             return new PingSpec(from, to.Value, toText!, start.Value, item.At, count.Value, interval.Value, size.Value, df.Value);
         }
+        if (kindKey.Value == "tcp") return Tcp(t, item, from, to.Value, toText!, start.Value, view);
         var port = ctx.Int(t.Required("port", "the destination UDP port, e.g. 5001"), "port", 1, 65_535);
         var packets = t.Has("packets") ? ctx.Int(t["packets"], "packets", 1, 100_000_000) : 10;
         var usize = t.Has("size") ? ctx.Int(t["size"], "size", 0, 65_507) : 64;
@@ -169,6 +170,48 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
         }
         return new UdpSpec(from, to.Value, toText!, start.Value, item.At, (ushort)port.Value, packets.Value, usize.Value, rate.Value);
     }
+
+    /// <summary>A TCP flow: a bulk transfer (bytes) or request/response (requests), from a host to a host that accepts it.</summary>
+    private TcpSpec? Tcp(MapReader t, YNode item, string from, Ipv4Address to, string toText, TimeSpan start, TopologySpec view)
+    {
+        var ok = true;
+        var port = ctx.Int(t.Required("port", "the destination TCP port, e.g. 5001"), "port", 1, 65_535);
+        var bytes = t.Has("bytes") ? ctx.Int(t["bytes"], "bytes", 1, int.MaxValue) : null;
+        var requests = t.Has("requests") ? ctx.Int(t["requests"], "requests", 1, 1_000_000) : null;
+        var requestSize = t.Has("request-size") ? ctx.Int(t["request-size"], "request-size", 1, 1_000_000) : 100;
+        var responseSize = t.Has("response-size") ? ctx.Int(t["response-size"], "response-size", 1, 100_000_000) : 1000;
+        var limit = t.Has("limit") ? ctx.Duration(t["limit"], "limit") : TimeSpan.FromSeconds(30);
+        if ((t.Has("bytes") && bytes is null) || (t.Has("requests") && requests is null) || requestSize is null || responseSize is null || port is null || limit is null) return null;
+        if (t.Has("bytes") == t.Has("requests"))
+        {
+            ctx.Error(item, t.Has("bytes") ? "a tcp flow is either a bulk transfer (bytes) or request/response (requests), not both" : "a tcp flow needs bytes (a bulk transfer) or requests (request/response)",
+                "e.g. '{ from: client, to: vm, port: 5001, bytes: 1000000 }' or '{ from: client, to: vm, port: 8080, requests: 20, request-size: 100, response-size: 4000 }'");
+            ok = false;
+        }
+        if (!t.Has("requests") && (t.Has("request-size") || t.Has("response-size")))
+        {
+            ctx.Error(t["request-size"] ?? t["response-size"]!, "request-size and response-size belong to a request/response flow", "add requests, or remove them");
+            ok = false;
+        }
+        if (limit <= TimeSpan.Zero)
+        {
+            ctx.Error(t["limit"]!, "the limit of a tcp flow must be longer than zero", "e.g. 30s");
+            ok = false;
+        }
+        if (view.FindNode(from) is not HostSpec)
+        {
+            ctx.Error(t["from"]!, $"tcp traffic comes from a host, and '{from}' is not one", "send it from a node of kind host");
+            ok = false;
+        }
+        if (!view.Nodes.OfType<HostSpec>().Any(h => h.Interfaces.Any(i => i.Address == to)))
+        {
+            ctx.Error(t["to"]!, $"no host has the address {toText}, so nothing would accept the connection", "send it to a host's address or name");
+            ok = false;
+        }
+        if (!ok) return null;
+        return new TcpSpec(from, to, toText, start, item.At, (ushort)port.Value, bytes ?? 0, requests ?? 0, requests is null ? 0 : requestSize.Value, requests is null ? 0 : responseSize.Value, limit.Value);
+    }
+
 
     /// <summary>The IPv4 and UDP headers around a datagram's payload.</summary>
     private const int UdpIpHeaderBytes = 28;
@@ -191,6 +234,9 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
         if (m.Has("pings-answered") && answered is null) ok = false;
         var delivered = m.Has("udp-delivered") ? Count(m["udp-delivered"]!, "udp-delivered", udps, "udp", trafficBroken) : null;
         if (m.Has("udp-delivered") && delivered is null) ok = false;
+        var tcpFlows = traffic.OfType<TcpSpec>().Count();
+        var completed = m.Has("tcp-completed") ? Count(m["tcp-completed"]!, "tcp-completed", tcpFlows, "tcp", trafficBroken) : null;
+        if (m.Has("tcp-completed") && completed is null) ok = false;
         var tunnels = ImmutableArray.CreateBuilder<TunnelExpectation>();
         if (m["tunnel"] is { } tn)
         {
@@ -244,7 +290,7 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
             }
         }
         if (!ok) return null;
-        return new ExpectationSpec(answered, delivered, tunnels.ToImmutable(), drops, body.At) { MinDrops = minDrops, Faults = faults };
+        return new ExpectationSpec(answered, delivered, tunnels.ToImmutable(), drops, body.At) { MinDrops = minDrops, Faults = faults, TcpCompleted = completed };
     }
 
     /// <summary>A max-drops or min-drops mapping: a bound per drop reason.</summary>

@@ -46,10 +46,11 @@ internal static class TopologyKeys
     public static readonly string[] Impairments = ["delay", "jitter", "loss", "duplicate", "reorder", "corrupt", "rate", "correlation"];
     public static readonly string[] Link = ["endpoints", "segment", "mtu", .. Impairments];
     public static readonly string[] Scenario = ["description", "default", "traffic", "expect", "faults", "duration", "time-scale", "nodes"];
-    public static readonly string[] TrafficItem = ["ping", "udp"];
+    public static readonly string[] TrafficItem = ["ping", "udp", "tcp"];
     public static readonly string[] Ping = ["from", "to", "count", "interval", "size", "df", "start"];
     public static readonly string[] Udp = ["from", "to", "port", "packets", "size", "rate", "start"];
-    public static readonly string[] Expect = ["pings-answered", "udp-delivered", "tunnel", "max-drops", "min-drops", "faults"];
+    public static readonly string[] Tcp = ["from", "to", "port", "bytes", "requests", "request-size", "response-size", "start", "limit"];
+    public static readonly string[] Expect = ["pings-answered", "udp-delivered", "tcp-completed", "tunnel", "max-drops", "min-drops", "faults"];
     public static readonly string[] FaultExpectation = ["same-ike-sa", "peer-endpoint-changed", "max-pings-lost", "min-pings-lost", "recovered-within", "recovers"];
     public static readonly string[] TunnelExpectation = ["name", "state", "nat-detected"];
     public static readonly string[] Fault = ["at", "fault", "node", "link", "params"];
@@ -65,7 +66,7 @@ internal static class TopologyKeys
         ["external"] = External, ["route"] = Route, ["nat"] = Nat, ["rras-vpn"] = RrasVpn, ["rras-custom-policy"] = RrasCustomPolicy,
         ["azure-connection"] = AzureConnection, ["local-network-gateway"] = LocalNetworkGateway,
         ["traffic-selector-policy"] = TrafficSelectorPolicy, ["azure-ipsec-policy"] = AzureIpsecPolicy, ["impairments"] = Impairments,
-        ["link"] = Link, ["scenario"] = Scenario, ["traffic-item"] = TrafficItem, ["ping"] = Ping, ["udp"] = Udp, ["expect"] = Expect,
+        ["link"] = Link, ["scenario"] = Scenario, ["traffic-item"] = TrafficItem, ["ping"] = Ping, ["udp"] = Udp, ["tcp"] = Tcp, ["expect"] = Expect,
         ["tunnel-expectation"] = TunnelExpectation, ["fault"] = Fault, ["fault-expectation"] = FaultExpectation, ["node-override"] = AnyNode,
     };
 }

@@ -32,6 +32,19 @@ public sealed record PingSpec(string From, Ipv4Address To, string ToText, TimeSp
 public sealed record UdpSpec(string From, Ipv4Address To, string ToText, TimeSpan Start, SourceLocation Location, ushort Port, int Packets, int Size, double PacketsPerSecond)
     : TrafficSpec(From, To, ToText, Start, Location);
 
+/// <summary>
+/// A TCP flow to a host, which accepts it on <see cref="Port"/>: a bulk transfer of <see cref="Bytes"/> octets, or
+/// (when <see cref="Requests"/> is above 0) that many exchanges of a request and a response. A flow still running
+/// after <see cref="Limit"/> is aborted and counts as unfinished.
+/// </summary>
+public sealed record TcpSpec(string From, Ipv4Address To, string ToText, TimeSpan Start, SourceLocation Location, ushort Port, long Bytes, int Requests,
+    int RequestSize, int ResponseSize, TimeSpan Limit)
+    : TrafficSpec(From, To, ToText, Start, Location)
+{
+    /// <summary>True for a bulk transfer, false for request/response.</summary>
+    public bool IsBulk => Requests == 0;
+}
+
 /// <summary>How a counted outcome is compared.</summary>
 public enum CountComparison
 {
@@ -79,6 +92,9 @@ public sealed record ExpectationSpec(CountExpectation? PingsAnswered, CountExpec
 
     public FaultExpectation? Faults { get; init; }
 
+    /// <summary>How many of the scenario's TCP flows must complete (everything sent, acknowledged, answered and closed).</summary>
+    public CountExpectation? TcpCompleted { get; init; }
+
     public static ExpectationSpec Empty(SourceLocation at) => new(null, null, [], ImmutableDictionary<string, int>.Empty, at);
 }
 
@@ -96,7 +112,7 @@ public static class DropReasons
     [
         "total", "link-loss", "link-down", "link-mtu", "no-route", "ttl-exceeded", "no-nat-mapping", "fragmentation-needed",
         "esp-replay", "esp-tooold", "esp-integrity", "esp-unknown-spi", "ike-unknown-spi", "ike-dropped", "ike-repeated-request",
-        "node-down", "demand-dial-queue-full", "spd-discard", "ike-no-connection", "ike-cookie-required", "ike-malformed",
+        "node-down", "demand-dial-queue-full", "spd-discard", "ike-no-connection", "ike-cookie-required", "ike-malformed", "tcp-checksum", "nat-fragment",
     ];
 }
 

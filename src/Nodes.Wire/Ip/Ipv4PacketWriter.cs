@@ -1,4 +1,5 @@
 using Nodes.Wire.Icmp;
+using Nodes.Wire.Tcp;
 using Nodes.Wire.Udp;
 
 namespace Nodes.Wire.Ip;
@@ -83,6 +84,21 @@ public static class Ipv4PacketWriter
         }
 
         ip.HeaderFor(IpProtocol.Udp, total).Encode(destination);
+        return total;
+    }
+
+    /// <summary>Total length of an IPv4+TCP datagram with <paramref name="tcp"/>'s header and <paramref name="payloadLength"/> octets of data.</summary>
+    public static int TcpDatagramLength(in TcpHeader tcp, int payloadLength) => TransportOffset + tcp.EncodedLength + payloadLength;
+
+    /// <summary>Writes IPv4 + the TCP header <paramref name="tcp"/> (its checksum computed, whatever it holds) + <paramref name="payload"/>; returns the total length.</summary>
+    public static int WriteTcp(Span<byte> destination, in Ipv4Template ip, in TcpHeader tcp, ReadOnlySpan<byte> payload)
+    {
+        var total = CheckFits(destination, TcpDatagramLength(tcp, payload.Length));
+        var segment = destination[TransportOffset..total];
+        payload.CopyTo(segment[tcp.EncodedLength..]);
+        tcp.Encode(segment);
+        TcpHeader.WriteChecksum(segment, ip.Source, ip.Destination);
+        ip.HeaderFor(IpProtocol.Tcp, total).Encode(destination);
         return total;
     }
 

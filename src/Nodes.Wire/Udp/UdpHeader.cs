@@ -144,10 +144,7 @@ public readonly record struct UdpHeader(ushort SourcePort, ushort DestinationPor
     /// </summary>
     public static ushort ComputeChecksum(ReadOnlySpan<byte> datagram, Ipv4Address source, Ipv4Address destination)
     {
-        var sum = PseudoHeaderSum(source, destination, datagram.Length);
-        sum.Add(datagram[..Field.Checksum]);
-        sum.Add(datagram[HeaderLength..]);
-        var checksum = sum.Finish();
+        var checksum = Ipv4PseudoHeader.Compute(datagram, source, destination, IpProtocol.Udp, Field.Checksum);
 
         // RFC 768: "If the computed checksum is zero, it is transmitted as all ones".
         return checksum == 0 ? (ushort)0xFFFF : checksum;
@@ -158,24 +155,8 @@ public readonly record struct UdpHeader(ushort SourcePort, ushort DestinationPor
         BinaryPrimitives.WriteUInt16BigEndian(datagram[Field.Checksum..], ComputeChecksum(datagram, source, destination));
 
     /// <summary>True when the datagram, checksum field included, sums to 0xFFFF with the pseudo-header.</summary>
-    public static bool VerifyChecksum(ReadOnlySpan<byte> datagram, Ipv4Address source, Ipv4Address destination)
-    {
-        if (datagram.Length < HeaderLength) return false;
-        var sum = PseudoHeaderSum(source, destination, datagram.Length);
-        sum.Add(datagram);
-        return sum.Sum == 0xFFFF;
-    }
-
-    private static InternetChecksum PseudoHeaderSum(Ipv4Address source, Ipv4Address destination, int udpLength)
-    {
-        // RFC 768: source, destination, zero, protocol, UDP length.
-        var sum = new InternetChecksum();
-        sum.AddUInt32(source.Value);
-        sum.AddUInt32(destination.Value);
-        sum.AddUInt16((ushort)IpProtocol.Udp);
-        sum.AddUInt16((ushort)udpLength);
-        return sum;
-    }
+    public static bool VerifyChecksum(ReadOnlySpan<byte> datagram, Ipv4Address source, Ipv4Address destination) =>
+        datagram.Length >= HeaderLength && Ipv4PseudoHeader.Verify(datagram, source, destination, IpProtocol.Udp);
 }
 
 /// <summary>Well-known UDP ports Nodes uses.</summary>
