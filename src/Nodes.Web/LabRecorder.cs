@@ -164,6 +164,7 @@ public sealed class LabRecorder : ICaptureTap, IKeyRing
             // Hops and events interleaved by time, as they happened.
             var merged = _hops.Cast<object>().Concat(_events).OrderBy(o => o is Hop h ? h.T : ((LabEvent)o).T);
             foreach (var o in merged) channel.Writer.TryWrite(o);
+            channel.Writer.TryWrite(CaughtUp.Instance);
             _subscribers.Add(channel);
         }
         return new Subscription(channel.Reader, () =>
@@ -197,6 +198,12 @@ public sealed class LabRecorder : ICaptureTap, IKeyRing
             foreach (var s in _subscribers) s.Writer.TryComplete();
             foreach (var (_, c) in _captures) c.Writer.TryComplete();
         }
+    }
+
+    /// <summary>Follows the history in a page's stream: what comes after it is live.</summary>
+    public sealed class CaughtUp
+    {
+        public static readonly CaughtUp Instance = new();
     }
 
     public sealed class Subscription(ChannelReader<object> reader, Action dispose) : IDisposable

@@ -162,6 +162,7 @@ public sealed class WebView : IAsyncDisposable
                         {
                             Hop h => ("hop", JsonSerializer.Serialize(h, Json)),
                             LabEvent e => ("event", JsonSerializer.Serialize(e, Json)),
+                            LabRecorder.CaughtUp => ("ready", "{}"),
                             _ => ("status", JsonSerializer.Serialize(item, Json)),
                         };
                         await http.Response.WriteAsync($"event: {kind}\ndata: {data}\n\n", cancel);

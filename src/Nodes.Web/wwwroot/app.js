@@ -42,7 +42,7 @@ function layout(topo) {
   const columns = new Map();
   for (const [v, c] of layer) (columns.get(c) ?? columns.set(c, []).get(c)).push(v);
   const height = 300;
-  for (const [c, vs] of columns) vs.forEach((v, i) => state.pos.set(v, { x: 70 + c * W, y: 190 + (i - (vs.length - 1) / 2) * 110 }));
+  for (const [c, vs] of columns) vs.forEach((v, i) => state.pos.set(v, { x: 70 + c * W, y: 175 + (i - (vs.length - 1) / 2) * 110 }));
   return { width: 70 + (columns.size - 1) * W + 80, height };
 }
 
@@ -51,7 +51,7 @@ function drawTopology() {
   const svg = $('#topology');
   svg.replaceChildren();
   const { width } = layout(topo);
-  svg.setAttribute('viewBox', `0 0 ${Math.max(width, 600)} 330`);
+  svg.setAttribute('viewBox', `0 0 ${Math.max(width, 600)} 300`);
   const links = el('g'); const nodes = el('g'); const over = el('g', { id: 'packets' });
   svg.append(el('g', { id: 'tunnels' }), links, nodes, over);
   for (const l of topo.links) {
@@ -70,7 +70,9 @@ function drawTopology() {
     } else {
       const a = state.pos.get(l.endpoints[0].node), b = state.pos.get(l.endpoints[1].node);
       g.append(el('line', { class: 'link', x1: a.x, y1: a.y, x2: b.x, y2: b.y, 'data-link': l.name }));
-      g.append(el('text', { class: 'subnet', x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 + 42 }, l.subnets.join(' ')));
+      // Below the boxes; a slanted link's label starts at its middle so that it clears the lower box.
+      const slanted = a.y !== b.y;
+      g.append(el('text', { class: 'subnet', x: (a.x + b.x) / 2 - (slanted ? 4 : 0), y: (a.y + b.y) / 2 + 42, ...(slanted ? { style: 'text-anchor:start' } : {}) }, l.subnets.join(' ')));
     }
     g.append(el('title', {}, `${l.name}\n${l.endpoints.map((e) => `${e.node}:${e.interface} ${e.address ?? ''}`).join('\n')}`));
     links.append(g);
@@ -418,7 +420,7 @@ async function start() {
   for (const c of document.querySelectorAll('.filter input')) c.onchange = () => { c.checked ? state.filter.add(c.value) : state.filter.delete(c.value); rebuildList(); };
   $('#node-filter').onchange = () => { state.node = $('#node-filter').value; rebuildList(); };
   document.addEventListener('keydown', (ev) => {
-    if (ev.target.matches('input, select, textarea')) return;
+    if (ev.target.matches('input:not([type=checkbox]), select, textarea')) return; // typing a value, not stepping
     if (ev.key === 'ArrowRight') { ev.preventDefault(); pause(); show(state.cursor + 1, true); }
     else if (ev.key === 'ArrowLeft') { ev.preventDefault(); pause(); show(state.cursor - 1, true); }
     else if (ev.key === 'Home') { ev.preventDefault(); pause(); show(0, false); }
@@ -439,7 +441,8 @@ async function start() {
   });
   source.addEventListener('event', (m) => addEvent(JSON.parse(m.data)));
   source.addEventListener('status', (m) => { state.status = JSON.parse(m.data); applyStatus(); });
-  document.body.dataset.ready = 'true';
+  // Everything recorded before the page opened has arrived: what follows is live.
+  source.addEventListener('ready', () => { if (state.live) show(visible().length - 1, false); document.body.dataset.ready = 'true'; });
 }
 
 start();
