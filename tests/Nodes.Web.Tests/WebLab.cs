@@ -68,6 +68,9 @@ public sealed class WebLab : IAsyncLifetime
             throw new SkipException(Missing);
         }
         var page = await Browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
+        // A shared CI machine is slow at times: waits are generous, what is waited for is exact.
+        page.SetDefaultTimeout(20_000);
+        Assertions.SetDefaultExpectTimeout(20_000);
         await page.GotoAsync(View.Address);
         await page.WaitForSelectorAsync("body[data-ready=true]");
         return page;

@@ -307,8 +307,8 @@ async function drawIke() {
   tab.replaceChildren();
   const t = state.topo.tunnels[0];
   if (!t) { tab.append(el('p', { class: 'hint' }, 'No tunnel in this topology.')); return; }
-  const left = t.from, right = t.to, w = 440, rowH = 54;
-  const svg = el('svg', { class: 'ike-chart', width: w, height: 40 + entries.length * rowH, id: 'ike-chart' });
+  const left = t.from, right = t.to, w = 620, rowH = 54;
+  const svg = el('svg', { class: 'ike-chart', width: '100%', viewBox: `0 0 ${w} ${40 + entries.length * rowH}`, id: 'ike-chart' });
   svg.append(el('text', { x: 60, y: 14, 'text-anchor': 'middle', 'font-weight': 700 }, left), el('text', { x: w - 60, y: 14, 'text-anchor': 'middle', 'font-weight': 700 }, right));
   svg.append(el('line', { x1: 60, x2: 60, y1: 20, y2: 40 + entries.length * rowH, stroke: '#556' }), el('line', { x1: w - 60, x2: w - 60, y1: 20, y2: 40 + entries.length * rowH, stroke: '#556' }));
   entries.forEach((e, i) => {
@@ -318,8 +318,8 @@ async function drawIke() {
     g.append(el('line', { x1, x2, y1: y, y2: y, stroke: e.response ? '#0b6e4f' : '#7a2fb0', 'stroke-width': 2 }));
     g.append(el('polygon', { points: `${x2},${y} ${x2 + (ltr ? -8 : 8)},${y - 4} ${x2 + (ltr ? -8 : 8)},${y + 4}`, fill: '#333' }));
     g.append(el('text', { x: w / 2, y: y - 5, 'text-anchor': 'middle', 'font-weight': 700 }, `${e.exchange} ${e.response ? 'response' : 'request'} MID ${e.mid} (UDP ${e.ports})`));
-    g.append(el('text', { x: w / 2, y: y + 13, 'text-anchor': 'middle' }, e.payloads.join(' ').slice(0, 70) + (e.encrypted ? ' [decrypted]' : '')));
-    if (e.proposal) g.append(el('text', { x: w / 2, y: y + 26, 'text-anchor': 'middle', fill: '#556' }, ('chosen: ' + e.proposal).slice(0, 72)));
+    g.append(el('text', { x: w / 2, y: y + 13, 'text-anchor': 'middle' }, e.payloads.join(' ').slice(0, 76) + (e.encrypted ? ' [decrypted]' : '')));
+    if (e.proposal) g.append(el('text', { x: w / 2, y: y + 26, 'text-anchor': 'middle', fill: '#556' }, ('chosen: ' + e.proposal).slice(0, 84)));
     g.append(el('title', {}, `${(e.t / 1000).toFixed(3)} s, SPIs ${e.spis}\n${e.payloads.join('\n')}${e.proposal ? '\nchosen ' + e.proposal : ''}`));
     g.addEventListener('click', () => { pause(); show(visible().findIndex((x) => x.id === e.hop), false); });
     svg.append(g);
