@@ -36,12 +36,15 @@ public sealed class WiresharkKeys
         Directory.CreateDirectory(directory);
         File.WriteAllText(Path.Combine(directory, "esp_sa"), EspSaFile());
         File.WriteAllText(Path.Combine(directory, "ikev2_decryption_table"), IkeFile());
-        File.WriteAllText(Path.Combine(directory, "preferences"),
-            "# Written by Nodes: decrypt ESP and check its ICV with the keys in esp_sa.\n" +
-            "esp.enable_encryption_decode: TRUE\n" +
-            "esp.enable_authentication_check: TRUE\n" +
-            "esp.enable_null_encryption_decode_heuristic: FALSE\n");
+        File.WriteAllText(Path.Combine(directory, "preferences"), PreferencesFile);
     }
+
+    /// <summary>The preferences file: ESP decryption and ICV checks on, with the keys in esp_sa.</summary>
+    public const string PreferencesFile =
+        "# Written by Nodes: decrypt ESP and check its ICV with the keys in esp_sa.\n" +
+        "esp.enable_encryption_decode: TRUE\n" +
+        "esp.enable_authentication_check: TRUE\n" +
+        "esp.enable_null_encryption_decode_heuristic: FALSE\n";
 
     public string EspSaFile()
     {

@@ -75,9 +75,14 @@ internal static class Commands
         };
         var hostname = new Option<string?>("--hostname") { Description = "Address --listen binds to (default 127.0.0.1; another address only with TLS options)" };
         var duration = new Option<string?>("--duration") { Description = "Let the run last at least this long, e.g. 60s or 5m (time for live faults)" };
+        var web = new Option<string?>("--web")
+        {
+            Description = $"Serve the lab's web view on 127.0.0.1 at this TCP port (default {WebPort}; 0 picks a free one): the topology, packets hop by hop, every frame decoded and decrypted, live faults and captures; the run stays up until Ctrl+C (or --duration)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var command = new Command("run", "Run a lab in this process and report what happened")
         {
-            file, scenario, count, json, capture, seed, timeScale, cluster, dashboard, traceConsole, traceFile, noLadder, disconnect, listen, hostname, duration,
+            file, scenario, count, json, capture, seed, timeScale, cluster, dashboard, traceConsole, traceFile, noLadder, disconnect, listen, hostname, duration, web,
         };
         var tls = ClusterCommands.TlsOptionSet.Create();
         tls.AddTo(command);
@@ -103,6 +108,7 @@ internal static class Commands
             if (!FlagChecks.CountOk(parse.GetValue(count), chosen!, err) || !FlagChecks.OutputFolderOk(parse.GetValue(capture), "--capture", err)
                 || !FlagChecks.OutputFileOk(parse.GetValue(traceFile), "--trace-file", err)) return 2;
             var asJson = parse.GetValue(json);
+            RunOptions options;
             TimeSpan? least = null;
             if (parse.GetValue(duration) is { } dtext)
             {
@@ -114,8 +120,24 @@ internal static class Commands
                 least = dv;
             }
             var listening = parse.GetResult(listen) is { } lr;
+            int? webPort = null;
+            if (parse.GetResult(web) is not null)
+            {
+                var wtext = parse.GetValue(web);
+                if (wtext is not null && (!int.TryParse(wtext, NumberStyles.None, CultureInfo.InvariantCulture, out var wp) || wp > 65535))
+                {
+                    Console.Error.WriteLine($"--web '{wtext}' is not a TCP port (0 to 65535); write the file before --web, or give a port: nodes run FILE --web {WebPort}");
+                    return 2;
+                }
+                webPort = wtext is null ? WebPort : int.Parse(wtext, CultureInfo.InvariantCulture);
+            }
             if (parse.GetValue(cluster) is { } at)
             {
+                if (webPort is not null)
+                {
+                    Console.Error.WriteLine("--web shows a lab in this process; run it without --cluster (nodes run FILE --web)");
+                    return 2;
+                }
                 if (listening)
                 {
                     Console.Error.WriteLine("--listen is for a lab in this process; a lab of nodes host members already takes faults through its members (nodes fault ... --cluster ADDRESS)");
@@ -178,7 +200,7 @@ internal static class Commands
             }
             using var viewer = started2;
             if (viewer is not null) telemetry = telemetry with { Otlp = true, OtlpEndpoint = viewer.OtlpGrpc, OtlpProtocol = OpenTelemetry.Exporter.OtlpExportProtocol.Grpc };
-            var options = new RunOptions
+            options = new RunOptions
             {
                 Count = parse.GetValue(count),
                 Seed = parse.GetValue(seed),
@@ -190,10 +212,34 @@ internal static class Commands
                 Listen = open,
                 MinDuration = least,
             };
+            Nodes.Web.WebView? view = null;
+            if (webPort is { } wport)
+            {
+                try
+                {
+                    view = await Nodes.Web.WebView.StartAsync(topology.ForScenario(chosen), wport, cancel);
+                }
+                catch (IOException e)
+                {
+                    // Kestrel says "address already in use" with an IOException.
+                    Console.Error.WriteLine($"--web {wport}: 127.0.0.1:{wport} cannot be bound ({e.Message}); give another port (--web 0 picks a free one); nothing was started.");
+                    return 2;
+                }
+                progress.WriteLine($"Web view at {view.Address}");
+            }
+            await using var viewScope = view;
+            var runCancel = cancel;
+            if (view is not null)
+            {
+                // The page keeps the lab up: until Ctrl+C, or for --duration. Ctrl+C then ends the run with its summary.
+                runCancel = CancellationToken.None;
+                options = view.Observe(least is null ? options with { HoldOpen = Task.Delay(Timeout.Infinite, cancel).ContinueWith(_ => { }, TaskScheduler.Default) } : options);
+                progress.WriteLine(least is null ? "The lab stays up until Ctrl+C." : $"The lab stays up for {least.Value.TotalSeconds:0.###} s.");
+            }
             RunSummary summary;
             try
             {
-                summary = await LabRunner.RunAsync(topology, chosen, options, cancel);
+                summary = await LabRunner.RunAsync(topology, chosen, options, runCancel);
             }
             catch (Exception e) when (open is not null && e is InvalidOperationException or FileNotFoundException or System.Security.Cryptography.CryptographicException)
             {
@@ -240,6 +286,9 @@ internal static class Commands
         });
         return command;
     }
+
+    /// <summary>The port <c>nodes run --web</c> takes without a value.</summary>
+    public const int WebPort = 5380;
 
     private static async Task<AspireDashboard> StartDashboard(TextWriter progress, CancellationToken cancel)
     {

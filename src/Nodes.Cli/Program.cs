@@ -18,6 +18,7 @@ namespace Nodes.Cli
             root.Subcommands.Add(FaultCommands.Fault());
             root.Subcommands.Add(ConfigCommands.Import());
             root.Subcommands.Add(ConfigCommands.Export());
+            root.Subcommands.Add(ExtcapCommand.Create());
             return root;
         }
 

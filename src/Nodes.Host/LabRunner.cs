@@ -37,6 +37,47 @@ public sealed record RunOptions
     public ListenOptions? Listen { get; init; }
     /// <summary>The run lasts at least this long (from its start), so there is time for faults injected live.</summary>
     public TimeSpan? MinDuration { get; init; }
+    /// <summary>
+    /// Sees every frame every link carries and the keys of every SA as they happen (the web view), as a capture
+    /// does; with no <see cref="CaptureDirectory"/> nothing is written to disk.
+    /// </summary>
+    public Actors.Lab.ICaptureTap? Tap { get; init; }
+    /// <summary>Called for every fault a node or link applied or refused, timeline and live, in order.</summary>
+    public Action<FaultApplied>? OnFault { get; init; }
+    /// <summary>Called once the lab is built, before its traffic starts, with what an observer needs to query and change it.</summary>
+    public Action<RunningLab>? OnStarted { get; init; }
+    /// <summary>The run ends only once this completes too (the web view keeps the lab up until Ctrl+C).</summary>
+    public Task? HoldOpen { get; init; }
+}
+
+/// <summary>A lab while it runs: its actors by name, for status queries and live faults from inside the process.</summary>
+/// <param name="Lab">The topology as the scenario changed it.</param>
+/// <param name="Epoch">Lab time zero.</param>
+public sealed record RunningLab(ActorSystem System, TopologySpec Lab, IReadOnlyDictionary<string, IActorRef> Nodes, IReadOnlyDictionary<string, IActorRef> Links, DateTimeOffset Epoch)
+{
+    /// <summary>
+    /// Injects a fault (origin "live") into every node or link it targets (<see cref="MemberLabActor.Targets"/>) and
+    /// returns each target's answer; a target that does not answer within <paramref name="timeout"/> is left out.
+    /// </summary>
+    public async Task<IReadOnlyList<FaultApplied>> InjectAsync(string fault, string? node, string? link, IReadOnlyDictionary<string, string> parameters, TimeSpan timeout)
+    {
+        var inject = new InjectFault
+        {
+            Id = "live-" + Convert.ToHexStringLower(global::System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)),
+            Fault = fault, Node = node ?? "", Link = link ?? "", Origin = LiveFaults.Origin,
+        };
+        foreach (var (k, v) in parameters) inject.Params[k] = v;
+        var asks = new List<Task<FaultApplied>>();
+        foreach (var (name, isLink) in MemberLabActor.Targets(inject, Lab.Links))
+            if ((isLink ? Links : Nodes).GetValueOrDefault(name) is { } target) asks.Add(target.Ask<FaultApplied>(inject, timeout));
+        var answers = new List<FaultApplied>();
+        foreach (var a in asks)
+        {
+            try { answers.Add(await a); }
+            catch (AskTimeoutException) { }
+        }
+        return answers;
+    }
 }
 
 /// <summary>Where a one-process lab listens for live faults (<c>nodes run --listen</c>).</summary>
@@ -80,8 +121,8 @@ public static class LabRunner
             : null;
         using var system = options.Listen is { } listen ? ListeningSystem(lab, listen, options.SerializeAllMessages) : LocalSystem(options.SerializeAllMessages);
         var forward = new EventForward();
-        var events = system.ActorOf(Props.Create(() => new EventLog(options.OnEvent, forward)), "events");
-        using var capture = options.CaptureDirectory is { } dir ? new CaptureSink(dir) : null;
+        var events = system.ActorOf(Props.Create(() => new EventLog(options.OnEvent, options.OnFault, forward)), "events");
+        using var capture = options.CaptureDirectory is not null || options.Tap is not null ? new CaptureSink(options.CaptureDirectory, options.Tap) : null;
         var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, events, capture) { Roots = telemetry?.Roots };
         var actors = LabBuilder.Build(system, lab, context);
         if (options.Listen is { } open) await OpenAsync(system, topology, scenario, lab, seed, scale, actors, open, cancel);
@@ -90,6 +131,7 @@ public static class LabRunner
         var conductor = system.ActorOf(FaultConductor.Props(PlanFaults(lab, scenario, actors), [.. actors.Nodes.OrderBy(n => n.Key, StringComparer.Ordinal).Select(n => n.Value),
             .. actors.Links.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Value)], system.Scheduler.Now), "faults");
         forward.To = conductor;
+        options.OnStarted?.Invoke(new RunningLab(system, lab, actors.Nodes, actors.Links, context.Epoch));
         var collector = system.ActorOf(Props.Create(() => new PingCollector(conductor)), "pings");
         var expected = 0;
         foreach (var t in scenario.Traffic.OfType<PingSpec>())
@@ -147,6 +189,7 @@ public static class LabRunner
             if (lastFault > elapsed) await Task.Delay(lastFault - elapsed, cancel);
         }
         if (options.MinDuration is { } least && clock.Elapsed < least) await Task.Delay(least - clock.Elapsed, cancel);
+        if (options.HoldOpen is { } hold) await hold.WaitAsync(cancel);
         var faults = await conductor.Ask<IReadOnlyList<FaultEffect>>(FaultConductor.Finish.Instance, TimeSpan.FromSeconds(15), cancel);
         var traceIds = await collector.Ask<ImmutableList<string>>(new PingCollector.TraceIds(), TimeSpan.FromSeconds(5), cancel);
         var udp = new List<UdpFlowSummary>();
@@ -322,7 +365,7 @@ public static class LabRunner
         }
         var failures = tunnels.SelectMany(t => t.Failures.Select(f => $"{t.Node}/{t.Name}: {f}")).Distinct().ToList();
         CaptureSummary? captures = null;
-        if (capture is not null)
+        if (capture is { Directory: not null })
         {
             var files = capture.Files.OrderBy(f => f, StringComparer.Ordinal).ToList();
             captures = new CaptureSummary(capture.Directory, files,
@@ -381,14 +424,18 @@ public static class LabRunner
     /// <summary>Receives every node's events and hands them, in order, to the terminal (and to the fault conductor).</summary>
     private sealed class EventLog : ReceiveActor
     {
-        public EventLog(Action<NodeEvent>? onEvent, EventForward forward)
+        public EventLog(Action<NodeEvent>? onEvent, Action<FaultApplied>? onFault, EventForward forward)
         {
             Receive<NodeEvent>(e =>
             {
                 onEvent?.Invoke(e);
                 forward.To?.Tell(e);
             });
-            Receive<FaultApplied>(f => forward.To?.Tell(f));
+            Receive<FaultApplied>(f =>
+            {
+                onFault?.Invoke(f);
+                forward.To?.Tell(f);
+            });
         }
     }
 }

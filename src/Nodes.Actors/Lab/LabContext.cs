@@ -48,33 +48,59 @@ public sealed record NodeCountersCarried(ulong FramesIn, ulong FramesOut, IReadO
 public sealed record Attachment(string Interface, string Link, IActorRef LinkActor, LinkShortcut? Shortcut = null);
 
 /// <summary>
-/// Writes one pcapng per link and collects the keys of every SA for Wireshark. Shared by the actors of one process
-/// (captures are a feature of a lab run), so it locks.
+/// Sees what a <see cref="CaptureSink"/> sees, as it happens: every frame a link carries and the keys of every SA.
+/// Called on the link's and the SA's actor threads, so an implementation locks or queues; it must not keep the span.
+/// </summary>
+public interface ICaptureTap
+{
+    /// <summary>
+    /// A frame sent onto <paramref name="link"/> by <paramref name="fromNode"/>'s <paramref name="fromInterface"/>
+    /// toward <paramref name="nextHop"/> (what ARP would resolve on a segment), before the link's impairments.
+    /// </summary>
+    void Frame(string link, string fromNode, string fromInterface, Ipv4Address nextHop, DateTimeOffset at, ReadOnlySpan<byte> packet);
+
+    /// <summary>The keys of one ESP SA direction; the entry is the sink's own copy and stays valid.</summary>
+    void Keys(EspSaKeyEntry esp);
+
+    /// <summary>The keys of one IKE SA; the entry is the sink's own copy and stays valid.</summary>
+    void Keys(IkeSaKeyEntry ike);
+}
+
+/// <summary>
+/// Writes one pcapng per link and collects the keys of every SA for Wireshark, and hands both to a tap (the web view)
+/// when one is given. Shared by the actors of one process (captures are a feature of a lab run), so it locks.
 /// </summary>
 public sealed class CaptureSink : IDisposable
 {
     private readonly object _gate = new();
-    private readonly string _directory;
+    private readonly string? _directory;
+    private readonly ICaptureTap? _tap;
     private readonly Dictionary<string, PcapngWriter> _writers = [];
     private readonly WiresharkKeys _keys = new();
 
-    public CaptureSink(string directory)
+    /// <summary>A sink writing into <paramref name="directory"/> (null: no files, only the tap).</summary>
+    public CaptureSink(string? directory, ICaptureTap? tap = null)
     {
         _directory = directory;
-        System.IO.Directory.CreateDirectory(directory);
+        _tap = tap;
+        if (directory is not null) System.IO.Directory.CreateDirectory(directory);
     }
 
-    public string Directory => _directory;
+    /// <summary>Where the files go; null when the sink only feeds its tap.</summary>
+    public string? Directory => _directory;
 
     private readonly List<string> _files = [];
 
     /// <summary>The capture files written (one per link that carried a frame).</summary>
     public IReadOnlyCollection<string> Files { get { lock (_gate) return _files.ToArray(); } }
 
-    public string FileFor(string link) => Path.Combine(_directory, SafeName(link) + ".pcapng");
+    public string FileFor(string link) => Path.Combine(_directory ?? ".", SafeName(link) + ".pcapng");
 
-    public void Record(string link, DateTimeOffset at, ReadOnlySpan<byte> packet)
+    /// <summary>Records a frame on <paramref name="link"/>; the sender and its next hop are for the tap.</summary>
+    public void Record(string link, DateTimeOffset at, ReadOnlySpan<byte> packet, string fromNode = "", string fromInterface = "", Ipv4Address nextHop = default)
     {
+        _tap?.Frame(link, fromNode, fromInterface, nextHop, at, packet);
+        if (_directory is null) return;
         lock (_gate)
         {
             if (!_writers.TryGetValue(link, out var w))
@@ -91,21 +117,27 @@ public sealed class CaptureSink : IDisposable
     // The SAs own their keys and wipe them when they go; the sink keeps copies until the files are written.
     public void AddKeys(EspSaKeyEntry esp)
     {
+        EspSaKeyEntry copy;
         lock (_gate)
         {
             // Both ends of a tunnel report each SA; one line per SPI is enough.
             if (_keys.EspSas.Any(e => e.Spi == esp.Spi)) return;
-            _keys.Add(esp with { EncryptionKey = Copy(esp.EncryptionKey)!, IntegrityKey = Copy(esp.IntegrityKey) });
+            copy = esp with { EncryptionKey = Copy(esp.EncryptionKey)!, IntegrityKey = Copy(esp.IntegrityKey) };
+            _keys.Add(copy);
         }
+        _tap?.Keys(copy);
     }
 
     public void AddKeys(IkeSaKeyEntry ike)
     {
+        IkeSaKeyEntry copy;
         lock (_gate)
         {
             if (_keys.IkeSas.Any(e => e.InitiatorSpi == ike.InitiatorSpi && e.ResponderSpi == ike.ResponderSpi)) return;
-            _keys.Add(ike with { SkEi = Copy(ike.SkEi)!, SkEr = Copy(ike.SkEr)!, SkAi = Copy(ike.SkAi), SkAr = Copy(ike.SkAr) });
+            copy = ike with { SkEi = Copy(ike.SkEi)!, SkEr = Copy(ike.SkEr)!, SkAi = Copy(ike.SkAi), SkAr = Copy(ike.SkAr) };
+            _keys.Add(copy);
         }
+        _tap?.Keys(copy);
     }
 
     private static Crypto.SecretKey? Copy(Crypto.SecretKey? key) => key is null ? null : new Crypto.SecretKey(key.Expose());
@@ -116,7 +148,7 @@ public sealed class CaptureSink : IDisposable
         {
             foreach (var w in _writers.Values) w.Dispose();
             _writers.Clear();
-            _keys.WriteTo(_directory);
+            if (_directory is not null) _keys.WriteTo(_directory);
         }
     }
 

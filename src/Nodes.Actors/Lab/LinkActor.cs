@@ -59,7 +59,7 @@ public sealed class LinkActor : ReceiveActor, IWithUnboundedStash, IWithTimers
         });
         Receive<QueryStatus>(_ =>
         {
-            var s = new NodeStatus { Node = _name, Kind = "link", FramesIn = (ulong)(_carried + (_shortcut?.Carried ?? 0)) };
+            var s = new NodeStatus { Node = _name, Kind = "link", FramesIn = (ulong)(_carried + (_shortcut?.Carried ?? 0)), LinkState = State() };
             foreach (var (r, c) in _drops) s.Drops.Add(new DropCount { Reason = r, Count = (ulong)c });
             Sender.Tell(s);
         });
@@ -287,7 +287,7 @@ public sealed class LinkActor : ReceiveActor, IWithUnboundedStash, IWithTimers
         var now = Context.System.Scheduler.Now;
         _carried++;
         if (_recording is not null) Record(frame);
-        _lab.Capture?.Record(_name, now, frame.Packet.Span);
+        _lab.Capture?.Record(_name, now, frame.Packet.Span, frame.Node, frame.Interface, new Ipv4Address(frame.NextHop));
         var result = _model!.Transmit(from, frame.Packet.Span, _lab.Since(now));
         if (result.Drop != DropReason.None)
         {
@@ -323,6 +323,16 @@ public sealed class LinkActor : ReceiveActor, IWithUnboundedStash, IWithTimers
             if (delay <= TimeSpan.Zero) end.Node.Tell(delivered, Self);
             else Context.System.Scheduler.ScheduleTellOnce(delay, end.Node, delivered, Self);
         }
+    }
+
+    /// <summary>"down" when a direction drops everything, "impaired" when one loses, duplicates, reorders, corrupts or has a lower MTU than the topology's.</summary>
+    private string State()
+    {
+        if (_model is null) return "down";
+        var channels = _model.Attachments.Select(a => _model.Egress(a).Impairments).ToList();
+        if (channels.Any(i => !i.Up)) return "down";
+        return channels.Any(i => i.Loss > 0 || i.Duplicate > 0 || i.Reorder > 0 || i.Corrupt > 0 || (i.Mtu is { } m && m < (_spec.Mtu ?? int.MaxValue)))
+            ? "impaired" : "up";
     }
 
     private void Count(string reason) => _drops[reason] = _drops.GetValueOrDefault(reason) + 1;
