@@ -82,7 +82,8 @@ mirror() {
   local uri
   uri=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
   [ -n "$uri" ] || uri=$(awk '$1 == "deb" && $3 == "'"$codename"'" { print $2; exit }' /etc/apt/sources.list 2>/dev/null || true)
-  echo "${uri:-http://deb.debian.org/debian}"
+  [ -n "$uri" ] || die "no Debian mirror in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list for debootstrap"
+  echo "$uri"
 }
 
 make_base() {
@@ -188,8 +189,8 @@ for from in $(awk 'toupper($1) == "FROM" { print $2 }' "$repo/deploy/Dockerfile"
 done
 
 # 4. The image.
-say "podman build --network none --pull=never -f deploy/Dockerfile -t $image ."
+say "podman build --format docker --network none --pull=never -f deploy/Dockerfile -t $image . (the docker format keeps the HEALTHCHECK)"
 build_started=$(date +%s)
-(cd "$repo" && podman build --network none --pull=never --quiet -f deploy/Dockerfile -t "$image" . >/dev/null)
+(cd "$repo" && podman build --format docker --network none --pull=never --quiet -f deploy/Dockerfile -t "$image" . >/dev/null)
 size=$(podman image inspect --format '{{ .Size }}' "$image")
 say "built $image in $(( $(date +%s) - build_started )) s ($(( size / 1000000 )) MB); setup took $(( $(date +%s) - started )) s"

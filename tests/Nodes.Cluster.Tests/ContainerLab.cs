@@ -201,6 +201,7 @@ public sealed class ContainerLab : IDisposable
                 ["DOTNET_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS"] = "true",
             },
             ["volumes"] = new JsonArray($"{dashboardDir}:/dashboard:ro"),
+            ["healthcheck"] = new JsonObject { ["test"] = new JsonArray("NONE") },
         };
         var root = new JsonObject
         {
@@ -266,7 +267,7 @@ public sealed class ContainerLab : IDisposable
 
     /// <summary><c>podman run</c> of the image on the lab's network with the certificate, started and left running.</summary>
     public NodesProcess RunInLab(string name, params string[] args) =>
-        NodesProcess.Through(name, [Podman, "run", "--rm", "--name", $"{Project}-{name}", "--network", Network, "--volume", $"{TlsDirectory}:/tls:ro",
+        NodesProcess.Through(name, [Podman, "run", "--rm", "--no-healthcheck", "--name", $"{Project}-{name}", "--network", Network, "--volume", $"{TlsDirectory}:/tls:ro",
             "--env", $"NODES_TLS_PASSWORD={_password}", "--env", "OTEL_EXPORTER_OTLP_ENDPOINT=http://dashboard:18889", Image], args);
 
     /// <summary>The one JSON object a driver printed on stdout, cut out of whatever else is there (podman-compose prints its own lines).</summary>

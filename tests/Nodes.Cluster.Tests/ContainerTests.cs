@@ -44,7 +44,12 @@ public sealed class ContainerTests(ContainerLab lab, ITestOutputHelper output) :
         foreach (var m in members)
             Assert.Equal(LabCommandLine.Address(m.GetProperty("nodes")[0].GetString()!, 4053, tls: true), m.GetProperty("address").GetString());
         foreach (var node in LabCommandLine.Nodes)
+        {
             Assert.Contains("TLS on: Akka.Remote uses certificate CN=nodes-lab", lab.Logs(node), StringComparison.Ordinal);
+            // The compose file's health check: the member is Up and its node actors answer.
+            var health = lab.Run(lab.Podman, ["healthcheck", "run", lab.Container(node)]);
+            Assert.True(health.ExitCode == 0, $"{node}'s health check failed: {health.StdOut}{health.StdErr}");
+        }
 
         // The seven containers exported to the dashboard's OTLP endpoint; its API gives back one trace per ping, through every node and back.
         var received = pings.GetProperty("received").GetInt32();
