@@ -10,7 +10,8 @@
 # 3. For each image the Dockerfile's FROM lines name that is not present, makes a local stand-in: a debootstrap root
 #    file system (cached as a tarball in /var/cache/nodes-containers) with this machine's .NET. Where the official
 #    images were pulled, they are used as they are; deploy/ is the same for everyone.
-# 4. Builds deploy/Dockerfile with --network none --pull=never: nothing leaves the machine.
+# 4. Builds deploy/Dockerfile with --pull=never, and with --network none on the stand-ins (nothing leaves the machine;
+#    the official SDK image restores packages from the network).
 #
 # NODES_IMAGE (default nodes:latest) names the image built.
 set -euo pipefail
@@ -188,9 +189,18 @@ for from in $(awk 'toupper($1) == "FROM" { print $2 }' "$repo/deploy/Dockerfile"
   standin "$from" "$kind"
 done
 
-# 4. The image.
-say "podman build --format docker --network none --pull=never -f deploy/Dockerfile -t $image . (the docker format keeps the HEALTHCHECK)"
+# 4. The image. A stand-in SDK carries every package the build restores, so nothing leaves the machine; the official
+# SDK image restores from the package source, so it needs the network.
+network=(--network none)
+for from in $(awk 'toupper($1) == "FROM" { print $2 }' "$repo/deploy/Dockerfile" | sort -u); do
+  case $from in
+    */dotnet/sdk:*)
+      [ "$(podman image inspect --format '{{ index .Labels "nodes.standin" }}' "$from")" = sdk ] || network=()
+      ;;
+  esac
+done
+say "podman build --format docker ${network[*]} --pull=never -f deploy/Dockerfile -t $image . (the docker format keeps the HEALTHCHECK)"
 build_started=$(date +%s)
-(cd "$repo" && podman build --format docker --network none --pull=never --quiet -f deploy/Dockerfile -t "$image" . >/dev/null)
+(cd "$repo" && podman build --format docker "${network[@]}" --pull=never --quiet -f deploy/Dockerfile -t "$image" . >/dev/null)
 size=$(podman image inspect --format '{{ .Size }}' "$image")
 say "built $image in $(( $(date +%s) - build_started )) s ($(( size / 1000000 )) MB); setup took $(( $(date +%s) - started )) s"

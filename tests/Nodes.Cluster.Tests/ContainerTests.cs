@@ -22,15 +22,25 @@ public sealed class ContainerTests(ContainerLab lab, ITestOutputHelper output) :
     public void The_compose_driver_gets_every_ping_answered_by_seven_member_containers_over_TLS_and_each_ping_is_one_trace_across_seven_services()
     {
         lab.Up();
+        // The first ping dials the tunnel (demand-dial), and on a loaded machine the dial can outlast the ping's
+        // timeout of a few seconds: a first run dials it, and one of its pings must be answered.
         var started = Stopwatch.StartNew();
+        using (var dial = lab.RunInLab("dial", [.. Driver, "--count", "4"]))
+        {
+            var dialed = dial.WaitForStdErr("client       ping   reply from 10.0.10.4", DriverTimeout);
+            output.WriteLine($"first answered ping {started.Elapsed.TotalSeconds:0.0} s after the first driver started");
+            dial.WaitForExit(DriverTimeout);
+            output.WriteLine(dial.StdErr);
+            Assert.True(dialed, "the first driver's ping was never answered");
+        }
+
         // The README's command line for podman: the compose file's driver, run against the members already up.
         using var driver = NodesProcess.Through("driver", [lab.PodmanCompose, "-p", lab.Project, "-f", lab.ComposeFile, "run", "--rm", "-T", "--no-deps", "driver"], []);
-        var firstReply = driver.WaitForStdErr("client       ping   reply from 10.0.10.4", DriverTimeout) ? started.Elapsed : (TimeSpan?)null;
         var code = driver.WaitForExit(DriverTimeout);
         output.WriteLine(driver.StdErr);
         var summary = ContainerLab.Summary(driver);
         output.WriteLine(summary.ToString());
-        output.WriteLine($"members up {lab.MembersStartedAfter.TotalSeconds:0.0} s after podman-compose up; first answered ping {firstReply?.TotalSeconds:0.0} s after the driver started");
+        output.WriteLine($"members up {lab.MembersStartedAfter.TotalSeconds:0.0} s after podman-compose up");
 
         Assert.Equal(0, code);
         Assert.True(summary.GetProperty("ok").GetBoolean());
