@@ -24,10 +24,11 @@ internal static class ClusterCommands
         var seed = new Option<ulong?>("--seed") { Description = "Seed for every random choice of this member's nodes and links" };
         var timeScale = Commands.TimeScaleOption();
         var quiet = new Option<bool>("--quiet") { Description = "Do not print the nodes' events (a driver still receives them)" };
+        var healthPort = HealthPortOption("--health-port", "Answer health probes over HTTP on this port: /live (the node actors answer) and /ready (and the member is Up); default the environment variable NODES_HEALTH_PORT, else none");
         var tls = TlsOptionSet.Create();
         var command = new Command("host", "Start a cluster member hosting some nodes of a lab; a driver (nodes run FILE --cluster ADDRESS) starts the traffic")
         {
-            file, node, process, hostname, publicHostname, port, seeds, scenario, seed, timeScale, quiet,
+            file, node, process, hostname, publicHostname, port, seeds, scenario, seed, timeScale, quiet, healthPort,
         };
         tls.AddTo(command);
         command.SetAction(async (parse, cancel) =>
@@ -47,6 +48,7 @@ internal static class ClusterCommands
                 Console.Error.WriteLine(e.Message);
                 return 2;
             }
+            if (!HealthPort(parse.GetValue(healthPort), "--health-port", out var health)) return 2;
             var tlsOptions = tls.Read(parse);
             var settings = new ClusterSettings
             {
@@ -82,11 +84,96 @@ internal static class ClusterCommands
                 : settings.BindsLoopbackOnly
                     ? "TLS off: bound to loopback only, so only processes on this machine can join (give --tls-certificate to open it to other machines)"
                     : $"TLS off: bound to {settings.Hostname} WITHOUT encryption, anyone who reaches it can join (give --tls-certificate)");
+            HealthEndpoint? endpoint = null;
+            if (health is { } h)
+            {
+                try
+                {
+                    endpoint = HealthEndpoint.Start(member, h);
+                }
+                catch (System.Net.HttpListenerException e)
+                {
+                    Console.Error.WriteLine($"--health-port {h}: cannot listen ({e.Message}); give another port");
+                    await member.LeaveAsync();
+                    return 2;
+                }
+                Console.Out.WriteLine($"health probes on port {h}: /live (node actors answer), /ready (and member Up); nodes probe --port {h} asks them");
+            }
+            using var healthStops = endpoint;
             using var registration = cancel.Register(() => _ = member.LeaveAsync());
             await member.WhenTerminated;
             if (cancel.IsCancellationRequested) return 0;
             Console.Error.WriteLine($"member {name} left the cluster (downed by the split-brain resolver or removed); restart it with the same command to rejoin");
             return 3;
+        });
+        return command;
+    }
+
+    private const string HealthPortVariable = "NODES_HEALTH_PORT";
+
+    private static Option<string?> HealthPortOption(string name, string description) => new(name) { Description = description };
+
+    /// <summary>The health port from the option, else from NODES_HEALTH_PORT; false (with the message printed) when it is not a port.</summary>
+    private static bool HealthPort(string? option, string name, out int? port)
+    {
+        port = null;
+        var (text, from) = option is not null ? (option, name) : (Environment.GetEnvironmentVariable(HealthPortVariable), HealthPortVariable);
+        if (string.IsNullOrWhiteSpace(text)) return true;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is > 0 and <= 65535)
+        {
+            port = p;
+            return true;
+        }
+        Console.Error.WriteLine($"{from} '{text}' is not a TCP port (1 to 65535), e.g. {name} 8080");
+        return false;
+    }
+
+    /// <summary><c>nodes probe</c>: asks a member's health endpoint (as a container's health check does) and exits 0 when it holds.</summary>
+    public static Command Probe()
+    {
+        var ready = new Option<bool>("--ready") { Description = "Ask whether the member is ready (Up in the cluster, node actors answering) instead of live (node actors answering)" };
+        var port = HealthPortOption("--port", "The member's health port (default the environment variable NODES_HEALTH_PORT)");
+        var host = new Option<string>("--host") { Description = "The member's address (default 127.0.0.1: the member in this container)", DefaultValueFactory = _ => "127.0.0.1" };
+        var wait = new Option<double>("--wait") { Description = "Seconds to wait for the answer", DefaultValueFactory = _ => 5 };
+        var command = new Command("probe", "Ask a nodes host member started with --health-port whether it is live or ready; exit 0 when it is, 1 when not, 3 when nothing answers")
+        {
+            ready, port, host, wait,
+        };
+        command.SetAction(async (parse, cancel) =>
+        {
+            var err = parse.InvocationConfiguration.Error;
+            if (!HealthPort(parse.GetValue(port), "--port", out var p)) return 2;
+            if (p is not { } healthPort)
+            {
+                err.WriteLine($"give the member's health port: nodes probe --port 8080 (or set {HealthPortVariable})");
+                return 2;
+            }
+            var seconds = parse.GetValue(wait);
+            if (!double.IsFinite(seconds) || seconds <= 0 || seconds > 600)
+            {
+                err.WriteLine($"--wait {seconds} is not a number of seconds from 0 to 600");
+                return 2;
+            }
+            var what = parse.GetValue(ready) ? "ready" : "live";
+            var url = $"http://{parse.GetValue(host)}:{healthPort}/{what}";
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
+            {
+                err.WriteLine($"--host {parse.GetValue(host)}: not a host name or address");
+                return 2;
+            }
+            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(seconds) };
+            try
+            {
+                using var answer = await client.GetAsync(uri, cancel);
+                var text = (await answer.Content.ReadAsStringAsync(cancel)).TrimEnd();
+                (answer.IsSuccessStatusCode ? parse.InvocationConfiguration.Output : err).WriteLine(text);
+                return answer.IsSuccessStatusCode ? 0 : 1;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                err.WriteLine($"no answer from {url}: {(e is TaskCanceledException ? $"nothing within {seconds} s" : e.Message)}");
+                return 3;
+            }
         });
         return command;
     }

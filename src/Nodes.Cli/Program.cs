@@ -19,6 +19,7 @@ namespace Nodes.Cli
             root.Subcommands.Add(ConfigCommands.Import());
             root.Subcommands.Add(ConfigCommands.Export());
             root.Subcommands.Add(ExtcapCommand.Create());
+            root.Subcommands.Add(ClusterCommands.Probe());
             return root;
         }
 

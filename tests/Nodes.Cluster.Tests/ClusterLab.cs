@@ -38,9 +38,34 @@ public sealed class NodesProcess : IDisposable
     private readonly StringBuilder _err = new();
 
     public NodesProcess(string name, IReadOnlyList<string> args, string? netns = null, IReadOnlyDictionary<string, string>? environment = null)
+        : this(name, args, StartInfo(args, netns, environment))
+    {
+    }
+
+    private NodesProcess(string name, IReadOnlyList<string> args, ProcessStartInfo psi)
     {
         Name = name;
         Args = args;
+        Process = Process.Start(psi) ?? throw new InvalidOperationException($"{name} did not start");
+        Process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_out) _out.AppendLine(e.Data); };
+        Process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_err) _err.AppendLine(e.Data); };
+        Process.BeginOutputReadLine();
+        Process.BeginErrorReadLine();
+    }
+
+    /// <summary>
+    /// nodes started by another program: <paramref name="launcher"/> (e.g. <c>podman run ... IMAGE</c>, whose entry point
+    /// is nodes) followed by the nodes arguments.
+    /// </summary>
+    public static NodesProcess Through(string name, IReadOnlyList<string> launcher, IReadOnlyList<string> args)
+    {
+        var psi = new ProcessStartInfo(launcher[0]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in launcher.Skip(1).Concat(args)) psi.ArgumentList.Add(a);
+        return new NodesProcess(name, args, psi);
+    }
+
+    private static ProcessStartInfo StartInfo(IReadOnlyList<string> args, string? netns, IReadOnlyDictionary<string, string>? environment)
+    {
         var dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : ExternalTool.Find("dotnet") ?? "dotnet";
         var dll = Path.Combine(AppContext.BaseDirectory, "nodes.dll");
         var psi = new ProcessStartInfo(netns is null ? dotnet : "ip")
@@ -55,11 +80,7 @@ public sealed class NodesProcess : IDisposable
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_TieredPGO"] = "0";
         if (environment is not null) foreach (var (k, v) in environment) psi.Environment[k] = v;
-        Process = Process.Start(psi) ?? throw new InvalidOperationException($"{name} did not start");
-        Process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_out) _out.AppendLine(e.Data); };
-        Process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_err) _err.AppendLine(e.Data); };
-        Process.BeginOutputReadLine();
-        Process.BeginErrorReadLine();
+        return psi;
     }
 
     public string Name { get; }
@@ -68,12 +89,16 @@ public sealed class NodesProcess : IDisposable
     public string StdOut { get { lock (_out) return _out.ToString(); } }
     public string StdErr { get { lock (_err) return _err.ToString(); } }
 
-    public bool WaitForOutput(string text, TimeSpan timeout)
+    public bool WaitForOutput(string text, TimeSpan timeout) => WaitFor(() => StdOut, text, timeout);
+
+    public bool WaitForStdErr(string text, TimeSpan timeout) => WaitFor(() => StdErr, text, timeout);
+
+    private bool WaitFor(Func<string> output, string text, TimeSpan timeout)
     {
         var until = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < until)
         {
-            if (StdOut.Contains(text, StringComparison.Ordinal)) return true;
+            if (output().Contains(text, StringComparison.Ordinal)) return true;
             if (Process.HasExited) return false;
             Thread.Sleep(50);
         }

@@ -51,6 +51,15 @@ public sealed class DeploymentTests
             Assert.StartsWith("http://jaeger:", ((YamlScalarNode)env.Children[new YamlScalarNode("OTEL_EXPORTER_OTLP_ENDPOINT")]).Value);
         }
         Assert.Single(images);
+        // Members are healthy when nodes probe --ready says so; the driver, a run with no health port, has no check.
+        foreach (var node in LabCommandLine.Nodes)
+        {
+            var service = (YamlMappingNode)services.Children[new YamlScalarNode(node)];
+            var health = (YamlMappingNode)Get(service, "healthcheck")!;
+            Assert.Equal(["CMD", "dotnet", "/opt/nodes/nodes.dll", "probe", "--ready"], Strings(Get(health, "test")!));
+            Assert.Equal("8080", ((YamlScalarNode)((YamlMappingNode)Get(service, "environment")!).Children[new YamlScalarNode("NODES_HEALTH_PORT")]).Value);
+        }
+        Assert.Equal(["NONE"], Strings(Get((YamlMappingNode)Get((YamlMappingNode)services.Children[new YamlScalarNode("driver")], "healthcheck")!, "test")!));
         var driver = Strings(Get((YamlMappingNode)services.Children[new YamlScalarNode("driver")], "command")!);
         Assert.Equal(["run", LabCommandLine.Topology, "--cluster", LabCommandLine.Address(LabCommandLine.SeedMembers[0], 4053), "--json"], driver);
         Assert.Contains("jaeger", names);
@@ -85,6 +94,16 @@ public sealed class DeploymentTests
                 .Select(e => ((YamlScalarNode)Get((YamlMappingNode)Get(e, "configMapRef")!, "name")!).Value).Single();
             var config = docs.Single(d => Kind(d) == "ConfigMap" && Name(d) == envFrom);
             Assert.NotNull(Get((YamlMappingNode)Get(config, "data")!, "OTEL_EXPORTER_OTLP_ENDPOINT"));
+            // Ready: Up and the node actors answering; live: the node actors answering; both on the image's health port.
+            var ports = ((YamlSequenceNode)Get(container, "ports")!).Children.Cast<YamlMappingNode>()
+                .ToDictionary(p => ((YamlScalarNode)Get(p, "name")!).Value!, p => ((YamlScalarNode)Get(p, "containerPort")!).Value);
+            Assert.Equal("8080", ports["health"]);
+            foreach (var (probe, path) in new[] { ("readinessProbe", "/ready"), ("livenessProbe", "/live") })
+            {
+                var get = (YamlMappingNode)Get((YamlMappingNode)Get(container, probe)!, "httpGet")!;
+                Assert.Equal(path, ((YamlScalarNode)Get(get, "path")!).Value);
+                Assert.Equal("health", ((YamlScalarNode)Get(get, "port")!).Value);
+            }
         }
         Assert.Single(images);
         Assert.Equal(sets.Count, LabCommandLine.Nodes.Length);
@@ -100,5 +119,8 @@ public sealed class DeploymentTests
         Assert.NotEqual("root", user);
         Assert.NotEqual("0", user);
         Assert.Contains("\"/opt/nodes/nodes.dll\"", lines.Single(l => l.StartsWith("ENTRYPOINT", StringComparison.Ordinal)));
+        // The image's health check is nodes probe --ready against the health port the image sets.
+        Assert.Contains("ENV NODES_HEALTH_PORT=8080", lines);
+        Assert.EndsWith("CMD [\"dotnet\", \"/opt/nodes/nodes.dll\", \"probe\", \"--ready\"]", lines.Single(l => l.StartsWith("HEALTHCHECK ", StringComparison.Ordinal)));
     }
 }

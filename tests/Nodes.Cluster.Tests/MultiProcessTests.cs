@@ -59,7 +59,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output)
         var driver = new NodesProcess("driver", ["run", LabCommandLine.Topology, "--cluster", lab.SeedAddress, "--json", "--count", "45"]);
         try
         {
-            Assert.True(WaitForStdErr(driver, "client       ping   reply from 10.0.10.4", TimeSpan.FromSeconds(60)), "no ping was answered before the kill:\n" + driver.StdErr);
+            Assert.True(driver.WaitForStdErr("client       ping   reply from 10.0.10.4", TimeSpan.FromSeconds(60)), "no ping was answered before the kill:\n" + driver.StdErr);
             Thread.Sleep(3000);
             lab.Members["azure-gw"].Kill();
             Thread.Sleep(2000);
@@ -94,17 +94,5 @@ public sealed class MultiProcessTests(ITestOutputHelper output)
         {
             driver.Dispose();
         }
-    }
-
-    private static bool WaitForStdErr(NodesProcess p, string text, TimeSpan timeout)
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < until)
-        {
-            if (p.StdErr.Contains(text, StringComparison.Ordinal)) return true;
-            if (p.Process.HasExited) return false;
-            Thread.Sleep(50);
-        }
-        return false;
     }
 }
