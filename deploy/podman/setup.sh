@@ -140,7 +140,8 @@ standin() {
       ctr=$(podman create --network none "$base" /bin/sh -c \
         'groupadd --gid 1654 app && useradd --uid 1654 --gid 1654 --create-home app && mkdir -p /usr/share/dotnet && ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet')
       podman start --attach "$ctr" >/dev/null
-      tar --numeric-owner -C "$dotnet_root" -c dotnet host shared/Microsoft.NETCore.App | podman cp - "$ctr:/usr/share/dotnet"
+      # The ASP.NET Core runtime too: the aspnet image the Dockerfile runs on has it (the web view serves pages).
+      tar --numeric-owner -C "$dotnet_root" -c dotnet host shared/Microsoft.NETCore.App shared/Microsoft.AspNetCore.App | podman cp - "$ctr:/usr/share/dotnet"
       podman commit --quiet --change 'ENV APP_UID=1654' --change 'ENV DOTNET_RUNNING_IN_CONTAINER=true' --change 'CMD ["bash"]' \
         --change "LABEL nodes.standin=$kind" "$ctr" "$name" >/dev/null
       ;;
@@ -166,7 +167,7 @@ standin() {
 for from in $(awk 'toupper($1) == "FROM" { print $2 }' "$repo/deploy/Dockerfile" | sort -u); do
   case $from in
     */dotnet/sdk:*) kind=sdk ;;
-    */dotnet/runtime:*) kind=runtime ;;
+    */dotnet/runtime:* | */dotnet/aspnet:*) kind=runtime ;;
     *) kind= ;;
   esac
   if podman image exists "$from"; then
