@@ -132,7 +132,7 @@ public static class FaultCatalog
             "An attacker on the internet sends the gateway IKE_SA_INIT requests with a forged source, the peer's own address by default: a half-open SA it can never authenticate must not replace the tunnel's",
             [new("from", FaultParameterType.Address, "the source address to claim (default: the first tunnel's peer)"), new("count", FaultParameterType.Count, "how many requests", "1")]),
         new(FaultKind.CleartextInject, "cleartext-inject", FaultTarget.Gateway,
-            "An attacker sends the gateway ICMP echo requests in clear on its internet interface, with any source and destination: toward the protected networks, or claiming to come from them",
+            "An attacker sends the gateway ICMP echo requests in clear on its internet interface, with whatever addresses it likes: toward the protected networks, or claiming to come from them",
             [new("source", FaultParameterType.Address, "the source address written in the packets", "198.51.100.66"), new("destination", FaultParameterType.Address, "the destination address (required)"),
              new("count", FaultParameterType.Count, "how many packets", "3")]),
         new(FaultKind.HalfOpenFlood, "half-open-flood", FaultTarget.Gateway,
