@@ -21,7 +21,7 @@ public readonly record struct EspOpened(int Offset, int Length, byte NextHeader,
 /// window, verifies the ICV and decrypts in place in the caller's buffer, commits the sequence number, then
 /// checks the trailer. Untrusted bytes never throw: each refusal is an <see cref="EspDropReason"/>, counted in
 /// <see cref="Counters"/>. No allocation per packet. Keys are copied on construction.
-/// Not thread-safe: owned by one Child SA actor.
+/// Not thread-safe: owned by one Child SA of a gateway engine.
 /// </summary>
 public sealed class EspInboundSa : IDisposable
 {

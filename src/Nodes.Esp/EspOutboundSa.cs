@@ -20,7 +20,7 @@ public enum EspSealStatus : byte
 /// buffer, <c>[SPI][seq][IV][inner][padding 1,2,3...][pad length][next header][ICV]</c>, and encrypted in place:
 /// no allocation per packet. For AES-GCM the 8-byte IV is the 64-bit sequence number, unique per key
 /// (RFC 4106 section 3.1); for CBC it comes from the random source. Keys are copied on construction.
-/// Not thread-safe: owned by one Child SA actor.
+/// Not thread-safe: owned by one Child SA of a gateway engine.
 /// </summary>
 public sealed class EspOutboundSa : IDisposable
 {

@@ -18,7 +18,7 @@ public enum ReplayVerdict : byte
 /// With extended sequence numbers, <see cref="TryInferSequence"/> rebuilds the 64-bit number from the low 32 bits
 /// on the wire (RFC 4303 appendix A2). A window of size 0 disables replay checks but still tracks the highest
 /// number for that inference.
-/// Not thread-safe: owned by one Child SA actor.
+/// Not thread-safe: owned by one Child SA of a gateway engine.
 /// </summary>
 public sealed class ReplayWindow
 {

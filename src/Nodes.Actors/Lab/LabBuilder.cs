@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Nodes.Actors.External;
 using Nodes.Actors.Nodes;
+using Nodes.Gateway;
 using Nodes.Topology.Model;
 
 namespace Nodes.Actors.Lab;
@@ -89,8 +90,8 @@ public static class LabBuilder
             var props = node switch
             {
                 HostSpec h => HostActor.Props(h, attachments, lab),
-                RrasSpec r => GatewayActor.Props(r, GatewayProfile.Rras(r, lab), attachments, lab),
-                AzureVpnGatewaySpec a => GatewayActor.Props(a, GatewayProfile.Azure(a, lab), attachments, lab),
+                RrasSpec r => GatewayActor.Props(r, GatewayProfile.Rras(r, new TimeScale(lab.TimeScale)), attachments, lab),
+                AzureVpnGatewaySpec a => GatewayActor.Props(a, GatewayProfile.Azure(a, new TimeScale(lab.TimeScale)), attachments, lab),
                 _ => RouterActor.Props(node, attachments, lab),
             };
             nodes[node.Name] = system.ActorOf(props, NodeActorName(node.Name));

@@ -31,13 +31,7 @@ public sealed record LabContext(DateTimeOffset Epoch, ulong Seed, double TimeSca
     /// <paramref name="floor"/> (or the original value when that is smaller): a timer shorter than a round trip
     /// would only show the scale, not the protocol. Retransmission timers are not scaled at all.
     /// </summary>
-    public TimeSpan Scaled(TimeSpan t, TimeSpan? floor = null)
-    {
-        if (TimeScale == 1) return t;
-        var scaled = TimeSpan.FromTicks(Math.Max(1, (long)(t.Ticks / TimeScale)));
-        var min = floor ?? TimeSpan.FromSeconds(1);
-        return scaled >= min ? scaled : t < min ? t : min;
-    }
+    public TimeSpan Scaled(TimeSpan t, TimeSpan? floor = null) => new Gateway.TimeScale(TimeScale).Scaled(t, floor);
 }
 
 /// <summary>A node's counters, kept across a restart.</summary>

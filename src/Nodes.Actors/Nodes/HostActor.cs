@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
+using Nodes.Gateway;
 using Nodes.Actors.Lab;
 using Nodes.Messages;
 using Nodes.Net;
@@ -209,7 +210,7 @@ public sealed class HostActor : NodeActor
     public HostActor(HostSpec spec, IEnumerable<Attachment> attachments, LabContext lab)
         : base(spec.Name, "host", attachments, lab)
     {
-        var interfaces = Conversions.Interfaces(spec);
+        var interfaces = SpecNetwork.Interfaces(spec);
         _stack = new HostStack(new HostOptions
         {
             Interfaces = interfaces,

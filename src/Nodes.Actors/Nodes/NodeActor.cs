@@ -160,6 +160,17 @@ public abstract class NodeActor : ReceiveActor, IWithTimers
         if (NodesTelemetry.PacketsIn.Enabled) NodesTelemetry.PacketsIn.Add(1, _nodeTag);
     }
 
+    /// <summary>The span of a frame's step through this node ("forward"), continuing the frame's trace; null when nobody listens.</summary>
+    protected Activity? ForwardSpan(Frame frame)
+    {
+        var span = Spans.Continue(Name, SpanNames.Forward, frame.Traceparent);
+        if (span is null) return null;
+        span.SetTag(Attr.Link, frame.Link);
+        span.SetTag(Attr.IngressInterface, frame.Interface);
+        Spans.TagPacket(span, frame.Packet.Span);
+        return span;
+    }
+
     /// <summary>Now, as the scheduler sees it (virtual under a test scheduler).</summary>
     protected DateTimeOffset Now => Context.System.Scheduler.Now;
 

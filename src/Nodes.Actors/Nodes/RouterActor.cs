@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
+using Nodes.Gateway;
 using Nodes.Actors.Lab;
 using Nodes.Messages;
 using Nodes.Net;
@@ -36,8 +37,8 @@ public sealed class RouterActor : NodeActor
     public RouterActor(NodeSpec spec, IEnumerable<Attachment> attachments, LabContext lab)
         : base(spec.Name, spec is NatRouterSpec ? "nat-router" : "router", attachments, lab)
     {
-        var interfaces = Conversions.Interfaces(spec);
-        _router = new Router(interfaces, Conversions.Routes(spec, interfaces), new RouterOptions
+        var interfaces = SpecNetwork.Interfaces(spec);
+        _router = new Router(interfaces, SpecNetwork.Routes(spec, interfaces), new RouterOptions
         {
             ClampMss = spec is RouterSpec { MssClamp: { } mss } ? (ushort)mss : null,
         });
@@ -113,13 +114,7 @@ public sealed class RouterActor : NodeActor
     private void OnFrame(Frame frame)
     {
         CountIn();
-        using var span = Spans.Continue(Name, SpanNames.Forward, frame.Traceparent);
-        if (span is not null)
-        {
-            span.SetTag(Attr.Link, frame.Link);
-            span.SetTag(Attr.IngressInterface, frame.Interface);
-            Spans.TagPacket(span, frame.Packet.Span);
-        }
+        using var span = ForwardSpan(frame);
         var traceparent = Spans.Context(span, frame.Traceparent);
         var datagram = frame.TakePacket();
         if (_defrag is not null && Wire.Ip.Ipv4Header.TryParse(datagram, out var fragment, out _) && fragment.IsFragment)

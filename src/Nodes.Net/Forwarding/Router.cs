@@ -161,13 +161,7 @@ public sealed class Router
         if (Options.ClampMss is { } mss && TcpMssClamp.TryClamp(datagram, mss)) Counters.MssClamped++;
 
         var nextHop = route.NextHopFor(header.Destination);
-        if (datagram.Length <= egress.Mtu)
-        {
-            Counters.Forwarded++;
-            return new ForwardResult(ForwardDisposition.Forwarded, DropReason.None, [new Transmission(egress.Name, nextHop, datagram)], null);
-        }
-
-        if (header.DontFragment)
+        if (datagram.Length > egress.Mtu && header.DontFragment)
         {
             // RFC 1191 §4: the next-hop MTU goes in the low-order 16 bits of the unused field.
             if (Options.SuppressFragmentationNeeded)
@@ -179,13 +173,20 @@ public sealed class Router
             return DropWithError(DropReason.FragmentationNeeded, Icmpv4Header.FragmentationNeeded((ushort)egress.Mtu), packet.Datagram);
         }
 
-        Ipv4Fragmenter.TryFragment(datagram, egress.Mtu, out var fragments);
+        var transmissions = new List<Transmission>(1);
+        Egress.Emit(datagram, dontFragment: false, nextHop, egress, transmissions);
         Counters.Forwarded++;
-        Counters.Fragmented++;
-        Counters.FragmentsCreated += fragments.Count;
-        var transmissions = Transmission.Each(egress.Name, nextHop, fragments);
+        if (datagram.Length > egress.Mtu)
+        {
+            Counters.Fragmented++;
+            Counters.FragmentsCreated += transmissions.Count;
+        }
         return new ForwardResult(ForwardDisposition.Forwarded, DropReason.None, transmissions, null);
     }
+
+    /// <summary>The route and egress interface toward <paramref name="destination"/>, for a datagram the node sends itself.</summary>
+    public bool TryRoute(Ipv4Address destination, out Route route, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IpInterface? egress) =>
+        Egress.TryRoute(Routes, _interfaces, destination, out route, out egress);
 
     /// <summary>
     /// Builds an ICMP error about <paramref name="offending"/> from this router, routed back to its

@@ -354,28 +354,18 @@ public sealed partial class HostStack
         return new Transmission(egress.Name, route.NextHopFor(source), buffer[..length]);
     }
 
-    private bool TryRoute(Ipv4Address destination, out Route route, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IpInterface? egress)
-    {
-        egress = null;
-        return Routes.TryLookup(destination, out route) && _interfaces.TryGetValue(route.Interface, out egress);
-    }
+    private bool TryRoute(Ipv4Address destination, out Route route, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IpInterface? egress) =>
+        Egress.TryRoute(Routes, _interfaces, destination, out route, out egress);
 
     private List<Transmission> Emit(byte[] datagram, Route route, IpInterface egress, out DropReason reason)
     {
-        reason = DropReason.None;
         Ipv4Header.TryParse(datagram, out var header, out _);
-        var nextHop = route.NextHopFor(header.Destination);
+        var sent = new List<Transmission>(1);
+        // A DF datagram is held to the path MTU learned from ICMP; fragments are cut to the interface's.
         var limit = header.DontFragment ? Math.Min(egress.Mtu, PathMtu(header.Destination) ?? egress.Mtu) : egress.Mtu;
-        if (datagram.Length <= limit) return [new Transmission(egress.Name, nextHop, datagram)];
-        if (header.DontFragment)
-        {
-            reason = DropReason.FragmentationNeeded;
-            Drops.Add(reason);
-            return [];
-        }
-
-        Ipv4Fragmenter.TryFragment(datagram, egress.Mtu, out var fragments);
-        return Transmission.Each(egress.Name, nextHop, fragments);
+        reason = Egress.Emit(datagram, header.DontFragment, route.NextHopFor(header.Destination), egress, sent, limit);
+        if (reason != DropReason.None) Drops.Add(reason);
+        return sent;
     }
 
     private HostOutput Drop(DropReason reason)

@@ -5,7 +5,7 @@ using Nodes.Ike.Proposals;
 using Nodes.Topology.Model;
 using Nodes.Wire.Ip;
 
-namespace Nodes.Actors.Nodes;
+namespace Nodes.Gateway;
 
 /// <summary>
 /// One tunnel a gateway can carry: Azure's connection to a local network gateway, or RRAS's demand-dial interface.
@@ -31,7 +31,7 @@ public sealed record TunnelProfile(
 /// </summary>
 public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4Address PublicAddress, ImmutableArray<TunnelProfile> Tunnels, ImmutableArray<Ipv4Prefix> Isolated)
 {
-    public static GatewayProfile Rras(RrasSpec spec, Lab.LabContext lab)
+    public static GatewayProfile Rras(RrasSpec spec, TimeScale lab)
     {
         var wan = spec.FindInterface(spec.InternetInterface)!;
         var tunnels = ImmutableArray<TunnelProfile>.Empty;
@@ -62,7 +62,7 @@ public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4A
         return new GatewayProfile("rras", spec.InternetInterface, wan.Address, tunnels, []);
     }
 
-    public static GatewayProfile Azure(AzureVpnGatewaySpec spec, Lab.LabContext lab)
+    public static GatewayProfile Azure(AzureVpnGatewaySpec spec, TimeScale lab)
     {
         var wan = spec.Interfaces.FirstOrDefault(i => i.Address == spec.PublicAddress) ?? spec.Interfaces[0];
         var tunnels = spec.Connections.Where(c => c.LocalNetworkGateway.GatewayAddress is not null).Select(c =>
@@ -106,4 +106,21 @@ public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4A
     private static readonly TimeSpan Floor = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan DpdFloor = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan DpdTimeoutFloor = TimeSpan.FromSeconds(15);
+}
+
+/// <summary>
+/// How much faster than real time a lab runs its protocol timers: lifetimes, DPD, keepalives and NAT timeouts are
+/// divided by <see cref="Factor"/>, never below a floor (a timer shorter than a round trip would only show the
+/// scale, not the protocol). Retransmission timers are not scaled at all.
+/// </summary>
+public readonly record struct TimeScale(double Factor)
+{
+    /// <summary><paramref name="t"/> shrunk by the scale, never below <paramref name="floor"/> (1 s unless given), or <paramref name="t"/> itself when that is smaller.</summary>
+    public TimeSpan Scaled(TimeSpan t, TimeSpan? floor = null)
+    {
+        if (Factor == 1) return t;
+        var scaled = TimeSpan.FromTicks(Math.Max(1, (long)(t.Ticks / Factor)));
+        var min = floor ?? TimeSpan.FromSeconds(1);
+        return scaled >= min ? scaled : t < min ? t : min;
+    }
 }

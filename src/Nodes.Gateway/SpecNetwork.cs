@@ -3,10 +3,10 @@ using Nodes.Net.Routing;
 using Nodes.Topology.Model;
 using Nodes.Wire.Ip;
 
-namespace Nodes.Actors.Nodes;
+namespace Nodes.Gateway;
 
-/// <summary>From the topology's node specs to the network models' parameters.</summary>
-internal static class Conversions
+/// <summary>From the topology's node specs to the network models' parameters: interfaces and routing table.</summary>
+public static class SpecNetwork
 {
     public static IReadOnlyList<IpInterface> Interfaces(NodeSpec n) =>
         n.Interfaces.Select(i => new IpInterface(i.Name, i.Address, i.Subnet.Length, i.Mtu)).ToArray();
