@@ -38,22 +38,38 @@ public sealed class IkeResponder : IDisposable
 {
     private readonly IkeEnvironment _env;
     private List<IkeConnection> _connections;
+    private Dictionary<Ipv4Address, IkeConnection> _byPeer = [];
+    private IkeConnection? _default;
     private readonly IkeCookies _cookies;
-    private readonly List<IkeSa> _sas = [];
+    // Every SA with what the table keeps of it: the SPIs that route to it, its IKE_SA_INIT key while half-open.
+    private readonly Dictionary<IkeSa, Entry> _sas = [];
     // Our own SPI of each IKE SA (SPIi where we initiated, SPIr where we responded) → the SA; retiring SPIs too.
     private readonly Dictionary<ulong, IkeSa> _bySpi = [];
     // Half-open responder SAs by the initiator's SPI and address, so that a retransmitted IKE_SA_INIT finds its SA.
     private readonly Dictionary<(ulong SpiI, Ipv4Endpoint From), IkeSa> _byInit = [];
     private readonly List<IkeSaOutput> _outputs = [];
+    // SAs with outputs waiting, in the order they spoke; and the SAs' deadlines, earliest first (an entry is stale when
+    // the SA's deadline moved since: it is skipped, and the SA is queued again at its new deadline).
+    private readonly List<IkeSa> _spoke = [];
+    private readonly PriorityQueue<IkeSa, DateTimeOffset> _deadlines = new();
+    private readonly HashSet<IkeSa> _halfOpen = [];
+    private readonly Action<IkeSa> _onOutputs;
+
+    private sealed class Entry
+    {
+        public List<ulong> Spis { get; } = new(2);
+        public (ulong SpiI, Ipv4Endpoint From)? Init { get; set; }
+        public DateTimeOffset? Scheduled { get; set; }
+    }
 
     public IkeResponder(IkeEnvironment env, IEnumerable<IkeConnection> connections, IkeResponderOptions? options = null)
     {
         _env = env;
-        _connections = [.. connections];
+        _connections = [];
+        ReplaceConnections(connections);
         Options = options ?? new IkeResponderOptions();
         _cookies = new IkeCookies(env.Random, Options.CookieSecretLifetime);
-        if (_connections.Count(c => c.Peer is null) > 1)
-            throw new ArgumentException("at most one connection may be the default (without a peer address)", nameof(connections));
+        _onOutputs = sa => _spoke.Add(sa);
     }
 
     public IkeResponderOptions Options { get; }
@@ -65,20 +81,23 @@ public sealed class IkeResponder : IDisposable
         if (list.Count(c => c.Peer is null) > 1)
             throw new ArgumentException("at most one connection may be the default (without a peer address)", nameof(connections));
         _connections = list;
+        _byPeer = [];
+        foreach (var c in list)
+            if (c.Peer is { } peer) _byPeer.TryAdd(peer, c); // the first connection naming an address wins
+        _default = list.FirstOrDefault(c => c.Peer is null);
     }
 
     /// <summary>The IKE SAs not yet closed.</summary>
-    public IReadOnlyList<IkeSa> Sas => _sas;
+    public IReadOnlyCollection<IkeSa> Sas => _sas.Keys;
 
     /// <summary>IKE SAs that answered IKE_SA_INIT and wait for IKE_AUTH.</summary>
-    public int HalfOpen => _sas.Count(s => s.State == IkeSaState.InitAnswered);
+    public int HalfOpen => _halfOpen.Count;
 
     /// <summary>Cookie challenges sent so far.</summary>
     public int CookiesSent { get; private set; }
 
     /// <summary>The configuration an IKE_SA_INIT from <paramref name="peer"/> gets: the one naming its address, else the default.</summary>
-    public IkeSaConfig? ConfigFor(Ipv4Address peer) =>
-        (_connections.FirstOrDefault(c => c.Peer == peer) ?? _connections.FirstOrDefault(c => c.Peer is null))?.Config;
+    public IkeSaConfig? ConfigFor(Ipv4Address peer) => (_byPeer.GetValueOrDefault(peer) ?? _default)?.Config;
 
     /// <summary>Creates and starts an IKE SA that this device initiates.</summary>
     public IkeSa Initiate(IkeSaConfig config, Ipv4Endpoint local, Ipv4Endpoint remote, DateTimeOffset now)
@@ -89,8 +108,7 @@ public sealed class IkeResponder : IDisposable
             sa.Dispose();
             sa = IkeSa.CreateInitiator(config, _env, local, remote);
         }
-        _sas.Add(sa);
-        _bySpi[sa.InitiatorSpi] = sa;
+        Add(sa, sa.InitiatorSpi, null);
         sa.Start(now);
         Collect(sa);
         return sa;
@@ -181,17 +199,28 @@ public sealed class IkeResponder : IDisposable
             sa.Dispose();
             return;
         }
-        _sas.Add(sa);
-        _bySpi[sa.ResponderSpi] = sa;
-        _byInit[(sa.InitiatorSpi, from)] = sa;
+        Add(sa, sa.ResponderSpi, (sa.InitiatorSpi, from));
         Collect(sa);
     }
 
-    /// <summary>Runs the timers of every IKE SA.</summary>
+    private void Add(IkeSa sa, ulong ours, (ulong SpiI, Ipv4Endpoint From)? init)
+    {
+        var e = new Entry { Init = init };
+        e.Spis.Add(ours);
+        _sas[sa] = e;
+        _bySpi[ours] = sa;
+        if (init is { } key) _byInit[key] = sa;
+        sa.OutputsWaiting = _onOutputs;
+    }
+
+    /// <summary>Runs the timers of every IKE SA whose deadline has come.</summary>
     public void Tick(DateTimeOffset now)
     {
-        foreach (var sa in _sas.ToArray())
+        while (_deadlines.TryPeek(out var sa, out var at) && at <= now)
         {
+            _deadlines.Dequeue();
+            if (!_sas.TryGetValue(sa, out var e) || e.Scheduled != at) continue; // stale: the SA left or moved its deadline
+            e.Scheduled = null;
             sa.Tick(now);
             Collect(sa);
         }
@@ -202,48 +231,95 @@ public sealed class IkeResponder : IDisposable
     {
         get
         {
-            DateTimeOffset? min = null;
-            foreach (var sa in _sas)
-                if (sa.NextDeadline is { } d && (min is null || d < min)) min = d;
-            return min;
+            while (_deadlines.TryPeek(out var sa, out var at))
+            {
+                if (_sas.TryGetValue(sa, out var e) && e.Scheduled == at)
+                {
+                    // An SA whose deadline moved later (traffic postponed its liveness check) is queued again.
+                    if (sa.NextDeadline is { } d && d > at)
+                    {
+                        _deadlines.Dequeue();
+                        e.Scheduled = d;
+                        _deadlines.Enqueue(sa, d);
+                        continue;
+                    }
+                    return at;
+                }
+                _deadlines.Dequeue();
+            }
+            return null;
         }
     }
 
     /// <summary>Everything produced since the last call, each with the IKE SA it came from. Closed SAs leave the table here.</summary>
     public IReadOnlyList<IkeSaOutput> TakeOutputs()
     {
-        foreach (var sa in _sas) Collect(sa);
+        for (var i = 0; i < _spoke.Count; i++) Collect(_spoke[i]);
+        _spoke.Clear();
         var copy = _outputs.ToArray();
         _outputs.Clear();
-        foreach (var sa in _sas.Where(s => s.State == IkeSaState.Closed).ToArray()) Forget(sa);
+        if (_closed.Count > 0)
+        {
+            foreach (var sa in _closed) Forget(sa);
+            _closed.Clear();
+        }
         return copy;
     }
 
-    /// <summary>Gathers an SA's outputs and follows its SPI changes.</summary>
+    private readonly List<IkeSa> _closed = [];
+
+    /// <summary>Gathers an SA's outputs, follows its SPI changes and state, and queues it at its next deadline.</summary>
     private void Collect(IkeSa sa)
     {
+        if (!_sas.TryGetValue(sa, out var e)) return;
         foreach (var o in sa.TakeOutputs())
         {
             if (o is IkeSpisChanged c)
             {
                 var newOurs = sa.IsOriginalInitiator ? c.NewInitiatorSpi : c.NewResponderSpi;
                 _bySpi[newOurs] = sa;
+                if (!e.Spis.Contains(newOurs)) e.Spis.Add(newOurs);
             }
             _outputs.Add(new IkeSaOutput(sa, o));
         }
         // Retired SPIs (the old SA's DELETE came or went) no longer route.
-        var live = new HashSet<ulong> { sa.InitiatorSpi, sa.ResponderSpi };
-        if (sa.RetiringSpis is { } r) { live.Add(r.InitiatorSpi); live.Add(r.ResponderSpi); }
-        foreach (var key in _bySpi.Where(kv => kv.Value == sa && !live.Contains(kv.Key)).Select(kv => kv.Key).ToArray()) _bySpi.Remove(key);
-        if (sa.State != IkeSaState.InitAnswered)
-            foreach (var key in _byInit.Where(kv => kv.Value == sa).Select(kv => kv.Key).ToArray()) _byInit.Remove(key);
+        for (var i = e.Spis.Count - 1; i >= 0; i--)
+        {
+            var spi = e.Spis[i];
+            if (spi == sa.InitiatorSpi || spi == sa.ResponderSpi || sa.RetiringSpis is { } r && (spi == r.InitiatorSpi || spi == r.ResponderSpi)) continue;
+            if (_bySpi.TryGetValue(spi, out var owner) && owner == sa) _bySpi.Remove(spi);
+            e.Spis.RemoveAt(i);
+        }
+        if (sa.State == IkeSaState.InitAnswered) _halfOpen.Add(sa);
+        else
+        {
+            _halfOpen.Remove(sa);
+            if (e.Init is { } key)
+            {
+                if (_byInit.TryGetValue(key, out var owner) && owner == sa) _byInit.Remove(key);
+                e.Init = null;
+            }
+        }
+        if (sa.State == IkeSaState.Closed)
+        {
+            if (!_closed.Contains(sa)) _closed.Add(sa);
+            return;
+        }
+        if (sa.NextDeadline is { } at && (e.Scheduled is not { } s || at < s))
+        {
+            e.Scheduled = at;
+            _deadlines.Enqueue(sa, at);
+        }
     }
 
     private void Forget(IkeSa sa)
     {
-        _sas.Remove(sa);
-        foreach (var key in _bySpi.Where(kv => kv.Value == sa).Select(kv => kv.Key).ToArray()) _bySpi.Remove(key);
-        foreach (var key in _byInit.Where(kv => kv.Value == sa).Select(kv => kv.Key).ToArray()) _byInit.Remove(key);
+        if (!_sas.Remove(sa, out var e)) return;
+        foreach (var spi in e.Spis)
+            if (_bySpi.TryGetValue(spi, out var owner) && owner == sa) _bySpi.Remove(spi);
+        if (e.Init is { } key && _byInit.TryGetValue(key, out var o) && o == sa) _byInit.Remove(key);
+        _halfOpen.Remove(sa);
+        sa.OutputsWaiting = null;
         sa.Dispose();
     }
 
@@ -251,7 +327,7 @@ public sealed class IkeResponder : IDisposable
 
     public void Dispose()
     {
-        foreach (var sa in _sas) sa.Dispose();
+        foreach (var sa in _sas.Keys) sa.Dispose();
         _sas.Clear();
         _cookies.Dispose();
     }

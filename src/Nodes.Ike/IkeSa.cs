@@ -553,7 +553,14 @@ public sealed partial class IkeSa : IDisposable
         else Emit(new IkeSend(Local, Remote, bytes, exchange, messageId, isResponse, retransmission));
     }
 
-    private void Emit(IkeOutput output) => _outputs.Add(output);
+    private void Emit(IkeOutput output)
+    {
+        _outputs.Add(output);
+        if (_outputs.Count == 1) OutputsWaiting?.Invoke(this);
+    }
+
+    /// <summary>Called when the SA's first output since the last <see cref="TakeOutputs"/> is ready: its table collects only SAs that spoke.</summary>
+    internal Action<IkeSa>? OutputsWaiting { get; set; }
 
     private void Drop(string reason) => Emit(new IkeEvent("dropped", reason));
 

@@ -1,4 +1,6 @@
+using Nodes.Crypto;
 using Nodes.Ike;
+using Nodes.TestKit;
 using Nodes.Wire.Ip;
 
 namespace Nodes.Gateway.Tests;
@@ -11,8 +13,8 @@ public sealed class GatewayEngineTests
     [Fact]
     public void A_demand_dial_ping_must_wait_for_an_authenticated_tunnel_and_then_reach_the_vm()
     {
-        using var lab = new SeedLab();
-        lab.FromClient(SeedLab.Echo(SeedLab.Client, SeedLab.Vm, 1));
+        using var lab = new GatewayLab();
+        lab.FromClient(GatewayLab.Echo(GatewayLab.Client, GatewayLab.Vm, 1));
         Assert.Equal(1, lab.Rras.Tunnels.Single().HeldCount);
         Assert.Equal(IkeSaState.InitSent, State(lab.Rras));
 
@@ -34,17 +36,17 @@ public sealed class GatewayEngineTests
         Assert.Equal(0, lab.Rras.Tunnels.Single().HeldCount);
         var delivered = Assert.Single(lab.ToVnet);
         Assert.True(Ipv4Header.TryParse(delivered, out var ip, out _));
-        Assert.Equal(SeedLab.Client, ip.Source);
-        Assert.Equal(SeedLab.Vm, ip.Destination);
+        Assert.Equal(GatewayLab.Client, ip.Source);
+        Assert.Equal(GatewayLab.Vm, ip.Destination);
         Assert.Equal("Connected", lab.Azure.ConnectionStatus(lab.Azure.Tunnels.Single()));
 
         // The VM's answer goes back through the tunnel to the client.
-        lab.FromVnet(SeedLab.Echo(SeedLab.Vm, SeedLab.Client, 1, reply: true));
+        lab.FromVnet(GatewayLab.Echo(GatewayLab.Vm, GatewayLab.Client, 1, reply: true));
         lab.Run();
         var back = Assert.Single(lab.ToHomeLan);
         Assert.True(Ipv4Header.TryParse(back, out var r, out _));
-        Assert.Equal(SeedLab.Vm, r.Source);
-        Assert.Equal(SeedLab.Client, r.Destination);
+        Assert.Equal(GatewayLab.Vm, r.Source);
+        Assert.Equal(GatewayLab.Client, r.Destination);
         var child = Assert.Single(lab.Rras.ChildrenOf(lab.Rras.Tunnels.Single()));
         Assert.Equal(1, child.PacketsOut);
         Assert.Equal(1, child.PacketsIn);
@@ -56,8 +58,8 @@ public sealed class GatewayEngineTests
     {
         static List<string> Wire()
         {
-            using var lab = new SeedLab(seed: 7);
-            lab.FromClient(SeedLab.Echo(SeedLab.Client, SeedLab.Vm, 1));
+            using var lab = new GatewayLab(seed: 7);
+            lab.FromClient(GatewayLab.Echo(GatewayLab.Client, GatewayLab.Vm, 1));
             lab.Run(TimeSpan.FromSeconds(1));
             return lab.OnInternet.Select(Convert.ToHexString).ToList();
         }
@@ -97,8 +99,8 @@ public sealed class GatewayEngineTests
     public void Cleartext_from_the_internet_toward_the_vnet_must_be_discarded_by_policy()
     {
         using var lab = Up();
-        lab.AtAzureFromInternet(SeedLab.Echo(Ipv4Address.Parse("198.51.100.66"), SeedLab.Vm, 9));
-        lab.AtAzureFromInternet(SeedLab.Echo(SeedLab.HomePublic, SeedLab.Vm, 10));
+        lab.AtAzureFromInternet(GatewayLab.Echo(Ipv4Address.Parse("198.51.100.66"), GatewayLab.Vm, 9));
+        lab.AtAzureFromInternet(GatewayLab.Echo(GatewayLab.HomePublic, GatewayLab.Vm, 10));
         Assert.Equal(2, lab.AzurePort.Dropped("spd-discard"));
         Assert.Single(lab.ToVnet);
     }
@@ -109,7 +111,7 @@ public sealed class GatewayEngineTests
         using var lab = Up();
         // A forged "reply from the VM", in clear, through the NAT's open mapping for the ping's ICMP id is not
         // possible (the NAT maps UDP 4500 only); sent straight at RRAS's LAN side from the internet it is discarded.
-        lab.Rras.Receive(SeedLab.Echo(SeedLab.Vm, SeedLab.Client, 1, reply: true), "lan", "", lab.Time);
+        lab.Rras.Receive(GatewayLab.Echo(GatewayLab.Vm, GatewayLab.Client, 1, reply: true), "lan", "", lab.Time);
         Assert.Equal(1, lab.RrasPort.Dropped("spd-discard"));
         Assert.Empty(lab.ToHomeLan);
     }
@@ -125,7 +127,7 @@ public sealed class GatewayEngineTests
         lab.Run(TimeSpan.FromSeconds(2));
         Assert.Same(sa, tunnel.CurrentSa);
         Assert.Equal(IkeSaState.Established, sa!.State);
-        lab.FromVnet(SeedLab.Echo(SeedLab.Vm, SeedLab.Client, 2, reply: true));
+        lab.FromVnet(GatewayLab.Echo(GatewayLab.Vm, GatewayLab.Client, 2, reply: true));
         lab.Run();
         Assert.Single(lab.ToHomeLan);
     }
@@ -147,9 +149,9 @@ public sealed class GatewayEngineTests
     [Fact]
     public void An_initiator_only_connection_must_drop_ike_sa_init_instead_of_answering()
     {
-        using var lab = new SeedLab(edit: t => t.Replace("connection-mode: Default", "connection-mode: InitiatorOnly"));
+        using var lab = new GatewayLab(edit: t => t.Replace("connection-mode: Default", "connection-mode: InitiatorOnly"));
         // Azure dials RRAS itself (InitiatorOnly); a request RRAS started anyway is refused without harm.
-        lab.FromClient(SeedLab.Echo(SeedLab.Client, SeedLab.Vm, 1));
+        lab.FromClient(GatewayLab.Echo(GatewayLab.Client, GatewayLab.Vm, 1));
         lab.Step();
         Assert.True(lab.AzurePort.Dropped("ike-no-connection") >= 1);
     }
@@ -157,30 +159,30 @@ public sealed class GatewayEngineTests
     [Fact]
     public void Fragments_addressed_to_the_gateway_must_be_reassembled_and_answered()
     {
-        using var lab = new SeedLab();
-        var big = SeedLab.Echo(SeedLab.Client, SeedLab.RrasLan, 3, data: 1432);
+        using var lab = new GatewayLab();
+        var big = GatewayLab.Echo(GatewayLab.Client, GatewayLab.RrasLan, 3, data: 1432);
         Assert.True(Net.Fragmentation.Ipv4Fragmenter.TryFragment(big, 576, out var fragments));
         Assert.True(fragments.Count > 1);
         foreach (var f in fragments) lab.FromClient(f);
-        var reply = Assert.Single(lab.ToHomeLan, d => Ipv4Header.TryParse(d, out var h, out _) && h.Destination == SeedLab.Client && !h.IsFragment);
+        var reply = Assert.Single(lab.ToHomeLan, d => Ipv4Header.TryParse(d, out var h, out _) && h.Destination == GatewayLab.Client && !h.IsFragment);
         Assert.Equal(big.Length, reply.Length);
     }
 
-    private static SeedLab Up()
+    private static GatewayLab Up()
     {
-        var lab = new SeedLab();
-        lab.FromClient(SeedLab.Echo(SeedLab.Client, SeedLab.Vm, 1));
+        var lab = new GatewayLab();
+        lab.FromClient(GatewayLab.Echo(GatewayLab.Client, GatewayLab.Vm, 1));
         lab.Run(TimeSpan.FromMilliseconds(100));
         Assert.Single(lab.ToVnet);
         return lab;
     }
 
     private static bool IsEspToAzure(byte[] d) =>
-        Ipv4Header.TryParse(d, out var h, out _) && h.Destination == SeedLab.AzurePublic && d.Length > 28 && d[22] == 0x11 && d[23] == 0x94
+        Ipv4Header.TryParse(d, out var h, out _) && h.Destination == GatewayLab.AzurePublic && d.Length > 28 && d[22] == 0x11 && d[23] == 0x94
         && (d[28] | d[29] | d[30] | d[31]) != 0;
 
     private static bool IsIkeToAzure(byte[] d) =>
-        Ipv4Header.TryParse(d, out var h, out _) && h.Destination == SeedLab.AzurePublic && d.Length > 28 && d[22] == 0x01 && d[23] == 0xf4;
+        Ipv4Header.TryParse(d, out var h, out _) && h.Destination == GatewayLab.AzurePublic && d.Length > 28 && d[22] == 0x01 && d[23] == 0xf4;
 
     private static void RewriteChecksums(byte[] datagram)
     {
@@ -189,5 +191,51 @@ public sealed class GatewayEngineTests
         datagram[10] = (byte)(sum >> 8);
         datagram[11] = (byte)sum;
         datagram[26] = datagram[27] = 0; // UDP checksum 0: not computed (RFC 768)
+    }
+}
+
+/// <summary>A man in the middle of IKE_SA_INIT who does not have the shared key, against the engines one arrow at a time.</summary>
+public sealed class ManInTheMiddleTests
+{
+    [Fact]
+    public void An_answer_from_someone_without_the_shared_key_must_never_get_the_held_ping()
+    {
+        using var lab = new GatewayLab();
+        var azure = lab.Azure.Profile.Tunnels.Single().Responder;
+        // The attacker answers as the Azure gateway would, with its own key exchange and nonce, but a guessed key.
+        using var attacker = new IkeResponder(new IkeEnvironment(new SeededRandomSource(66, "mitm")),
+            [new IkeConnection(azure with { SharedKey = new SecretKey("a guess"u8) }, GatewayLab.HomePublic)]);
+        lab.Intercept = datagram =>
+        {
+            Assert.True(Ipv4Header.TryParse(datagram, out var ip, out _, out var udpAndAbove, out _));
+            var port = (ushort)(udpAndAbove[2] << 8 | udpAndAbove[3]);
+            var ike = udpAndAbove[8..].ToArray();
+            if (port == 4500)
+            {
+                if (ike.Length < 4 || ike[0] != 0 || ike[1] != 0 || ike[2] != 0 || ike[3] != 0) return true; // ESP: the attacker has no keys for it
+                ike = ike[4..];
+            }
+            attacker.Receive(ike, new Ipv4Endpoint(ip.Source, (ushort)(udpAndAbove[0] << 8 | udpAndAbove[1])), new Ipv4Endpoint(ip.Destination, port), lab.Now);
+            foreach (var o in attacker.TakeOutputs().Select(x => x.Output).OfType<IkeSend>())
+            {
+                var payload = o.NeedsNonEspMarker ? [0, 0, 0, 0, .. o.Message] : o.Message;
+                var answer = new byte[Ipv4PacketWriter.UdpDatagramLength(payload.Length)];
+                Ipv4PacketWriter.WriteUdp(answer, new Ipv4Template(o.From.Address, o.To.Address, 1, 64), o.From.Port, o.To.Port, payload, UdpChecksumMode.Compute);
+                lab.AtRrasFromInternet(answer);
+            }
+            return true; // the real gateway never hears of it
+        };
+        lab.FromClient(GatewayLab.Echo(GatewayLab.Client, GatewayLab.Vm, 1));
+        var tunnel = lab.Rras.Tunnels.Single();
+        while (lab.Step())
+        {
+            // After every arrow: never Established, nothing installed, the ping still held or dropped, never sent.
+            Assert.NotEqual(IkeSaState.Established, tunnel.CurrentSa?.State);
+            Assert.Empty(lab.RrasPort.Installed);
+            Assert.DoesNotContain(lab.OnInternet, d => Ipv4Header.TryParse(d, out var h, out _) && h.Source == GatewayLab.HomePublic && d.Length > 32
+                && d[22] == 0x11 && d[23] == 0x94 && (d[28] | d[29] | d[30] | d[31]) != 0);
+        }
+        Assert.Contains(tunnel.Failures, f => f.Contains("AUTHENTICATION_FAILED"));
+        Assert.Empty(lab.ToVnet);
     }
 }

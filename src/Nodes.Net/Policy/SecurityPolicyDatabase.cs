@@ -36,11 +36,13 @@ public sealed record SpdTunnel(string Name, ImmutableArray<Ipv4Prefix> Local, Im
 /// forged source cannot get a packet encrypted for the peer;</item>
 /// <item>anything else bypasses IPsec.</item>
 /// </list>
-/// Immutable and pure; safe to share.
+/// Immutable after construction and pure; safe to share.
 /// </summary>
 public sealed class SecurityPolicyDatabase
 {
-    private readonly ImmutableArray<SpdTunnel> _tunnels;
+    // Each tunnel by its remote prefixes, one dictionary per prefix length keyed by network (as the routing table
+    // does): a lookup costs at most 33 probes, however many tunnels the gateway has.
+    private readonly Dictionary<uint, SpdTunnel>?[] _byRemote = new Dictionary<uint, SpdTunnel>?[33];
     private readonly ImmutableHashSet<string> _protectedInterfaces;
     private readonly ImmutableArray<Ipv4Prefix> _isolated;
 
@@ -49,7 +51,9 @@ public sealed class SecurityPolicyDatabase
     /// <param name="isolated">Networks behind the gateway that the public side may reach only through a tunnel.</param>
     public SecurityPolicyDatabase(IEnumerable<SpdTunnel> tunnels, IEnumerable<string> protectedInterfaces, IEnumerable<Ipv4Prefix>? isolated = null)
     {
-        _tunnels = [.. tunnels];
+        foreach (var t in tunnels)
+            foreach (var p in t.Remote)
+                (_byRemote[p.Length] ??= []).TryAdd(p.Network.Value, t); // the first tunnel listing a prefix keeps it
         _protectedInterfaces = [.. protectedInterfaces];
         _isolated = isolated is null ? [] : [.. isolated];
     }
@@ -73,16 +77,13 @@ public sealed class SecurityPolicyDatabase
     /// <summary>The tunnel with the longest remote prefix holding <paramref name="address"/>.</summary>
     private SpdTunnel? Longest(Ipv4Address address)
     {
-        SpdTunnel? best = null;
-        var bestLength = -1;
-        foreach (var t in _tunnels)
-            foreach (var p in t.Remote)
-                if (p.Contains(address) && p.Length > bestLength)
-                {
-                    best = t;
-                    bestLength = p.Length;
-                }
-        return best;
+        for (var length = 32; length >= 0; length--)
+        {
+            if (_byRemote[length] is not { } table) continue;
+            var mask = length == 0 ? 0u : uint.MaxValue << (32 - length);
+            if (table.TryGetValue(address.Value & mask, out var t)) return t;
+        }
+        return null;
     }
 
     private static bool Covers(ImmutableArray<Ipv4Prefix> prefixes, Ipv4Address address)

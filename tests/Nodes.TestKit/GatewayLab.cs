@@ -1,4 +1,5 @@
 using Nodes.Crypto;
+using Nodes.Gateway;
 using Nodes.Ike;
 using Nodes.Net;
 using Nodes.Net.Forwarding;
@@ -7,15 +8,15 @@ using Nodes.Topology.Loading;
 using Nodes.Topology.Model;
 using Nodes.Wire.Ip;
 
-namespace Nodes.Gateway.Tests;
+namespace Nodes.TestKit;
 
 /// <summary>
-/// The seed lab without actors: the RRAS engine and the Azure gateway engine built from topology/azure-s2s-rras.yaml,
+/// The seed lab's two gateways without actors: the RRAS engine and the Azure gateway engine built from topology/azure-s2s-rras.yaml,
 /// the ISP router's NAT between them as the pure <see cref="NatTable"/>, and sinks for what leaves toward the client's
 /// LAN and the VNet. Frames move one at a time (<see cref="Step"/>), so a test can look at both engines after every
 /// arrow; time is virtual and moves only when a test says so.
 /// </summary>
-internal sealed class SeedLab : IDisposable
+public sealed class GatewayLab : IDisposable
 {
     public static readonly Ipv4Address Client = Ipv4Address.Parse("192.168.29.55");
     public static readonly Ipv4Address Vm = Ipv4Address.Parse("10.0.10.4");
@@ -28,13 +29,12 @@ internal sealed class SeedLab : IDisposable
     private readonly NatTable _nat;
     private readonly Queue<(string To, byte[] Datagram, string Trace)> _wire = new();
 
-    public SeedLab(ulong seed = 29, Func<string, string>? edit = null)
+    public GatewayLab(ulong seed = 29, Func<string, string>? edit = null)
     {
         var text = File.ReadAllText(Path.Combine(Repo(), "topology", "azure-s2s-rras.yaml"));
         if (edit is not null) text = edit(text);
         var loaded = TopologyLoader.LoadFromString(text, "azure-s2s-rras.yaml");
-        Assert.Empty(loaded.Diagnostics);
-        var topology = loaded.Topology!;
+        var topology = loaded.Topology ?? throw new InvalidOperationException(string.Join('\n', loaded.Diagnostics));
         var rras = (RrasSpec)topology.Nodes.Single(n => n.Name == "rras");
         var azure = (AzureVpnGatewaySpec)topology.Nodes.Single(n => n.Name == "azure-gw");
         RrasPort = new RecordingPort("rras", this);
@@ -69,6 +69,9 @@ internal sealed class SeedLab : IDisposable
 
     /// <summary>Datagrams on the internet between the NAT and Azure, both directions, as they were on the wire.</summary>
     public List<byte[]> OnInternet { get; } = [];
+
+    /// <summary>Sees every datagram on its way from the NAT to the Azure gateway first; true takes it off the wire (a man in the middle).</summary>
+    public Func<byte[], bool>? Intercept { get; set; }
 
     /// <summary>Hands the next frame on the wire to the node it is for; false when the wire is empty.</summary>
     public bool Step()
@@ -108,7 +111,7 @@ internal sealed class SeedLab : IDisposable
     /// <summary>A datagram arriving at RRAS from the internet, through the NAT (an inbound mapping must exist).</summary>
     public void AtRrasFromInternet(byte[] datagram)
     {
-        if (_nat.TranslateInbound(datagram, Time.Elapsed).Translated) Rras.Receive(datagram, "lan", "", Time);
+        if (_nat.TranslateInbound(datagram, Time.Elapsed).Translated) _wire.Enqueue(("rras", datagram, ""));
     }
 
     public static byte[] Echo(Ipv4Address from, Ipv4Address to, ushort sequence, int data = 32, bool reply = false)
@@ -119,7 +122,7 @@ internal sealed class SeedLab : IDisposable
     }
 
     /// <summary>Where a transmission goes: the ISP router (NAT, then the internet), the client, the VNet or Azure's internet side.</summary>
-    internal void Carry(string node, Transmission t, string trace)
+    public void Carry(string node, Transmission t, string trace)
     {
         var datagram = t.Datagram.ToArray();
         if (node == "rras")
@@ -128,7 +131,7 @@ internal sealed class SeedLab : IDisposable
             {
                 if (!_nat.TranslateOutbound(datagram, Time.Elapsed).Translated) return;
                 OnInternet.Add(datagram.ToArray());
-                if (Destination(datagram) == AzurePublic) _wire.Enqueue(("azure-gw", datagram, trace));
+                if (Destination(datagram) == AzurePublic && Intercept?.Invoke(datagram) != true) _wire.Enqueue(("azure-gw", datagram, trace));
             }
             else ToHomeLan.Add(datagram);
             return;
@@ -149,7 +152,7 @@ internal sealed class SeedLab : IDisposable
         return new Router(interfaces, SpecNetwork.Routes(spec, interfaces));
     }
 
-    internal static string Repo([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
+    private static string Repo([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", ".."));
 
     public void Dispose()
@@ -160,7 +163,7 @@ internal sealed class SeedLab : IDisposable
 }
 
 /// <summary>A port that records what an engine did and puts its frames on the lab's wire.</summary>
-internal sealed class RecordingPort(string node, SeedLab lab) : IGatewayPort
+public sealed class RecordingPort(string node, GatewayLab lab) : IGatewayPort
 {
     public Dictionary<string, int> Drops { get; } = [];
     public List<string> Reports { get; } = [];
