@@ -20,8 +20,12 @@ public static class HubTopology
 
     private static readonly Ipv4Address AzurePublic = Ipv4Address.Parse("52.172.171.0");
 
-    /// <summary>The hub with <paramref name="branches"/> sites; shared keys derive from <paramref name="seed"/>.</summary>
-    public static TopologySpec Generate(int branches, ulong seed = 1)
+    /// <summary>
+    /// The hub with <paramref name="branches"/> sites; shared keys derive from <paramref name="seed"/>. With
+    /// <paramref name="ike"/>, every RRAS and every Azure connection proposes exactly that IKE proposal (strongSwan
+    /// syntax, "aes128-sha256-x25519"); without, each side uses its device defaults.
+    /// </summary>
+    public static TopologySpec Generate(int branches, ulong seed = 1, Proposal? ike = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(branches, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(branches, MaxBranches);
@@ -52,7 +56,7 @@ public static class HubTopology
             nodes.Add(new HostSpec($"{prefix}-client", [Interface("eth0", Host(55), at)], [], Next(lan, 52), at, HostOs.Windows));
             nodes.Add(new RrasSpec($"{prefix}-rras", [Interface("lan", Host(52), at)], [], Next(lan, 1), at, "lan", "lan",
                 new RrasVpnSpec(AzurePublic.ToString(), AzurePublic, [new RrasSubnet(vnet, 100, at)], key, false, 0, 3, 60,
-                    RrasVpnSpec.DefaultNatKeepalive, [], [], PolicySource.DeviceDefaults, [.. DeviceDefaults.WindowsIke], [.. DeviceDefaults.WindowsEsp],
+                    RrasVpnSpec.DefaultNatKeepalive, [], [], ike is null ? PolicySource.DeviceDefaults : PolicySource.Proposals, ike is null ? [.. DeviceDefaults.WindowsIke] : [ike], [.. DeviceDefaults.WindowsEsp],
                     RrasVpnSpec.DefaultIkeLifetime, RrasVpnSpec.DefaultChildLifetime, RrasVpnSpec.DefaultChildLifetimeKilobytes, at)));
             nodes.Add(new NatRouterSpec($"{prefix}-nat", [Interface("lan", Host(1), at), Interface("wan", $"{natSide}/31", at)], [], internetSide, at,
                 new NatSpec(["lan"], "wan", natSide, NatMapping.EndpointIndependent, NatPortAllocation.Preserve, NatSpec.DefaultPortRange,
@@ -61,7 +65,7 @@ public static class HubTopology
             links.Add(Link($"{prefix}-lan", [($"{prefix}-client", "eth0"), ($"{prefix}-rras", "lan"), ($"{prefix}-nat", "lan")], at));
             links.Add(Link(null, [($"{prefix}-nat", "wan"), ("internet", prefix)], at));
             connections.Add(new AzureConnectionSpec(prefix, new LocalNetworkGatewaySpec(prefix, natSide, null, [lan], at), key, ConnectionMode.Default,
-                AzureConnectionSpec.DefaultDpdTimeoutSeconds, false, [], PolicySource.DeviceDefaults, [.. DeviceDefaults.AzureIke],
+                AzureConnectionSpec.DefaultDpdTimeoutSeconds, false, [], ike is null ? PolicySource.DeviceDefaults : PolicySource.Proposals, ike is null ? [.. DeviceDefaults.AzureIke] : [ike],
                 [.. DeviceDefaults.AzureEspInitiator], [.. DeviceDefaults.AzureEspResponder], DeviceDefaults.AzureIkeLifetime,
                 DeviceDefaults.AzureChildLifetime, AzureConnectionSpec.DefaultChildLifetimeKilobytes, at));
             vnetRoutes.Add(new RouteSpec(lan, Ipv4Address.Parse("10.0.255.4"), 1, at));

@@ -3,13 +3,13 @@ using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project tests/Nodes.Benchmarks -- --filter '*'
-// dotnet run -c Release --project tests/Nodes.Benchmarks -- hub-scale 1000   (the scale run: time until 1,000 tunnels are up, memory per tunnel)
+// dotnet run -c Release --project tests/Nodes.Benchmarks -- hub-scale 1000 [--proposal aes128-sha256-x25519] [--json]   (the scale run: time until 1,000 tunnels are up, memory per tunnel)
 // dotnet run -c Release --project tests/Nodes.Benchmarks -- telemetry-flood Traced 20   (ping floods for 20 s in one mode, to attach a profiler)
 // Every class brings its own job ([QuickJob] or [BatchJob]); a --job on the command line adds one more.
 // Parameter columns are widened so transform names such as "AES-CBC-256/HMAC-SHA2-256-128" print whole.
 if (args is ["hub-scale", ..])
 {
-    return Nodes.Benchmarks.HubScale.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000);
+    return Nodes.Benchmarks.HubScale.Run(args);
 }
 
 if (args is ["telemetry-flood", ..])
