@@ -48,7 +48,10 @@ internal static class HubScale
         var residentBefore = Process.GetCurrentProcess().WorkingSet64;
         var clock = Stopwatch.StartNew();
         var actors = LabBuilder.Build(system, lab, new LabContext(system.Scheduler.Now, seed, 1, events, null));
+        clock.Stop(); // the full collection that measures the built lab is not part of any time
         var built = clock.Elapsed;
+        var afterBuild = GC.GetTotalMemory(forceFullCollection: true);
+        clock.Start();
         var clients = actors.Nodes.Where(n => n.Key.EndsWith("-client", StringComparison.Ordinal)).Select(n => n.Value).ToList();
         var hub = actors.Nodes["azure-gw"];
         var vm = scenario!.Traffic.OfType<PingSpec>().First().To.ToString();
@@ -98,6 +101,7 @@ internal static class HubScale
                 ikeRetransmissions = retransmits.Count,
                 setupsPerSecond = Math.Round(connected / setupSeconds, 1),
                 managedBytesPerTunnel = Math.Round(perTunnel),
+                managedBytesPerBranchBeforeTraffic = Math.Round((afterBuild - before) / (double)branches),
                 residentBytesPerTunnel = Math.Round((residentAfter - residentBefore) / (double)branches),
                 peakResidentBytes = Process.GetCurrentProcess().PeakWorkingSet64,
             }));
@@ -109,7 +113,7 @@ internal static class HubScale
             Console.WriteLine($"  {connected} of {branches} tunnels up after {tunnelsUp.TotalSeconds:0.00} s ({connected / setupSeconds:0} setups/s); {firstAnswered} first pings answered (the others timed out while their tunnel dialed)");
             Console.WriteLine($"  {answered} of {branches} pings answered through their tunnel after {up.TotalSeconds:0.00} s");
             Console.WriteLine($"  IKE retransmissions on the way: {retransmits.Count}");
-            Console.WriteLine($"  managed memory held by the lab: {(after - before) / 1048576.0:0.0} MiB, {perTunnel / 1024:0.0} KiB per tunnel (both gateways' SAs, the branch's three nodes and links)");
+            Console.WriteLine($"  managed memory held by the lab: {(after - before) / 1048576.0:0.0} MiB, {perTunnel / 1024:0.0} KiB per tunnel (both gateways' SAs, the branch's three nodes and links); {(afterBuild - before) / (double)branches / 1024:0.0} KiB per branch before any traffic");
             Console.WriteLine($"  resident memory: {(residentAfter - residentBefore) / (double)branches / 1024:0.0} KiB per tunnel, peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MiB");
         }
         system.Terminate().Wait();

@@ -23,7 +23,7 @@ public static class LabBuilder
     public static string NodeActorName(string node) => $"node-{Safe(node)}";
 
     /// <summary>The well-known name of a link's actor below <c>/user</c> (the same in every process).</summary>
-    public static string LinkActorName(TopologySpec topology, LinkSpec link) => $"link-{topology.Links.IndexOf(link)}-{Safe(link.Name)}";
+    public static string LinkActorName(TopologySpec topology, LinkSpec link) => $"link-{topology.IndexOfLink(link)}-{Safe(link.Name)}";
 
     /// <summary>
     /// The node that decides where a link actor lives: the link is hosted by the process of its first endpoint, so

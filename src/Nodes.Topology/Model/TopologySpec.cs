@@ -17,13 +17,29 @@ public sealed record TopologySpec(
     ImmutableArray<ScenarioSpec> Scenarios,
     SourceLocation Location)
 {
-    /// <summary>The node called <paramref name="name"/>, or null.</summary>
-    public NodeSpec? FindNode(string name)
+    // Indexes of a topology, built on first use and kept beside it (not in it: a record's equality covers its fields).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<TopologySpec, Index> Indexes = new();
+
+    private sealed class Index(TopologySpec t)
     {
-        foreach (var n in Nodes)
-            if (n.Name == name) return n;
-        return null;
+        public Dictionary<string, NodeSpec> Nodes { get; } = t.Nodes.DistinctBy(n => n.Name).ToDictionary(n => n.Name, StringComparer.Ordinal);
+        public Dictionary<LinkSpec, int> Links { get; } = ByReference(t.Links);
+
+        private static Dictionary<LinkSpec, int> ByReference(ImmutableArray<LinkSpec> links)
+        {
+            var d = new Dictionary<LinkSpec, int>(links.Length, ReferenceEqualityComparer.Instance);
+            for (var i = 0; i < links.Length; i++) d.TryAdd(links[i], i);
+            return d;
+        }
     }
+
+    private Index Indexed => Indexes.GetValue(this, t => new Index(t));
+
+    /// <summary>The node called <paramref name="name"/>, or null (the first of that name).</summary>
+    public NodeSpec? FindNode(string name) => Indexed.Nodes.GetValueOrDefault(name);
+
+    /// <summary>The position of <paramref name="link"/> in <see cref="Links"/>, or -1.</summary>
+    public int IndexOfLink(LinkSpec link) => Indexed.Links.TryGetValue(link, out var i) ? i : Links.IndexOf(link);
 
     /// <summary>The link holding <paramref name="node"/>:<paramref name="interfaceName"/>, or null.</summary>
     public LinkSpec? FindLink(string node, string interfaceName)
