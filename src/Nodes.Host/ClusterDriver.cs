@@ -141,7 +141,8 @@ public static class ClusterDriver
             var until = scenario.Faults.Length > 0 ? scenario.Faults.Max(f => f.At) + TimeSpan.FromSeconds(2) : TimeSpan.Zero;
             if (options.MinDuration is { } least && least > until) until = least;
             if (until > ran) await Task.Delay(until - ran, cancel);
-            var faults = await conductor.Ask<IReadOnlyList<FaultEffect>>(FaultConductor.Finish.Instance, TimeSpan.FromSeconds(20), cancel);
+            // The conductor answers within its patience whatever the members do; the margin is for a starved machine.
+            var faults = await conductor.Ask<IReadOnlyList<FaultEffect>>(FaultConductor.Finish.Instance, FaultConductor.FinishPatience + TimeSpan.FromSeconds(20), cancel);
 
             // Members may have restarted during the run: find every node and link again for the final status.
             var final = await ResolveAsync(system, topology, scenario, TimeSpan.FromSeconds(10), cancel);

@@ -80,6 +80,12 @@ public sealed class FaultConductor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, Injection> _live = [];
     private int _inFlight;
     private IActorRef? _finishing;
+    private bool _answered;
+
+    /// <summary>How long <see cref="Finish"/> waits for snapshots still being taken before it answers with what it has.</summary>
+    public static readonly TimeSpan FinishPatience = TimeSpan.FromSeconds(10);
+
+    private sealed record FinishDue(IActorRef ReplyTo) : INoSerializationVerificationNeeded;
     private bool _timelineBusy;
     private readonly Queue<Due> _due = new();
 
@@ -162,11 +168,34 @@ public sealed class FaultConductor : ReceiveActor, IWithTimers
         Receive<Finish>(_ =>
         {
             var replyTo = Sender;
-            // A fault whose snapshot is still being taken is waited for, so that a late live fault is in the summary.
+            // A fault whose snapshot is still being taken is waited for, so that a late live fault is in the summary;
+            // but not for ever: a member that restarted (or a machine that is starved) must not cost the run its summary.
+            Timers.StartSingleTimer("finish", new FinishDue(replyTo), FinishPatience);
             if (_inFlight > 0) _finishing = replyTo;
             else Statuses().PipeTo(Self, success: s => new FinalSnapshot(replyTo, s));
         });
-        Receive<FinalSnapshot>(f => f.ReplyTo.Tell(Effects(f.Statuses)));
+        Receive<FinalSnapshot>(f =>
+        {
+            if (_answered) return;
+            _answered = true;
+            Timers.Cancel("finish");
+            f.ReplyTo.Tell(Effects(f.Statuses));
+        });
+        Receive<FinishDue>(f =>
+        {
+            if (_answered) return;
+            // The effects with what is known: each fault against the snapshot of the next, the last one without a final
+            // status; a live fault whose snapshot never came is counted from now, with no state before it.
+            _answered = true;
+            _finishing = null;
+            foreach (var waiting in _live.Values)
+            {
+                waiting.At = Context.System.Scheduler.Now;
+                _injections.Add(waiting);
+            }
+            _live.Clear();
+            f.ReplyTo.Tell(Effects([]));
+        });
     }
 
     public static Props Props(IReadOnlyList<Planned> plan, IReadOnlyList<IActorRef> observed, DateTimeOffset start) =>
