@@ -79,7 +79,7 @@ public sealed record ClusterSettings
     /// <summary>How long the split-brain resolver waits for a stable view before it downs the unreachable side.</summary>
     public TimeSpan StableAfter { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Settings that take precedence over the generated ones (tuning, or tests).</summary>
-    public Config? Overrides { get; init; }
+    public Akka.Configuration.Config? Overrides { get; init; }
 
     /// <summary>akka.tcp, or akka.ssl.tcp over TLS: seed node addresses must use the same.</summary>
     public string Protocol => Tls is null ? "akka.tcp" : "akka.ssl.tcp";
@@ -89,7 +89,7 @@ public sealed record ClusterSettings
 
     public bool BindsLoopbackOnly => IPAddress.TryParse(Hostname, out var ip) ? IPAddress.IsLoopback(ip) : Hostname == "localhost";
 
-    public Config Hocon()
+    public Akka.Configuration.Config Hocon()
     {
         static string Q(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
         // Without seed nodes the member forms the cluster by itself; on port 0 its address is known only once bound,
