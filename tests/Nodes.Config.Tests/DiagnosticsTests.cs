@@ -188,6 +188,8 @@ public class DiagnosticsTests
         { "silence", VpnTroubleshoot.PeerReachability },
         { "unanswered", VpnTroubleshoot.PeerReachability },
         { "dead-peer", VpnTroubleshoot.PeerReachability },
+        { "half-open", VpnTroubleshoot.PeerReachability },
+        { "negotiating", VpnTroubleshoot.NoFault },
         { "recovered", VpnTroubleshoot.NoFault },
     };
 
@@ -202,6 +204,9 @@ public class DiagnosticsTests
             "selectors" => (Down(), [Msg(1, false), Ev(2, "TS_UNACCEPTABLE: the peer's traffic selectors are not ours")]),
             "silence" => (Down("Unknown"), []),
             "unanswered" => (Down("Connecting"), [Msg(1, false), Msg(1, true, response: true), Msg(5, true, 37)]),
+            "half-open" => (Down("Connecting"), [Msg(1, false), Msg(1, true, response: true)]),
+            // The peer's IKE_AUTH just came in: nothing is wrong yet.
+            "negotiating" => (Down("Connecting"), [Msg(1, false), Msg(1, true, response: true), Msg(2, false, 35)]),
             "dead-peer" => (Down(), [Ev(1, "InitAnswered → Established (authenticated 192.168.29.52)"), Msg(2, false), Ev(30, "giving up: dead peer: liveness check unanswered after 3 transmissions")]),
             // An authentication failure before the tunnel came up explains nothing once it is up again.
             _ => (Connected(), [Ev(1, "AUTHENTICATION_FAILED: the shared keys differ"), Ev(9, "InitAnswered → Established (authenticated 192.168.29.52)")]),

@@ -87,8 +87,9 @@ public static class VpnTroubleshoot
                     ]);
         }
         var received = activity.OfType<IkeMessageActivity>().LastOrDefault(m => !m.Sent);
-        var sent = activity.OfType<IkeMessageActivity>().LastOrDefault(m => m.Sent);
-        var silent = failure?.Kind is IkeFailureKind.NoAnswer or IkeFailureKind.DeadPeer || received is null || sent is not null && sent.At > received.At && !sent.Response;
+        // The gateway spoke last and heard nothing back (an unanswered request, or an answer the peer never followed up).
+        var silent = failure?.Kind is IkeFailureKind.NoAnswer or IkeFailureKind.DeadPeer || received is null
+            || activity.OfType<IkeMessageActivity>().LastOrDefault() is { Sent: true };
         if (silent)
         {
             var why = failure?.Kind is IkeFailureKind.DeadPeer or IkeFailureKind.NoAnswer
