@@ -166,7 +166,15 @@ public sealed record ClusterSettings
     /// <summary>Parses akka.tcp://nodes@host:port into its host and port.</summary>
     public static (string Host, int Port) ParseAddress(string address)
     {
-        var a = Address.Parse(address);
+        Address a;
+        try
+        {
+            a = Address.Parse(address);
+        }
+        catch (UriFormatException)
+        {
+            a = Address.AllSystems;
+        }
         if (a.Host is null || a.Port is null || a.Protocol is not ("akka.tcp" or "akka.ssl.tcp"))
             throw new FormatException($"'{address}' is not a member address like akka.tcp://nodes@127.0.0.1:4053 (akka.ssl.tcp://... over TLS)");
         if (a.System != SystemName) throw new FormatException($"'{address}' names actor system '{a.System}'; the lab's is '{SystemName}'");
