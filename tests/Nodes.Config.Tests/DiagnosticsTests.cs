@@ -191,6 +191,7 @@ public class DiagnosticsTests
         { "half-open", VpnTroubleshoot.PeerReachability },
         { "negotiating", VpnTroubleshoot.NoFault },
         { "recovered", VpnTroubleshoot.NoFault },
+        { "malformed", VpnTroubleshoot.ConnectionsNotConnected },
     };
 
     [Theory]
@@ -208,6 +209,7 @@ public class DiagnosticsTests
             // The peer's IKE_AUTH just came in: nothing is wrong yet.
             "negotiating" => (Down("Connecting"), [Msg(1, false), Msg(1, true, response: true), Msg(2, false, 35)]),
             "dead-peer" => (Down(), [Ev(1, "InitAnswered → Established (authenticated 192.168.29.52)"), Msg(2, false), Ev(30, "giving up: dead peer: liveness check unanswered after 3 transmissions")]),
+            "malformed" => (Down(), [Msg(1, false), Msg(1, true, response: true), Msg(2, false, 35), Ev(2, "INVALID_SYNTAX: IKE_AUTH request lacks IDi")]),
             // An authentication failure before the tunnel came up explains nothing once it is up again.
             _ => (Connected(), [Ev(1, "AUTHENTICATION_FAILED: the shared keys differ"), Ev(9, "InitAnswered → Established (authenticated 192.168.29.52)")]),
         };

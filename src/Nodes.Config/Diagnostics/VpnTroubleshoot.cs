@@ -24,7 +24,7 @@ public sealed record TroubleshootingLogs(string ConnectionStats, string IkeError
 /// Network Watcher's VPN troubleshoot verdict for a connection of the simulated gateway. The fault types and their
 /// reasons are Azure's (articles/network-watcher/vpn-troubleshoot-overview.md, 2024-02-22): NoFault, Authentication
 /// (pre-shared key mismatch), PeerReachability (the peer gateway isn't reachable), IkePolicyMismatch (the peer has IKE
-/// policies Azure does not support); the result's shape is the REST example NetworkWatcherTroubleshootGet.json
+/// policies Azure does not support), and for another failure the gateway table's ConnectionsNotConnected; the result's shape is the REST example NetworkWatcherTroubleshootGet.json
 /// (code UnHealthy on any failure). The verdict comes from what the gateway saw since its IKE SA was last
 /// established: the last failure it reported, or silence from the peer.
 /// </summary>
@@ -34,6 +34,7 @@ public static class VpnTroubleshoot
     public const string Authentication = "Authentication";
     public const string PeerReachability = "PeerReachability";
     public const string IkePolicyMismatch = "IkePolicyMismatch";
+    public const string ConnectionsNotConnected = "ConnectionsNotConnected";
 
     private const string TroubleshootUri = "https://learn.microsoft.com/azure/vpn-gateway/vpn-gateway-troubleshoot-site-to-site-cannot-connect";
     private const string PolicyUri = "https://learn.microsoft.com/azure/vpn-gateway/ipsec-ike-policy-howto";
@@ -102,9 +103,11 @@ public static class VpnTroubleshoot
                     new("Check that the on-premises device is up, reachable from the internet on UDP 500 and 4500, and configured with the gateway's public address", TroubleshootUri, "Troubleshoot the connection"),
                 ]);
         }
+        // A failure Azure has no connection fault type for: the gateway table's warning that connections aren't connected.
         return failure is null
             ? new(NoFault, NoFault, "No error is detected", $"The connection {t.Connection} is {t.State}.", [])
-            : new(failure.Kind.ToString(), failure.Kind.ToString(), "The connection isn't connected", failure.Text, []);
+            : new(ConnectionsNotConnected, ConnectionsNotConnected, "Connections aren't connected", failure.Text,
+                [new("Check the on-premises device's log for the same negotiation", TroubleshootUri, "Troubleshoot the connection")]);
     }
 
     /// <summary>IKEErrors.txt: Azure's documented lines for the failure, or nothing.</summary>
