@@ -30,9 +30,9 @@ public static class AzureDiagnostics
     /// <summary>A gateway's tunnel report in the diagnostics' terms; the establishment time comes from the report or, failing that, from the events.</summary>
     public static GatewayTunnel Tunnel(TunnelStatus t, IReadOnlyList<IkeActivity> activity)
     {
+        var last = activity.OfType<IkeEventActivity>().LastOrDefault(e => e.Connection == t.Name && GatewayEvents.IsEstablished(e.Text))?.At;
         DateTimeOffset? established = t.EstablishedUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(t.EstablishedUnixMs) : null;
-        if (established is null && t.InitiatorSpi != 0)
-            established = activity.OfType<IkeEventActivity>().LastOrDefault(e => e.Connection == t.Name && GatewayEvents.IsEstablished(e.Text))?.At;
+        if (established is null && t.IkeState == "Established") established = last;
         // Without an IKE SA, the peer is where the gateway last talked to.
         var peer = t.RemoteEndpoint.Length > 0 ? GatewayTunnel.AddressOf(t.RemoteEndpoint)
             : activity.OfType<IkeMessageActivity>().LastOrDefault() is { } m ? GatewayTunnel.AddressOf(m.Remote) : "";
@@ -51,6 +51,7 @@ public static class AzureDiagnostics
             ChildSas = t.ChildSas.Select(c => new GatewayChildSa(c.InboundSpi, c.OutboundSpi, c.Suite, c.BytesIn, c.BytesOut, c.PacketsIn, c.PacketsOut, c.LocalTs, c.RemoteTs)).ToArray(),
             Failures = t.Failures.ToArray(),
             EstablishedAt = established,
+            LastEstablishedAt = last ?? established,
         };
     }
 

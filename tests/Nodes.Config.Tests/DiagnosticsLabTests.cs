@@ -50,6 +50,8 @@ public class DiagnosticsLabTests
         Assert.Contains("IkeCleanupMMNegotiation called with error 13801 and flags a", azure.Troubleshoot.Logs.IkeLogs);
         Assert.Contains(azure.Troubleshoot.Logs.IkeLogs, l => l.StartsWith("Remote 203.0.113.10:4500: Local 52.172.171.0:4500: [RECEIVED][SA_AUTH] Received IKE AUTH message", StringComparison.Ordinal));
         Assert.Null(azure.IkeSa);
+        // Up before the fault: the tunnel's last connection is still known.
+        Assert.NotEqual("", azure.ConnectionShow["tunnelConnectionStatus"]![0]!["lastConnectionEstablishedUtcTime"]!.GetValue<string>());
         var json = summary.ToJson();
         Assert.DoesNotContain(wrong, json);
         Assert.DoesNotContain(t.Nodes.OfType<AzureVpnGatewaySpec>().Single().Connections[0].SharedKey, json);

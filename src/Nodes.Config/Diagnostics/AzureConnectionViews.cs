@@ -30,7 +30,7 @@ public static class AzureConnectionViews
             ["connectionStatus"] = t.State,
             ["egressBytesTransferred"] = t.BytesOut,
             ["ingressBytesTransferred"] = t.BytesIn,
-            ["lastConnectionEstablishedUtcTime"] = t.EstablishedAt is { } at ? UsTime(at) : "",
+            ["lastConnectionEstablishedUtcTime"] = (t.EstablishedAt ?? t.LastEstablishedAt) is { } at ? UsTime(at) : "",
             ["tunnel"] = t.PeerAddress.Length > 0 ? t.PeerAddress : GatewayTunnel.AddressOf(t.RemoteEndpoint),
         };
         return new JsonObject

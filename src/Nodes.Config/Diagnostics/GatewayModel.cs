@@ -88,6 +88,8 @@ public sealed record GatewayTunnel
     public IReadOnlyList<string> Failures { get; init; } = [];
     /// <summary>When the current IKE SA was established; null when unknown or none is.</summary>
     public DateTimeOffset? EstablishedAt { get; init; }
+    /// <summary>When the tunnel was last established, also when it is down now; null when never or not known.</summary>
+    public DateTimeOffset? LastEstablishedAt { get; init; }
     /// <summary>The IKE SA lifetime; Azure's is fixed at 28,800 s.</summary>
     public int IkeLifetimeSeconds { get; init; } = 28_800;
 
