@@ -351,6 +351,9 @@ internal static class Commands
                 o.WriteLine($"  Child SA in {c.InboundSpi} out {c.OutboundSpi} {c.Suite} {c.LocalTs} === {c.RemoteTs}: {c.PacketsIn} packets in, {c.PacketsOut} out");
             foreach (var f in t.Failures) o.WriteLine($"  failure: {f}");
         }
+        foreach (var a in s.Azure ?? [])
+            o.WriteLine($"Azure {a.Node}/{a.Connection}: {a.ConnectionShow["connectionStatus"]}; VPN troubleshoot {a.Troubleshoot.Code}: "
+                + string.Join("; ", a.Troubleshoot.Results.Select(r => $"{r.Id} ({r.Summary})")) + " (all of Azure's diagnostics: --json, key azure)");
         if (s.Drops.Total > 0)
             o.WriteLine("Drops: " + string.Join(", ", s.Drops.ByNode.Select(n => $"{n.Key}: " + string.Join(" ", n.Value.Select(r => $"{r.Key}={r.Value}")))));
         foreach (var f in s.Faults ?? [])

@@ -54,20 +54,7 @@ internal static class FaultCommands
             if (problems.Count > 0) return 2;
             var address = parse.GetValue(cluster)!;
             var seconds = parse.GetValue(wait);
-            if (!double.IsFinite(seconds) || seconds <= 0 || seconds > 600)
-            {
-                err.WriteLine($"--wait {seconds} is not a number of seconds from 0 to 600");
-                return 2;
-            }
-            try
-            {
-                ClusterSettings.ParseAddress(address);
-            }
-            catch (FormatException e)
-            {
-                err.WriteLine(e.Message);
-                return 2;
-            }
+            if (!FlagChecks.WaitOk(seconds, err) || !FlagChecks.ClusterAddressOk(address, err)) return 2;
             var request = new LiveFaultRequest
             {
                 ClusterAddress = address,

@@ -31,6 +31,29 @@ internal static class FlagChecks
         return true;
     }
 
+    /// <summary><c>--wait</c> of a command that asks a running lab: seconds, more than 0 and at most 600.</summary>
+    public static bool WaitOk(double seconds, TextWriter error)
+    {
+        if (double.IsFinite(seconds) && seconds > 0 && seconds <= 600) return true;
+        error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"--wait {seconds} is not a number of seconds from 0 to 600"));
+        return false;
+    }
+
+    /// <summary><c>--cluster</c>: a member's address, akka.tcp://nodes@host:port (or akka.ssl.tcp).</summary>
+    public static bool ClusterAddressOk(string address, TextWriter error)
+    {
+        try
+        {
+            Nodes.Host.ClusterSettings.ParseAddress(address);
+            return true;
+        }
+        catch (FormatException e)
+        {
+            error.WriteLine(e.Message);
+            return false;
+        }
+    }
+
     /// <summary>A TCP port flag: 0 (any free port) to 65535.</summary>
     public static bool PortOk(int port, string flag, TextWriter error)
     {

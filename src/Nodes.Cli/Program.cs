@@ -16,6 +16,7 @@ namespace Nodes.Cli
             root.Subcommands.Add(Commands.Trace());
             root.Subcommands.Add(ClusterCommands.Host());
             root.Subcommands.Add(FaultCommands.Fault());
+            root.Subcommands.Add(StatusCommands.Status());
             root.Subcommands.Add(ConfigCommands.Import());
             root.Subcommands.Add(ConfigCommands.Export());
             root.Subcommands.Add(ExtcapCommand.Create());

@@ -155,6 +155,14 @@ public static class ClusterDriver
             var report = await watch.Ask<RunWatch.Report>(RunWatch.Finish.Instance, TimeSpan.FromSeconds(5), cancel);
             var seed = ready.Infos.Values.First().Seed;
             var summary = LabRunner.Summarize(topology, scenario, seed, summaries, statuses, links, null, clock.Elapsed, faults: faults);
+            var gateways = statuses.Where(s => s.Kind == AzureDiagnostics.GatewayKind).Select(s => s.Node).ToList();
+            if (gateways.Count > 0)
+            {
+                var activity = await LiveStatus.GatherAsync(system, final.Infos.Keys.ToList(), gateways, TimeSpan.FromSeconds(5), cancel);
+                var now = system.Scheduler.Now;
+                var azure = AzureDiagnostics.Build(statuses, n => activity.GetValueOrDefault(n) ?? [], now - clock.Elapsed, now);
+                summary = summary with { Azure = azure };
+            }
             var members = final.Infos.Select(kv => new ClusterMemberSummary(kv.Key.ToString(), kv.Value.Process, kv.Value.Nodes)).OrderBy(m => m.Address, StringComparer.Ordinal).ToList();
             var clusterSummary = new ClusterSummary(cluster.SelfAddress.ToString(), joined.TotalMilliseconds, readyAt.TotalMilliseconds, members,
                 report.Downtime, report.Outages, report.LongestPingOutage.TotalMilliseconds);

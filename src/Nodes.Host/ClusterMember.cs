@@ -100,8 +100,13 @@ public sealed class ClusterMember : IAsyncDisposable
         var scale = options.TimeScale ?? scenario.TimeScale;
         var linksHere = lab.Links.Where(l => hosted.Contains(LabBuilder.LinkOwner(l))).Select(l => l.Name).ToArray();
         var info = new MemberInfo(options.Process, options.Nodes.ToArray(), linksHere, topology.Name, options.Fingerprint, scenario.Name, seed, scale <= 0 ? 1 : scale, []);
-        var labActor = system.ActorOf(MemberLabActor.Props(info, options.OnEvent, lab.Links), MemberLabActor.Name);
-        var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, labActor, null) { Roots = telemetry?.Roots };
+        // Azure's diagnostics (nodes status): this member keeps the IKE messages of the Azure gateways on the links it
+        // owns and the events of the gateways it hosts.
+        var recorder = new IkeActivityRecorder(lab);
+        var onEvent = recorder.HasGateways ? e => { options.OnEvent?.Invoke(e); recorder.Event(e); } : options.OnEvent;
+        var labActor = system.ActorOf(MemberLabActor.Props(info, onEvent, lab.Links, recorder.Snapshot), MemberLabActor.Name);
+        var capture = recorder.HasGateways ? new CaptureSink(null, recorder) : null;
+        var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, labActor, capture) { Roots = telemetry?.Roots };
         var actors = LabBuilder.Build(system, lab, context, hosted.Contains,
             peer => system.ActorOf(RemotePort.Props(peer.PortName, peer.Role, peer.ActorName, labActor), peer.PortName));
         labActor.Tell(new MemberLabActor.ExpectPorts(actors.Ports!.Keys.ToArray()));

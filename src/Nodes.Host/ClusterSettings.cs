@@ -79,7 +79,7 @@ public sealed record ClusterSettings
     /// <summary>How long the split-brain resolver waits for a stable view before it downs the unreachable side.</summary>
     public TimeSpan StableAfter { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Settings that take precedence over the generated ones (tuning, or tests).</summary>
-    public Config? Overrides { get; init; }
+    public Akka.Configuration.Config? Overrides { get; init; }
 
     /// <summary>akka.tcp, or akka.ssl.tcp over TLS: seed node addresses must use the same.</summary>
     public string Protocol => Tls is null ? "akka.tcp" : "akka.ssl.tcp";
@@ -89,7 +89,7 @@ public sealed record ClusterSettings
 
     public bool BindsLoopbackOnly => IPAddress.TryParse(Hostname, out var ip) ? IPAddress.IsLoopback(ip) : Hostname == "localhost";
 
-    public Config Hocon()
+    public Akka.Configuration.Config Hocon()
     {
         static string Q(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
         // Without seed nodes the member forms the cluster by itself; on port 0 its address is known only once bound,
@@ -166,7 +166,15 @@ public sealed record ClusterSettings
     /// <summary>Parses akka.tcp://nodes@host:port into its host and port.</summary>
     public static (string Host, int Port) ParseAddress(string address)
     {
-        var a = Address.Parse(address);
+        Address a;
+        try
+        {
+            a = Address.Parse(address);
+        }
+        catch (UriFormatException)
+        {
+            a = Address.AllSystems;
+        }
         if (a.Host is null || a.Port is null || a.Protocol is not ("akka.tcp" or "akka.ssl.tcp"))
             throw new FormatException($"'{address}' is not a member address like akka.tcp://nodes@127.0.0.1:4053 (akka.ssl.tcp://... over TLS)");
         if (a.System != SystemName) throw new FormatException($"'{address}' names actor system '{a.System}'; the lab's is '{SystemName}'");

@@ -5,6 +5,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Nodes.Actors.Cluster;
 using Nodes.Actors.Lab;
+using Nodes.Config.Diagnostics;
 using Nodes.Messages;
 using Nodes.Telemetry;
 using Nodes.Topology.Model;
@@ -98,7 +99,7 @@ public sealed record ListenOptions
 /// </summary>
 public static class LabRunner
 {
-    public static Config AkkaConfig(bool serializeAll) =>
+    public static Akka.Configuration.Config AkkaConfig(bool serializeAll) =>
         ConfigurationFactory.ParseString($$"""
             akka {
               loglevel = WARNING
@@ -121,11 +122,23 @@ public static class LabRunner
             : null;
         using var system = options.Listen is { } listen ? ListeningSystem(lab, listen, options.SerializeAllMessages) : LocalSystem(options.SerializeAllMessages);
         var forward = new EventForward();
-        var events = system.ActorOf(Props.Create(() => new EventLog(options.OnEvent, options.OnFault, forward)), "events");
-        using var capture = options.CaptureDirectory is not null || options.Tap is not null ? new CaptureSink(options.CaptureDirectory, options.Tap) : null;
+        // Azure's diagnostics read the Azure gateways' IKE messages off their links and keep their IKE events.
+        var recorder = new IkeActivityRecorder(lab, options.Tap);
+        var onEvent = recorder.HasGateways ? e => { options.OnEvent?.Invoke(e); recorder.Event(e); } : options.OnEvent;
+        var events = system.ActorOf(Props.Create(() => new EventLog(onEvent, options.OnFault, forward)), "events");
+        using var capture = options.CaptureDirectory is not null || options.Tap is not null || recorder.HasGateways
+            ? new CaptureSink(options.CaptureDirectory, recorder.HasGateways ? recorder : options.Tap)
+            : null;
         var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, events, capture) { Roots = telemetry?.Roots };
         var actors = LabBuilder.Build(system, lab, context);
-        if (options.Listen is { } open) await OpenAsync(system, topology, scenario, lab, seed, scale, actors, open, cancel);
+        if (options.Listen is { } open) await OpenAsync(system, topology, scenario, lab, seed, scale, actors, open, recorder.Snapshot, cancel);
+        var azureGateways = actors.Nodes.Where(n => lab.FindNode(n.Key) is AzureVpnGatewaySpec).OrderBy(n => n.Key, StringComparer.Ordinal).Select(n => n.Value).ToList();
+        var azureMetrics = new AzureMetricsAccumulator();
+        using var stopMetrics = new CancellationTokenSource();
+        // With an exporter, the gateways' tunnel metrics are brought up to date every second (Azure's names, AzureTunnelMetricsExport).
+        var metricsLoop = telemetry is not null && azureGateways.Count > 0
+            ? PollAzureMetrics(azureGateways, azureMetrics, system, stopMetrics.Token)
+            : Task.CompletedTask;
 
         // Faults: the timeline, and what each fault did (live faults reach the conductor through the event log).
         var conductor = system.ActorOf(FaultConductor.Props(PlanFaults(lab, scenario, actors), [.. actors.Nodes.OrderBy(n => n.Key, StringComparer.Ordinal).Select(n => n.Value),
@@ -217,11 +230,15 @@ public static class LabRunner
         var linkStatuses = new List<NodeStatus>();
         foreach (var (_, link) in actors.Links.OrderBy(l => l.Key, StringComparer.Ordinal))
             linkStatuses.Add(await link.Ask<NodeStatus>(new QueryStatus { Requester = "runner" }, TimeSpan.FromSeconds(5), cancel));
+        await stopMetrics.CancelAsync();
+        await metricsLoop;
+        var azure = AzureDiagnostics.Build(statuses, n => recorder.Snapshot(n).Records, context.Epoch, system.Scheduler.Now, azureMetrics);
+        AzureDiagnostics.Publish(azure.Select(a => a.Metrics));
         if (options.DisconnectAtEnd) await Disconnect(lab, actors, cancel);
         await system.Terminate();
         capture?.Dispose();
         telemetry?.Flush();
-        var summary = Summarize(topology, scenario, seed, summaries, statuses, linkStatuses, capture, clock.Elapsed, udp, faults, tcp);
+        var summary = Summarize(topology, scenario, seed, summaries, statuses, linkStatuses, capture, clock.Elapsed, udp, faults, tcp) with { Azure = azure.Count > 0 ? azure : null };
         return telemetry is { Tracing: true } ? summary with { Traces = new TraceSummary(traceIds.FirstOrDefault(), traceIds, telemetry.DroppedSpans) } : summary;
     }
 
@@ -253,10 +270,10 @@ public static class LabRunner
 
     /// <summary>Puts the lab actor at <c>/user/lab</c>, waits until the one-member cluster is up and says where it is.</summary>
     private static async Task OpenAsync(ActorSystem system, TopologySpec topology, ScenarioSpec scenario, TopologySpec lab, ulong seed, double scale, LabActors actors,
-        ListenOptions listen, CancellationToken cancel)
+        ListenOptions listen, Func<string, IkeActivityLog> ikeActivity, CancellationToken cancel)
     {
         var info = new MemberInfo("run", lab.Nodes.Select(n => n.Name).ToArray(), lab.Links.Select(l => l.Name).ToArray(), topology.Name, "", scenario.Name, seed, scale <= 0 ? 1 : scale, []);
-        system.ActorOf(MemberLabActor.Props(info, null, lab.Links), MemberLabActor.Name).Tell(new MemberLabActor.Hosted(actors.Nodes, actors.Links));
+        system.ActorOf(MemberLabActor.Props(info, null, lab.Links, ikeActivity), MemberLabActor.Name).Tell(new MemberLabActor.Hosted(actors.Nodes, actors.Links));
         var cluster = Akka.Cluster.Cluster.Get(system);
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         cluster.RegisterOnMemberUp(() => up.TrySetResult());
@@ -264,6 +281,25 @@ public static class LabRunner
         if (await Task.WhenAny(up.Task, Task.Delay(TimeSpan.FromSeconds(20), cancel)) != up.Task)
             throw new InvalidOperationException($"the lab could not form its one-member cluster at {cluster.SelfAddress} within 20 s");
         listen.OnListening?.Invoke(cluster.SelfAddress.ToString());
+    }
+
+    /// <summary>Asks the Azure gateways for their tunnels every second and publishes Azure's tunnel metrics, until stopped.</summary>
+    private static async Task PollAzureMetrics(IReadOnlyList<IActorRef> gateways, AzureMetricsAccumulator metrics, ActorSystem system, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), stop);
+                var statuses = await Task.WhenAll(gateways.Select(g => g.Ask<NodeStatus>(new QueryStatus { Requester = "metrics" }, TimeSpan.FromSeconds(2), stop)));
+                var now = system.Scheduler.Now;
+                AzureDiagnostics.Publish(statuses.SelectMany(s => s.Tunnels.Select(t => metrics.Update(s.Node, AzureDiagnostics.Tunnel(t, []), now))).ToList());
+            }
+            catch (Exception e) when (e is OperationCanceledException or AskTimeoutException)
+            {
+                // Stopped, or a gateway busy: the next round publishes.
+            }
+        }
     }
 
     /// <summary>

@@ -136,30 +136,11 @@ public static class LiveFaults
     public static async Task<LiveFaultResult> InjectAsync(LiveFaultRequest request, CancellationToken cancel = default)
     {
         var id = "live-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        var (host, _) = ClusterSettings.ParseAddress(request.ClusterAddress);
-        var settings = new ClusterSettings
-        {
-            Hostname = request.Hostname ?? ClusterSettings.LocalAddressTowards(host),
-            Port = 0,
-            SeedNodes = [request.ClusterAddress],
-            Roles = [ClusterSettings.DriverRole],
-            Tls = request.Tls,
-            // A short-lived client: an unreachable lab is its answer, not a stream of remoting warnings.
-            Overrides = Akka.Configuration.ConfigurationFactory.ParseString("akka { loglevel = ERROR, stdout-loglevel = ERROR }"),
-        };
-        var system = settings.CreateSystem();
+        var system = LabClient.Start(request.ClusterAddress, request.Tls, request.Hostname);
         try
         {
-            var cluster = Akka.Cluster.Cluster.Get(system);
-            var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            cluster.RegisterOnMemberUp(() => up.TrySetResult());
-            if (await Task.WhenAny(up.Task, Task.Delay(request.JoinTimeout, cancel)) != up.Task)
-                return new LiveFaultResult(id, LiveFaultOutcome.NotReachable,
-                    $"could not join the lab at {request.ClusterAddress} within {request.JoinTimeout.TotalSeconds:0} s: is a lab running there (nodes host ..., or nodes run --listen), with the same TLS settings?",
-                    [], [], [], []);
-            var members = cluster.State.Members.Where(m => m.Status == MemberStatus.Up && m.HasRole(ClusterSettings.LabRole)).Select(m => m.Address).ToList();
-            if (members.Count == 0)
-                return new LiveFaultResult(id, LiveFaultOutcome.NotReachable, $"the cluster at {request.ClusterAddress} has no member hosting nodes", [], [], [], []);
+            var (members, problem) = await LabClient.JoinAsync(system, request.ClusterAddress, request.JoinTimeout, cancel);
+            if (problem is not null) return new LiveFaultResult(id, LiveFaultOutcome.NotReachable, problem, [], [], [], []);
             var inject = new InjectFault { Id = id, Fault = request.Fault, Origin = Origin, Node = request.Node ?? "", Link = request.Link ?? "" };
             foreach (var (k, v) in request.Params) inject.Params[k] = v;
             var done = new TaskCompletionSource<Gathered>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -169,8 +150,7 @@ public static class LiveFaults
         }
         finally
         {
-            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClusterLeavingReason.Instance)
-                .WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+            await LabClient.LeaveAsync(system);
         }
     }
 

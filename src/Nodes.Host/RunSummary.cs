@@ -24,6 +24,8 @@ public sealed record RunSummary
     public double DurationMs { get; init; }
     /// <summary>Every fault of the run (timeline and live) with what it did.</summary>
     public IReadOnlyList<FaultEffect>? Faults { get; init; }
+    /// <summary>Azure's diagnostics of every connection of the lab's Azure gateways, as the run ended.</summary>
+    public IReadOnlyList<AzureConnectionDiagnostics>? Azure { get; init; }
 
     private static readonly JsonSerializerOptions Json = new()
     {

@@ -60,6 +60,8 @@ public sealed class NodesSerializer(ExtendedActorSystem system) : SerializerWith
         (typeof(TcpListening), "tcl", TcpListening.Parser),
         (typeof(StartTcp), "stc", StartTcp.Parser),
         (typeof(TcpSummary), "tcs", TcpSummary.Parser),
+        (typeof(QueryIkeActivity), "qia", QueryIkeActivity.Parser),
+        (typeof(IkeActivityLog), "ial", IkeActivityLog.Parser),
     ];
 
     private static readonly Dictionary<Type, string> Manifests = Table.ToDictionary(t => t.Type, t => t.Manifest);

@@ -276,6 +276,11 @@ public sealed class FaultTests(ITestOutputHelper output)
             Assert.Contains(run.Summary.Expectations, e => e.What.Contains("same-ike-sa true", StringComparison.Ordinal) && e.Met);
             Assert.Contains(run.Summary.Expectations, e => e.What.Contains("peer-endpoint-changed true", StringComparison.Ordinal) && e.Met);
             Assert.True(run.Summary.Ok, string.Join("\n", run.Summary.Expectations.Select(e => $"{e.Met} {e.What} ({e.Detail})")));
+            // Azure's diagnostics at the end: the IKE log gathered from the members, the NAT's new port in its last lines.
+            var diagnostics = Assert.Single(run.Summary.Azure ?? []);
+            Assert.Equal("NoFault", diagnostics.Troubleshoot.Results[0].Id);
+            Assert.Contains(diagnostics.Troubleshoot.Logs.IkeLogs, l => l.Contains("[RECEIVED][SA_AUTH] Received IKE AUTH message", StringComparison.Ordinal));
+            Assert.Equal(azure.After?.PeerEndpoint, diagnostics.IkeSa?.RemoteEndpoint + ":" + diagnostics.IkeSa?.RemoteUdpEncapsulationPort);
         }
         finally
         {

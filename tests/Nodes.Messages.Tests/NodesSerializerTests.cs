@@ -32,6 +32,8 @@ public sealed class NodesSerializerTests : IDisposable
         new TcpListening { Host = "vm", Port = 8080 },
         new StartTcp { Host = "client", Destination = "10.0.10.4", Port = 5001, Bytes = 1_000_000, LimitMs = 30_000 },
         new TcpSummary { Host = "client", Destination = "10.0.10.4", Port = 5001, Outcome = "completed", BytesAcknowledged = 1_000_000, Retransmissions = 3, Stalls = 1, LongestStallMs = 1000, Mss = 1310 },
+        new QueryIkeActivity { Node = "azure-gw" },
+        new IkeActivityLog { Node = "azure-gw", Recorded = true, Records = { new IkeActivityRecord { AtUnixMs = 9, Sent = true, Local = "52.172.171.0:500", Remote = "203.0.113.10:500", Exchange = 34, Response = true, InitiatorSpi = 1, ResponderSpi = 2, Notifies = { 14 } }, new IkeActivityRecord { AtUnixMs = 10, Connection = "home-rras", Text = "InitAnswered → Established (authenticated 192.168.29.52)" } } },
     };
 
     [Theory]
@@ -50,7 +52,7 @@ public sealed class NodesSerializerTests : IDisposable
     public void Manifests_must_stay_what_they_are_on_the_wire()
     {
         Assert.Equal(
-            ["fr", "sp", "pr", "ps", "qs", "ns", "ne", "su", "us", "lu", "qu", "uc", "if", "fa", "ltc", "tcl", "stc", "tcs"],
+            ["fr", "sp", "pr", "ps", "qs", "ns", "ne", "su", "us", "lu", "qu", "uc", "if", "fa", "ltc", "tcl", "stc", "tcs", "qia", "ial"],
             NodesSerializer.Bindings.Select(b => b.Manifest));
         Assert.Equal(NodesSerializer.Bindings.Count, NodesSerializer.Bindings.Select(b => b.Manifest).Distinct().Count());
     }

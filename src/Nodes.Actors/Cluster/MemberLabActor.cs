@@ -31,7 +31,8 @@ public sealed class MemberLabActor : ReceiveActor
     public sealed record Hosted(IReadOnlyDictionary<string, IActorRef> Nodes, IReadOnlyDictionary<string, IActorRef> Links) : INoSerializationVerificationNeeded;
 
     /// <param name="links">Every link of the topology, to resolve a link named by one end and the links of a node.</param>
-    public MemberLabActor(MemberInfo info, Action<NodeEvent>? onEvent, IReadOnlyList<LinkSpec> links)
+    /// <param name="ikeActivity">What this member recorded of a gateway's IKE activity (for Azure's diagnostics); null: nothing.</param>
+    public MemberLabActor(MemberInfo info, Action<NodeEvent>? onEvent, IReadOnlyList<LinkSpec> links, Func<string, IkeActivityLog>? ikeActivity = null)
     {
         _info = info;
         _onEvent = onEvent;
@@ -62,6 +63,7 @@ public sealed class MemberLabActor : ReceiveActor
         {
             foreach (var s in _subscribers) s.Tell(f);
         });
+        Receive<QueryIkeActivity>(q => Sender.Tell(ikeActivity?.Invoke(q.Node) ?? new IkeActivityLog { Node = q.Node }));
         Receive<InjectFault>(f =>
         {
             var targets = Targets(f, _links).Where(t => t.IsLink ? _linksHere.ContainsKey(t.Name) : _nodesHere.ContainsKey(t.Name)).ToList();
@@ -71,8 +73,8 @@ public sealed class MemberLabActor : ReceiveActor
         });
     }
 
-    public static Props Props(MemberInfo info, Action<NodeEvent>? onEvent, IReadOnlyList<LinkSpec> links) =>
-        Akka.Actor.Props.Create(() => new MemberLabActor(info, onEvent, links));
+    public static Props Props(MemberInfo info, Action<NodeEvent>? onEvent, IReadOnlyList<LinkSpec> links, Func<string, IkeActivityLog>? ikeActivity = null) =>
+        Akka.Actor.Props.Create(() => new MemberLabActor(info, onEvent, links, ikeActivity));
 
     /// <summary>
     /// Every node or link a fault acts on, wherever it is hosted: the link named by <see cref="InjectFault.Link"/>
