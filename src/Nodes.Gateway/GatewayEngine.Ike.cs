@@ -193,6 +193,7 @@ public sealed partial class GatewayEngine
                     // Only now, with its peer authenticated, does an SA the peer started become the tunnel's.
                     h.Tunnel.Current = h;
                     h.Tunnel.EverConnected = true;
+                    h.Tunnel.EstablishedAt = _now.Lab;
                     if (h.Tunnel.DownSince is { } since) h.Tunnel.TotalDown += _now.Lab - since;
                     h.Tunnel.DownSince = null;
                 }

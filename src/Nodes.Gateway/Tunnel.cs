@@ -23,6 +23,8 @@ public sealed class Tunnel(TunnelProfile profile)
     public DateTimeOffset? DownSince { get; internal set; }
     public TimeSpan TotalDown { get; internal set; }
     public int Outages { get; internal set; }
+    /// <summary>When the tunnel's current IKE SA was last established (lab time), kept while the tunnel is down.</summary>
+    public DateTimeOffset? EstablishedAt { get; internal set; }
     /// <summary>The IKE SA the tunnel runs on now, if any.</summary>
     public IkeSa? CurrentSa => Current?.Sa;
     /// <summary>Packets waiting for the tunnel to come up.</summary>

@@ -15,7 +15,7 @@ namespace Nodes.Actors.Tests;
 /// </summary>
 public abstract class VirtualLabSpec : Akka.TestKit.Xunit2.TestKit
 {
-    protected static readonly Config VirtualTime = ConfigurationFactory.ParseString("""
+    protected static readonly Akka.Configuration.Config VirtualTime = ConfigurationFactory.ParseString("""
         akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
         akka.actor.default-dispatcher.type = "Akka.TestKit.CallingThreadDispatcherConfigurator, Akka.TestKit"
         akka.loglevel = WARNING

@@ -185,7 +185,7 @@ public sealed class MinimalProtobufSerializer(ExtendedActorSystem system) : Seri
 
     private static int VarintSize(uint v) => v < 1 << 7 ? 1 : v < 1 << 14 ? 2 : v < 1 << 21 ? 3 : v < 1 << 28 ? 4 : 5;
 
-    public static Config Configuration() => ConfigurationFactory.ParseString($$"""
+    public static Akka.Configuration.Config Configuration() => ConfigurationFactory.ParseString($$"""
         akka.actor {
           serializers { minimal-proto = "{{typeof(MinimalProtobufSerializer).FullName}}, {{typeof(MinimalProtobufSerializer).Assembly.GetName().Name}}" }
           serialization-bindings { "{{typeof(Blob).FullName}}, {{typeof(Blob).Assembly.GetName().Name}}" = minimal-proto }

@@ -26,6 +26,7 @@ internal static class GatewayStatusMessages
                 Suite = snap?.Suite?.ToString() ?? "",
                 Initiator = snap?.IsOriginalInitiator ?? false,
                 Outages = (uint)t.Outages,
+                EstablishedUnixMs = t.EstablishedAt?.ToUnixTimeMilliseconds() ?? 0,
                 DownMs = (t.TotalDown + (t.DownSince is { } since ? now - since : TimeSpan.Zero)).TotalMilliseconds,
             };
             ts.Failures.AddRange(t.Failures);
