@@ -68,13 +68,12 @@ public sealed partial class GatewayEngine
             current.SetTag(Attr.EgressInterface, route.Interface);
             current.SetTag(Attr.NextHop, TagValues.Address(nextHop.Value));
         }
-        var sent = new List<Transmission>(1);
         if (datagram.Length <= egress.Mtu)
         {
-            Egress.Emit(datagram, ip.DontFragment, nextHop, egress, sent);
-            _port.Transmit(sent[0], traceparent);
+            _port.Transmit(new Transmission(egress.Name, nextHop, datagram), traceparent);
             return;
         }
+        var sent = new List<Transmission>();
         using var frag = Spans.Continue(_node, SpanNames.Fragmentation, traceparent);
         frag?.SetTag(Attr.Mtu, egress.Mtu);
         if (Egress.Emit(datagram, ip.DontFragment, nextHop, egress, sent) is not DropReason.None and var reason)

@@ -59,19 +59,24 @@ public sealed class GatewayActor : NodeActor
         Receive<IkeTick>(t =>
         {
             _ikeTimerAt = null;
-            Run(() => _engine.Tick(Time, t.At));
+            _engine.Tick(Time, t.At);
+            ArmIkeTimer();
         });
         Receive<ReassemblyTick>(_ =>
         {
             if (!_engine.ExpireFragments(Time)) Timers.Cancel("reassembly");
         });
-        Receive<Redial>(m => Run(() => _engine.Redial(m.Tunnel, Time)));
+        Receive<Redial>(m =>
+        {
+            _engine.Redial(m.Tunnel, Time);
+            ArmIkeTimer();
+        });
         Receive<FloodTick>(_ => OnFloodTick());
         Receive<Disconnect>(_ =>
         {
             _disconnecting = Sender;
-            var live = 0;
-            Run(() => live = _engine.Disconnect(Time));
+            var live = _engine.Disconnect(Time);
+            ArmIkeTimer();
             if (live == 0) Disconnected();
             else if (_disconnecting is not null) Timers.StartSingleTimer("disconnect", new DisconnectTimeout(), TimeSpan.FromSeconds(3));
         });
@@ -86,7 +91,11 @@ public sealed class GatewayActor : NodeActor
     public static Props Props(NodeSpec spec, GatewayProfile profile, IEnumerable<Attachment> attachments, LabContext lab) =>
         Akka.Actor.Props.Create(() => new GatewayActor(spec, profile, attachments, lab));
 
-    protected override void PreStart() => Run(() => _engine.Start(Time));
+    protected override void PreStart()
+    {
+        _engine.Start(Time);
+        ArmIkeTimer();
+    }
 
     protected override void PostStop()
     {
@@ -105,17 +114,21 @@ public sealed class GatewayActor : NodeActor
     /// <summary>The times of now: the lab's, the node's own clock (a clock-skew fault moves it), time since the lab started.</summary>
     private GatewayTime Time => new(Now, _clock.Now(Now), LabNow);
 
-    /// <summary>Hands an input to the engine, then sets the IKE timer to the table's next deadline.</summary>
-    private void Run(Action input)
+    /// <summary>
+    /// After each input to the engine: makes sure the IKE timer fires no later than the table's next deadline. A
+    /// deadline that moved later (traffic postpones keepalives and liveness checks with every packet) leaves the timer
+    /// as it is: it fires early, the table finds nothing due, and the timer is set again. Re-arming it per packet would
+    /// cost more than the packet.
+    /// </summary>
+    private void ArmIkeTimer()
     {
-        input();
         if (_engine.NextDeadline is not { } at)
         {
             if (_ikeTimerAt is not null) Timers.Cancel("ike");
             _ikeTimerAt = null;
             return;
         }
-        if (_ikeTimerAt == at) return;
+        if (_ikeTimerAt is { } armed && armed <= at) return;
         _ikeTimerAt = at;
         var nodeNow = _clock.Now(Now);
         var delay = at == DateTimeOffset.MinValue ? TimeSpan.Zero : _clock.LabDelay(at - nodeNow);
@@ -127,7 +140,8 @@ public sealed class GatewayActor : NodeActor
         CountIn();
         using var span = ForwardSpan(frame);
         var traceparent = Spans.Context(span, frame.Traceparent);
-        Run(() => _engine.Receive(frame.TakePacket(), frame.Interface, traceparent, Time));
+        _engine.Receive(frame.TakePacket(), frame.Interface, traceparent, Time);
+        ArmIkeTimer();
     }
 
     private void Disconnected()
@@ -186,8 +200,8 @@ public sealed class GatewayActor : NodeActor
             case FaultKind.ForceRekey:
             {
                 var ike = FaultValues.Get(f.Params, kind, "sa") == "ike";
-                IReadOnlyList<string> done = [];
-                Run(() => done = _engine.ForceRekey(ike, Time));
+                var done = _engine.ForceRekey(ike, Time);
+                ArmIkeTimer();
                 return done.Count == 0
                     ? FaultOutcome.Refused($"{Name} has no established {(ike ? "IKE" : "Child")} SA to rekey")
                     : FaultOutcome.Applied($"rekeying now (CREATE_CHILD_SA): {string.Join("; ", done)}");
@@ -223,7 +237,8 @@ public sealed class GatewayActor : NodeActor
                 // The offset is protocol time, shrunk by the time scale like the lifetimes and DPD timers it races.
                 var scaled = TimeSpan.FromTicks((long)(offset.Ticks / Lab.TimeScale));
                 _clock.Change(Now, scaled, rate);
-                Run(() => _engine.ClockChanged(Time));
+                _engine.ClockChanged(Time);
+                ArmIkeTimer();
                 return FaultOutcome.Applied($"{Name}'s clock is {_clock.Difference(Now).TotalSeconds:+0.###;-0.###;0} s off the lab's and runs at {rate:0.###}x: lifetimes, DPD and keepalives fire by it");
             }
             case FaultKind.SpoofedIkeSaInit or FaultKind.HalfOpenFlood or FaultKind.CleartextInject:
@@ -313,8 +328,8 @@ public sealed class GatewayActor : NodeActor
     /// <summary>Resets every connection, as changing its settings in the portal or RRAS console does: DELETE for each IKE SA.</summary>
     private string Reset()
     {
-        var text = "";
-        Run(() => text = _engine.Reset(Time));
+        var text = _engine.Reset(Time);
+        ArmIkeTimer();
         return text;
     }
 

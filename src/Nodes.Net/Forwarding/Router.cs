@@ -173,14 +173,12 @@ public sealed class Router
             return DropWithError(DropReason.FragmentationNeeded, Icmpv4Header.FragmentationNeeded((ushort)egress.Mtu), packet.Datagram);
         }
 
-        var transmissions = new List<Transmission>(1);
-        Egress.Emit(datagram, dontFragment: false, nextHop, egress, transmissions);
         Counters.Forwarded++;
-        if (datagram.Length > egress.Mtu)
-        {
-            Counters.Fragmented++;
-            Counters.FragmentsCreated += transmissions.Count;
-        }
+        if (datagram.Length <= egress.Mtu) return new ForwardResult(ForwardDisposition.Forwarded, DropReason.None, [new Transmission(egress.Name, nextHop, datagram)], null);
+        var transmissions = new List<Transmission>();
+        Egress.Emit(datagram, dontFragment: false, nextHop, egress, transmissions);
+        Counters.Fragmented++;
+        Counters.FragmentsCreated += transmissions.Count;
         return new ForwardResult(ForwardDisposition.Forwarded, DropReason.None, transmissions, null);
     }
 

@@ -360,9 +360,11 @@ public sealed partial class HostStack
     private List<Transmission> Emit(byte[] datagram, Route route, IpInterface egress, out DropReason reason)
     {
         Ipv4Header.TryParse(datagram, out var header, out _);
-        var sent = new List<Transmission>(1);
         // A DF datagram is held to the path MTU learned from ICMP; fragments are cut to the interface's.
         var limit = header.DontFragment ? Math.Min(egress.Mtu, PathMtu(header.Destination) ?? egress.Mtu) : egress.Mtu;
+        reason = DropReason.None;
+        if (datagram.Length <= limit) return [new Transmission(egress.Name, route.NextHopFor(header.Destination), datagram)];
+        var sent = new List<Transmission>();
         reason = Egress.Emit(datagram, header.DontFragment, route.NextHopFor(header.Destination), egress, sent, limit);
         if (reason != DropReason.None) Drops.Add(reason);
         return sent;
