@@ -201,7 +201,8 @@ public class GatewayFaultTests
         // Every replayed ESP packet is dropped: by the replay window, or as an SA that the rekey already removed.
         var espDrops = summary.Drops.ByReason.GetValueOrDefault("esp-replay") + summary.Drops.ByReason.GetValueOrDefault("esp-unknown-spi");
         Assert.True(espDrops >= esp, $"{esp} ESP packets replayed, {espDrops} dropped");
-        var ikeDrops = summary.Drops.ByReason.GetValueOrDefault("ike-dropped") + summary.Drops.ByReason.GetValueOrDefault("ike-repeated-request");
+        // Replayed IKE is dropped with its reason (a stale message ID, a retired SA) or answered from the cache.
+        var ikeDrops = summary.Drops.ByReason.Where(kv => kv.Key.StartsWith("ike-", StringComparison.Ordinal)).Sum(kv => kv.Value);
         Assert.True(ikeDrops >= ike, summary.ToJson());
         // None delivered: the VM answered exactly the pings the client sent, the client saw no extra reply.
         Assert.Equal(summary.Pings.Sent, summary.Pings.Received);

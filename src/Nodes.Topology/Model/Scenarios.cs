@@ -111,8 +111,9 @@ public static class DropReasons
     public static readonly ImmutableArray<string> All =
     [
         "total", "link-loss", "link-down", "link-mtu", "no-route", "ttl-exceeded", "no-nat-mapping", "fragmentation-needed",
-        "esp-replay", "esp-tooold", "esp-integrity", "esp-unknown-spi", "ike-unknown-spi", "ike-dropped", "ike-repeated-request",
+        "esp-replay", "esp-tooold", "esp-integrity", "esp-unknown-spi", "ike-unknown-spi", "ike-repeated-request",
         "node-down", "demand-dial-queue-full", "spd-discard", "ike-no-connection", "ike-cookie-required", "ike-malformed", "tcp-checksum", "nat-fragment",
+        "ike-unprotected", "ike-integrity", "ike-wrong-sa", "ike-message-id", "ike-unexpected-response", "ike-unexpected-exchange", "ike-unprotected-error", "ike-unusable-response", "ike-init-mismatch", "ike-delete-unknown-sa", "ike-init-responder-spi", "ike-invalid-ke", "ike-spi-collision",
     ];
 }
 
