@@ -210,8 +210,11 @@ public sealed partial class IkeSa : IDisposable
         if (_keepWaiting)
         {
             // An IKE_SA_INIT response proves nothing (it has no integrity check): the request stays pending and is
-            // retransmitted until a usable answer comes or its budget is spent (RFC 7296 section 2.21.1).
+            // retransmitted until a usable answer comes or its budget is spent (RFC 7296 section 2.21.1). What it
+            // said is only recorded: the exchange's outcome is the one the usable answer (or the give-up) brings.
             _keepWaiting = false;
+            _lastExchangeFailed = false;
+            _lastExchangeError = null;
             _pending = pending;
             return;
         }

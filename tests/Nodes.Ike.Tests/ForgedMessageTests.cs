@@ -77,6 +77,10 @@ public class ForgedMessageTests
         Assert.Contains(pair.InitiatorOutputs, o => o is IkeDropped { Reason: IkeDropReason.UnprotectedError, Name: "ike-unprotected-error" });
         pair.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal(IkeSaState.Established, pair.Initiator.State);
+        // The exchange that the real answer completed succeeded: the forgery was never its result.
+        var init = Assert.Single(pair.InitiatorOutputs.OfType<IkeExchangeDone>(), d => d.Exchange == ExchangeType.IkeSaInit);
+        Assert.True(init.Succeeded, init.Error);
+        Assert.Null(init.Error);
     }
 
     [Fact]
