@@ -138,6 +138,11 @@ public enum FaultKind
     SpoofedIkeSaInit,
     CleartextInject,
     HalfOpenFlood,
+    IkeMitm,
+    ForgedInitError,
+    ForgedInformational,
+    CraftedIke,
+    DuplicateDelete,
 }
 
 /// <summary>A fault at a point in scenario time, on a node and/or a link, with its parameters.</summary>
