@@ -1,5 +1,6 @@
 using Nodes.Actors.Nodes;
 using Nodes.Crypto;
+using Nodes.Gateway;
 using Nodes.Ike;
 using Nodes.Wire.Ike;
 using Nodes.Wire.Ip;

@@ -271,15 +271,15 @@ public sealed class GatewayActor : NodeActor
             case FaultKind.ForgedInformational or FaultKind.CraftedIke:
             {
                 var salvo = kind == FaultKind.ForgedInformational
-                    ? _adversary.ForgedInformationals(_ike.Sas, FaultValues.Get(f.Params, kind, "kind")!)
-                    : _adversary.Crafted(peer!.Responder, _ike.Sas, FaultValues.Get(f.Params, kind, "kind")!, From("from", peer.Peer), _profile.PublicAddress);
+                    ? _adversary.ForgedInformationals(_engine.IkeSas.Select(x => x.Sa), FaultValues.Get(f.Params, kind, "kind")!)
+                    : _adversary.Crafted(peer!.Responder, _engine.IkeSas.Select(x => x.Sa), FaultValues.Get(f.Params, kind, "kind")!, From("from", peer.Peer), _profile.PublicAddress);
                 foreach (var d in salvo.Datagrams) Hostile(d);
                 return salvo.Datagrams.Count == 0 ? FaultOutcome.Refused(salvo.Description) : FaultOutcome.Applied(salvo.Description);
             }
             case FaultKind.DuplicateDelete:
             {
-                var done = MisbehavingPeer.DuplicateDelete(_ike.Sas, IkeNow);
-                RunIke();
+                string? done = null;
+                Run(() => done = _engine.DuplicateDelete(Time));
                 return done is null ? FaultOutcome.Refused($"{Name} has no established Child SA to delete twice") : FaultOutcome.Applied(done);
             }
             default:

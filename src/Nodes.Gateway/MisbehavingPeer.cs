@@ -1,6 +1,6 @@
 using Nodes.Ike;
 
-namespace Nodes.Actors.Nodes;
+namespace Nodes.Gateway;
 
 /// <summary>
 /// A gateway that misbehaves toward its peer while holding the keys: what an authenticated peer with a bug sends. The
