@@ -23,8 +23,6 @@ public enum GatewayDropReason : byte
     DemandDialQueueFull,
     /// <summary>The tunnel is down and this side does not initiate.</summary>
     NoTunnel,
-    /// <summary>An IKE SA discarded a message (bad integrity, wrong message id, unexpected exchange).</summary>
-    IkeDropped,
     /// <summary>A request the SA already answered, answered again from the cache (RFC 7296 section 2.1).</summary>
     IkeRepeatedRequest,
 }
@@ -41,7 +39,6 @@ public static class GatewayDropReasonNames
         GatewayDropReason.EspSpiInUse => "esp-spi-in-use",
         GatewayDropReason.DemandDialQueueFull => "demand-dial-queue-full",
         GatewayDropReason.NoTunnel => "no-tunnel",
-        GatewayDropReason.IkeDropped => "ike-dropped",
         _ => "ike-repeated-request",
     };
 

@@ -31,6 +31,18 @@ public sealed partial class GatewayEngine
         return done;
     }
 
+    /// <summary>
+    /// The gateway misbehaves as an authenticated peer (<see cref="MisbehavingPeer.DuplicateDelete"/>): it rekeys a
+    /// Child SA and deletes the old one twice. Returns what it did, or null when no Child SA is up.
+    /// </summary>
+    public string? DuplicateDelete(GatewayTime now)
+    {
+        _now = now;
+        var done = MisbehavingPeer.DuplicateDelete(_links.Values.Select(l => l.Sa), now.Node);
+        RunIke();
+        return done;
+    }
+
     /// <summary>Replaces every tunnel's settings with <paramref name="change"/>'s; returns the settings as they were, by tunnel.</summary>
     public Dictionary<string, TunnelProfile> ChangeProfiles(Func<TunnelProfile, TunnelProfile> change)
     {

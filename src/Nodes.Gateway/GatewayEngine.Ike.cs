@@ -206,8 +206,8 @@ public sealed partial class GatewayEngine
             case IkeExchangeDone d:
                 _port.Report("ike", $"{name}: {d.PhaseName} ({d.Purpose}) {(d.Succeeded ? "done" : "failed: " + d.Error)} in {(d.Ended - d.Started).TotalMilliseconds:0.#} ms");
                 break;
-            case IkeEvent { Name: "dropped" } e:
-                Drop(GatewayDropReason.IkeDropped, $"{name}: {e.Detail}");
+            case IkeDropped d:
+                _port.Dropped(d.Name, $"{name}: {d.Detail}");
                 break;
             case IkeEvent { Name: "request retransmitted by peer" } e:
                 // The request itself is not processed again (RFC 7296 section 2.1 answers it from the cache): a

@@ -10,7 +10,7 @@ namespace Nodes.Ike;
 /// 3.14). "Initiator" here is the original initiator of this IKE SA, whose messages carry the I flag and use SK_ei/SK_ai.
 /// Not thread-safe; owned by one IKE SA.
 /// </summary>
-internal sealed class IkeCrypto : IDisposable
+public sealed class IkeCrypto : IDisposable
 {
     private readonly PayloadProtection _outbound;
     private readonly PayloadProtection _inbound;
@@ -89,7 +89,7 @@ internal sealed class IkeCrypto : IDisposable
     }
 }
 
-internal enum OpenFailure
+public enum OpenFailure
 {
     None,
     /// <summary>Not a well-formed SK message: dropped without a word (RFC 7296 section 2.21).</summary>

@@ -56,10 +56,13 @@ public sealed record IkeExchangeDone(ExchangeType Exchange, string Purpose, uint
     };
 }
 
-/// <summary>Why the IKE endpoint of a device dropped a message before any IKE SA saw it.</summary>
+/// <summary>
+/// Why a device's IKE endpoint (<see cref="IkeResponder"/>) or one of its IKE SAs dropped a message. Nothing a dropped
+/// message said changes any state. Each reason has a stable counter name (<see cref="IkeDropped.Name"/>).
+/// </summary>
 public enum IkeDropReason
 {
-    /// <summary>The IKE header does not parse, or an IKE_SA_INIT request does not.</summary>
+    /// <summary>The IKE header does not parse, or a message that needs no key (IKE_SA_INIT) does not.</summary>
     Malformed,
     /// <summary>No IKE SA of ours has the SPIs the message names (RFC 7296 section 2.21.4).</summary>
     UnknownSpi,
@@ -69,20 +72,60 @@ public enum IkeDropReason
     CookieRequired,
     /// <summary>The SPI drawn for a new SA is already ours; the initiator retransmits and gets another draw.</summary>
     SpiCollision,
+    /// <summary>An IKE_SA_INIT request whose responder SPI is not zero (RFC 7296 section 3.1), such as one naming an SA already in use.</summary>
+    InitWithResponderSpi,
+    /// <summary>An IKE_SA_INIT whose key exchange data is not a public value of its group (RFC 7296 section 3.4): refused with INVALID_SYNTAX.</summary>
+    InvalidKeyExchange,
+    /// <summary>A message after IKE_SA_INIT without an SK payload: everything after IKE_SA_INIT is protected (RFC 7296 sections 1.2 and 2.21.4).</summary>
+    Unprotected,
+    /// <summary>The message's ICV does not verify: wrong keys, or tampered with.</summary>
+    Integrity,
+    /// <summary>Authentic IKE SA's SPIs, but not this SA's (a late answer meant for an attempt this SA replaced).</summary>
+    WrongSa,
+    /// <summary>A request outside the window: not the message ID expected next, nor a retransmission of the last (RFC 7296 section 2.3).</summary>
+    MessageId,
+    /// <summary>A response to no request of ours.</summary>
+    UnexpectedResponse,
+    /// <summary>A request for an exchange the SA does not take in its state (IKE_AUTH twice, CREATE_CHILD_SA before IKE_AUTH).</summary>
+    UnexpectedExchange,
+    /// <summary>An error notify in an IKE_SA_INIT response: unauthenticated, so recorded and outlived by retransmission (RFC 7296 section 2.21.1).</summary>
+    UnprotectedError,
+    /// <summary>An IKE_SA_INIT response that is not an error but cannot be used (no SA, KE or nonce; a proposal we did not offer).</summary>
+    UnusableResponse,
+    /// <summary>A copy of the IKE_SA_INIT we answered that differs from it or comes from elsewhere.</summary>
+    InitMismatch,
+    /// <summary>A Delete payload of an authenticated peer names a Child SA we do not have (any more): ignored, the request is answered (RFC 7296 section 1.4.1).</summary>
+    DeleteForUnknownSa,
 }
 
-/// <summary>The IKE endpoint dropped a message, with the reason a counter is kept under and a line for the log.</summary>
+/// <summary>The IKE endpoint or an IKE SA dropped a message, with the reason a counter is kept under and a line for the log.</summary>
 public sealed record IkeDropped(IkeDropReason Reason, string Detail) : IkeOutput
 {
-    /// <summary>The drop counter's name: "ike-" and the reason in kebab case.</summary>
+    /// <summary>The drop counter's name: "ike-" and the reason in kebab case. Stable once published.</summary>
     public string Name => Reason switch
     {
         IkeDropReason.Malformed => "ike-malformed",
         IkeDropReason.UnknownSpi => "ike-unknown-spi",
         IkeDropReason.NoConnection => "ike-no-connection",
         IkeDropReason.CookieRequired => "ike-cookie-required",
-        _ => "ike-spi-collision",
+        IkeDropReason.SpiCollision => "ike-spi-collision",
+        IkeDropReason.InitWithResponderSpi => "ike-init-responder-spi",
+        IkeDropReason.InvalidKeyExchange => "ike-invalid-ke",
+        IkeDropReason.Unprotected => "ike-unprotected",
+        IkeDropReason.Integrity => "ike-integrity",
+        IkeDropReason.WrongSa => "ike-wrong-sa",
+        IkeDropReason.MessageId => "ike-message-id",
+        IkeDropReason.UnexpectedResponse => "ike-unexpected-response",
+        IkeDropReason.UnexpectedExchange => "ike-unexpected-exchange",
+        IkeDropReason.UnprotectedError => "ike-unprotected-error",
+        IkeDropReason.UnusableResponse => "ike-unusable-response",
+        IkeDropReason.InitMismatch => "ike-init-mismatch",
+        IkeDropReason.DeleteForUnknownSa => "ike-delete-unknown-sa",
+        _ => "ike-dropped",
     };
+
+    /// <summary>Every counter name, in the order of the reasons.</summary>
+    public static IEnumerable<string> Names => Enum.GetValues<IkeDropReason>().Select(r => new IkeDropped(r, "").Name);
 }
 
 /// <summary>Something worth a trace event or a log line: NAT detected, a retransmission, a liveness check, an endpoint change.</summary>

@@ -122,6 +122,14 @@ public sealed class IkeResponder : IDisposable
             Drop(IkeDropReason.Malformed, $"malformed IKE header from {from} ({error})");
             return;
         }
+        if (header.Exchange == ExchangeType.IkeSaInit && !header.IsResponse && header.ResponderSpi != 0)
+        {
+            // RFC 7296 section 3.1: the responder's SPI is zero in every IKE_SA_INIT request, cookie and INVALID_KE
+            // repeats included. One that names an SPI pair (in use or not) is nobody's retransmission (libreswan
+            // CVE-2023-30570 class): no SA sees it.
+            Drop(IkeDropReason.InitWithResponderSpi, $"IKE_SA_INIT request from {from} naming responder SPI {header.ResponderSpi:x16}{(_bySpi.ContainsKey(header.ResponderSpi) ? ", an SA of ours" : "")}");
+            return;
+        }
         var isNewInit = header.Exchange == ExchangeType.IkeSaInit && header.ResponderSpi == 0 && !header.IsResponse && header.IsFromOriginalInitiator;
         if (isNewInit)
         {
@@ -187,7 +195,8 @@ public sealed class IkeResponder : IDisposable
                 return;
             }
         }
-        var sa = IkeSa.RespondToInit(config, _env, request!, message, from, to, now, out var reply, out var refusal);
+        var sa = IkeSa.RespondToInit(config, _env, request!, message, from, to, now, out var reply, out var refusal, out var dropped);
+        if (dropped is { } why) Drop(why, $"IKE_SA_INIT from {from}: {refusal}");
         if (refusal is not null) _outputs.Add(new IkeSaOutput(null, refusal));
         if (reply is not null)
             _outputs.Add(new IkeSaOutput(null, new IkeSend(to, from, reply.ToArray(), ExchangeType.IkeSaInit, 0, IsResponse: true, IsRetransmission: false)));

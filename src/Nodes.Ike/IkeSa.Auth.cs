@@ -59,7 +59,8 @@ public sealed partial class IkeSa
             }
             else
             {
-                Drop(failure == OpenFailure.Integrity ? "IKE_AUTH request failed its integrity check (wrong keys, or tampered)" : "malformed IKE_AUTH request");
+                Drop(failure == OpenFailure.Integrity ? IkeDropReason.Integrity : IkeDropReason.Malformed,
+                    failure == OpenFailure.Integrity ? "IKE_AUTH request failed its integrity check (wrong keys, or tampered)" : "malformed IKE_AUTH request");
             }
             return;
         }

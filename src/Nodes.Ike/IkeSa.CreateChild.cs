@@ -241,7 +241,8 @@ public sealed partial class IkeSa
         ChildRecord? old = null;
         if (rekey is not null)
         {
-            var spi = rekey.Spi.Length == 4 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(rekey.Spi.Span) : 0;
+            // Only an ESP Child SA can be rekeyed here: an AH SPI names nothing of ours, whatever its value.
+            var spi = rekey.Protocol == IkeProtocolId.Esp && rekey.Spi.Length == 4 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(rekey.Spi.Span) : 0;
             old = _children.Values.FirstOrDefault(c => c.Info.OutboundSpi == spi && c.State != ChildState.Deleted);
             if (old is null)
             {

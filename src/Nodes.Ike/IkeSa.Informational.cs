@@ -61,7 +61,13 @@ public sealed partial class IkeSa
             foreach (var peerInbound in d.Spis)
             {
                 var c = _children.Values.FirstOrDefault(x => x.Info.OutboundSpi == peerInbound && x.State != ChildState.Deleted);
-                if (c is null) continue;
+                if (c is null)
+                {
+                    // Deleted already (a duplicate DELETE, libreswan CVE-2023-38712 class) or never ours: nothing to do,
+                    // and the response does not name it (RFC 7296 section 1.4.1).
+                    Drop(IkeDropReason.DeleteForUnknownSa, $"{Remote} deletes Child SA 0x{peerInbound:x8}, which we do not have");
+                    continue;
+                }
                 // RFC 7296 section 1.4.1: an SA we are deleting ourselves is not listed again in the response.
                 if (c.State != ChildState.Deleting) ours.Add(c.Info.InboundSpi);
                 RemoveChild(c, "the peer deleted it");
@@ -100,13 +106,13 @@ public sealed partial class IkeSa
     {
         if ((header.Flags & IkeFlags.Response) != 0 || header.Exchange != ExchangeType.Informational || _oldCrypto is null || _old is not { } old)
         {
-            Drop($"{header.Exchange} on the IKE SA being replaced");
+            Drop(IkeDropReason.UnexpectedExchange, $"{header.Exchange} on the IKE SA being replaced");
             return;
         }
         var copy = (byte[])message.Clone();
         if (!_oldCrypto.TryOpen(copy, out var payloads, out var failure, out _))
         {
-            Drop($"message on the IKE SA being replaced did not open ({failure})");
+            Drop(failure == OpenFailure.Integrity ? IkeDropReason.Integrity : IkeDropReason.Malformed, $"message on the IKE SA being replaced did not open ({failure})");
             return;
         }
         _requestPath = (to, from);

@@ -114,6 +114,7 @@ public sealed partial class IkeSa
             var wantedText = invalidKe.TryGetAcceptedGroup(out var w) ? Names.Of((DhGroup)w) : "an unreadable group";
             if (_unprotectedRefusals.Add(NotifyType.InvalidKePayload))
                 Fail(NotifyType.InvalidKePayload, $"the peer wants DH group {wantedText}, which none of our proposals ({ProposalText.List(_config.IkeProposals)}) allows", byPeer: true, now);
+            Drop(IkeDropReason.UnprotectedError, $"unprotected INVALID_KE_PAYLOAD for {wantedText} in an IKE_SA_INIT response: recorded, the request keeps retransmitting");
             KeepWaiting();
             return;
         }
@@ -129,6 +130,7 @@ public sealed partial class IkeSa
                     : "the peer refused IKE_SA_INIT (unprotected answer: retransmitting until a usable one comes)";
                 Fail(error.NotifyType, reason, byPeer: true, now);
             }
+            Drop(IkeDropReason.UnprotectedError, $"unprotected {NotifyNames.Of(error.NotifyType)} in an IKE_SA_INIT response: recorded, the request keeps retransmitting");
             KeepWaiting();
             return;
         }
@@ -184,7 +186,7 @@ public sealed partial class IkeSa
     private void Unusable(string why)
     {
         _unusableInitAnswer = why;
-        Drop(why);
+        Drop(IkeDropReason.UnusableResponse, why);
         KeepWaiting();
     }
 
@@ -226,10 +228,20 @@ public sealed partial class IkeSa
     /// produced its response among its outputs.
     /// </summary>
     public static IkeSa? RespondToInit(IkeSaConfig config, IkeEnvironment env, IkeMessage request, byte[] requestBytes,
-        Ipv4Endpoint from, Ipv4Endpoint to, DateTimeOffset now, out IkeMessage? statelessReply, out IkeFailure? refusal)
+        Ipv4Endpoint from, Ipv4Endpoint to, DateTimeOffset now, out IkeMessage? statelessReply, out IkeFailure? refusal) =>
+        RespondToInit(config, env, request, requestBytes, from, to, now, out statelessReply, out refusal, out _);
+
+    /// <summary>
+    /// As <see cref="RespondToInit(IkeSaConfig, IkeEnvironment, IkeMessage, byte[], Ipv4Endpoint, Ipv4Endpoint, DateTimeOffset, out IkeMessage?, out IkeFailure?)"/>;
+    /// <paramref name="dropped"/> says why a refused request is also counted as a hostile drop (a key exchange that is
+    /// no public value of its group), null for a refusal a misconfigured peer may earn.
+    /// </summary>
+    public static IkeSa? RespondToInit(IkeSaConfig config, IkeEnvironment env, IkeMessage request, byte[] requestBytes,
+        Ipv4Endpoint from, Ipv4Endpoint to, DateTimeOffset now, out IkeMessage? statelessReply, out IkeFailure? refusal, out IkeDropReason? dropped)
     {
         statelessReply = null;
         refusal = null;
+        dropped = null;
         IkeMessage Refuse(NotifyPayload n) => new(request.InitiatorSpi, 0, ExchangeType.IkeSaInit, IkeFlags.Response, 0, new IkePayload[] { n });
 
         var sa = request.PayloadsOf<SecurityAssociationPayload>().FirstOrDefault();
@@ -258,9 +270,14 @@ public sealed partial class IkeSa
             return null;
         }
         using var exchange = env.KeyExchangeFactory(suite.Group, env.Random);
-        if (!exchange.TryDeriveSharedSecret(ke.Data.Span, out var shared))
+        // RFC 7296 section 3.4: the key exchange data has exactly the length of the group's public value (strongSwan
+        // CVE-2023-41913 copied a longer one into a fixed buffer). Checked before any arithmetic on it.
+        if (ke.Data.Length != exchange.PublicKey.Length || !exchange.TryDeriveSharedSecret(ke.Data.Span, out var shared))
         {
-            refusal = new IkeFailure(NotifyType.InvalidSyntax, $"the peer's {Names.Of(suite.Group)} public value is not valid", false);
+            dropped = IkeDropReason.InvalidKeyExchange;
+            refusal = new IkeFailure(NotifyType.InvalidSyntax, ke.Data.Length != exchange.PublicKey.Length
+                ? $"the peer's {Names.Of(suite.Group)} key exchange data has {ke.Data.Length} bytes, not {exchange.PublicKey.Length}"
+                : $"the peer's {Names.Of(suite.Group)} public value is not valid", false);
             statelessReply = Refuse(NotifyPayload.Status(NotifyType.InvalidSyntax));
             return null;
         }

@@ -143,7 +143,7 @@ public sealed partial class IkeSa : IDisposable
         if (State == IkeSaState.Closed) return;
         if (!IkeHeader.TryParse(message, out var header, out var error))
         {
-            Drop($"malformed IKE header ({error})");
+            Drop(IkeDropReason.Malformed, $"malformed IKE header ({error})");
             return;
         }
         if (_old is { } old && header.InitiatorSpi == old.SpiI && header.ResponderSpi == old.SpiR)
@@ -155,7 +155,14 @@ public sealed partial class IkeSa : IDisposable
         if (header.InitiatorSpi != InitiatorSpi
             || (header.ResponderSpi != ResponderSpi && !initRetransmission && !(header.Exchange == ExchangeType.IkeSaInit && IsResponseTo(header))))
         {
-            Drop("IKE SPIs do not belong to this SA");
+            Drop(IkeDropReason.WrongSa, $"{header.Exchange} {(header.IsResponse ? "response" : "request")}: IKE SPIs {header.InitiatorSpi:x16}_i {header.ResponderSpi:x16}_r do not belong to this SA");
+            return;
+        }
+        if (header.Exchange != ExchangeType.IkeSaInit && header.NextPayload is not (IkePayloadType.Encrypted or IkePayloadType.EncryptedFragment))
+        {
+            // RFC 7296 sections 1.2 and 2.21.4: after IKE_SA_INIT every message is protected. An unprotected notify or
+            // DELETE naming this SA (INVALID_IKE_SPI, AUTHENTICATION_FAILED, D(IKE) in clear) is anyone's, and changes nothing.
+            Drop(IkeDropReason.Unprotected, $"unprotected {header.Exchange} {(header.IsResponse ? "response" : "request")} (first payload {header.NextPayload}) from {from}");
             return;
         }
         if (IsResponseTo(header))
@@ -168,7 +175,7 @@ public sealed partial class IkeSa : IDisposable
         }
         else
         {
-            Drop($"unexpected response, message ID {header.MessageId}");
+            Drop(IkeDropReason.UnexpectedResponse, $"unexpected {header.Exchange} response, message ID {header.MessageId}");
         }
     }
 
@@ -183,7 +190,7 @@ public sealed partial class IkeSa : IDisposable
         {
             if (!IkeMessage.TryParse(message, out var parsed, out var error))
             {
-                Drop($"malformed IKE_SA_INIT response ({error})");
+                Drop(IkeDropReason.Malformed, $"malformed IKE_SA_INIT response ({error})");
                 return;
             }
             payloads = [.. parsed!.Payloads];
@@ -193,7 +200,7 @@ public sealed partial class IkeSa : IDisposable
             if (!TryOpen(message, out payloads, out var failure, out _))
             {
                 // An unauthenticated or unreadable response changes nothing; the request will be retransmitted.
-                Drop(failure == OpenFailure.Integrity ? "response failed its integrity check" : $"unreadable response ({failure})");
+                Drop(failure == OpenFailure.Integrity ? IkeDropReason.Integrity : IkeDropReason.Malformed, failure == OpenFailure.Integrity ? "response failed its integrity check" : $"unreadable response ({failure})");
                 return;
             }
             AuthenticatedFrom(from, now);
@@ -203,8 +210,11 @@ public sealed partial class IkeSa : IDisposable
         if (_keepWaiting)
         {
             // An IKE_SA_INIT response proves nothing (it has no integrity check): the request stays pending and is
-            // retransmitted until a usable answer comes or its budget is spent (RFC 7296 section 2.21.1).
+            // retransmitted until a usable answer comes or its budget is spent (RFC 7296 section 2.21.1). What it
+            // said is only recorded: the exchange's outcome is the one the usable answer (or the give-up) brings.
             _keepWaiting = false;
+            _lastExchangeFailed = false;
+            _lastExchangeError = null;
             _pending = pending;
             return;
         }
@@ -232,7 +242,8 @@ public sealed partial class IkeSa : IDisposable
             // A copy from elsewhere is a replay aimed at making us reflect our response to another address.
             if (header.Exchange == ExchangeType.IkeSaInit ? !message.AsSpan().SequenceEqual(_initRequest) || from != Remote : !TryOpen(message, out _, out _, out _))
             {
-                Drop(header.Exchange != ExchangeType.IkeSaInit ? "retransmitted request failed its integrity check"
+                Drop(header.Exchange != ExchangeType.IkeSaInit ? IkeDropReason.Integrity : IkeDropReason.InitMismatch,
+                    header.Exchange != ExchangeType.IkeSaInit ? "retransmitted request failed its integrity check"
                     : from != Remote ? $"a copy of the IKE_SA_INIT we answered, from {from} instead of {Remote}"
                     : "an IKE_SA_INIT with our SPIi that differs from the one we answered");
                 return;
@@ -244,7 +255,7 @@ public sealed partial class IkeSa : IDisposable
         }
         if (header.MessageId != _expectedPeerRequestId)
         {
-            Drop($"request with message ID {header.MessageId}, expected {_expectedPeerRequestId}");
+            Drop(IkeDropReason.MessageId, $"request with message ID {header.MessageId}, expected {_expectedPeerRequestId}");
             return;
         }
         switch (header.Exchange)
@@ -271,7 +282,7 @@ public sealed partial class IkeSa : IDisposable
                     }
                     else
                     {
-                        Drop(failure == OpenFailure.Integrity ? $"{header.Exchange} request failed its integrity check" : $"malformed {header.Exchange} request");
+                        Drop(failure == OpenFailure.Integrity ? IkeDropReason.Integrity : IkeDropReason.Malformed, failure == OpenFailure.Integrity ? $"{header.Exchange} request failed its integrity check" : $"malformed {header.Exchange} request");
                     }
                     return;
                 }
@@ -287,7 +298,7 @@ public sealed partial class IkeSa : IDisposable
                 PumpWork(now);
                 break;
             default:
-                Drop($"{header.Exchange} request not expected in state {State}");
+                Drop(IkeDropReason.UnexpectedExchange, $"{header.Exchange} request not expected in state {State}");
                 break;
         }
     }
@@ -562,7 +573,7 @@ public sealed partial class IkeSa : IDisposable
     /// <summary>Called when the SA's first output since the last <see cref="TakeOutputs"/> is ready: its table collects only SAs that spoke.</summary>
     internal Action<IkeSa>? OutputsWaiting { get; set; }
 
-    private void Drop(string reason) => Emit(new IkeEvent("dropped", reason));
+    private void Drop(IkeDropReason reason, string detail) => Emit(new IkeDropped(reason, detail));
 
     private void Done(Pending p, DateTimeOffset now, bool succeeded, string? error) =>
         Emit(new IkeExchangeDone(p.Exchange, p.Purpose, p.MessageId, WeInitiated: true, p.Started, now, succeeded, error));

@@ -121,7 +121,7 @@ public class HostilePeerTests
 
         Assert.True(injected);
         Assert.NotEqual(oldI, responder.InitiatorSpi);
-        Assert.Contains(pair.ResponderOutputs, o => o is IkeEvent { Name: "dropped" });
+        Assert.Contains(pair.ResponderOutputs, o => o is IkeDropped { Reason: IkeDropReason.Integrity });
         Assert.DoesNotContain(pair.ResponderOutputs, o => o is IkeSend s && s.To == Attacker);
         Assert.DoesNotContain(pair.GatewayOutputs, o => o is IkeSend s && s.To == Attacker);
         _ = oldR;

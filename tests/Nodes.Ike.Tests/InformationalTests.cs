@@ -139,11 +139,11 @@ public class InformationalTests
         // Message ID 2 was answered and 3 is the last one: 2 is outside the window of one.
         pair.Inject(old.Payload, old.From, old.To);
         Assert.Single(Ike(pair, mark));
-        Assert.Contains(pair.ResponderOutputs, o => o is IkeEvent { Name: "dropped" } e && e.Detail == "request with message ID 2, expected 4");
+        Assert.Contains(pair.ResponderOutputs, o => o is IkeDropped { Reason: IkeDropReason.MessageId } e && e.Detail == "request with message ID 2, expected 4");
         // A request from the future (ID 9) authenticates but is dropped too.
         var future = SealAsInitiator(pair, ExchangeType.Informational, 9, IkePayloadType.None, []);
         pair.Inject(future, old.From, old.To);
-        Assert.Contains(pair.ResponderOutputs, o => o is IkeEvent { Name: "dropped" } e && e.Detail == "request with message ID 9, expected 4");
+        Assert.Contains(pair.ResponderOutputs, o => o is IkeDropped { Reason: IkeDropReason.MessageId } e && e.Detail == "request with message ID 9, expected 4");
         Assert.Equal(2, Ike(pair, mark).Count);
         Assert.Equal(IkeSaState.Established, pair.Responder!.State);
     }
@@ -256,7 +256,7 @@ public class InformationalTests
         Assert.Equal(held.From, pair.Responder.Remote);
         var after = pair.ResponderOutputs.Skip(outputsBefore).ToList();
         Assert.DoesNotContain(after, o => o is IkePeerEndpointChanged or ChildSaUp or IkeSend or IkeStateChange);
-        Assert.Contains(after, o => o is IkeEvent { Name: "dropped" } e && e.Detail.Contains("integrity"));
+        Assert.Contains(after, o => o is IkeDropped { Reason: IkeDropReason.Integrity } e && e.Detail.Contains("integrity"));
 
         // The genuine retransmission still works afterwards.
         pair.Advance(TimeSpan.FromSeconds(5));

@@ -201,7 +201,8 @@ public class GatewayFaultTests
         // Every replayed ESP packet is dropped: by the replay window, or as an SA that the rekey already removed.
         var espDrops = summary.Drops.ByReason.GetValueOrDefault("esp-replay") + summary.Drops.ByReason.GetValueOrDefault("esp-unknown-spi");
         Assert.True(espDrops >= esp, $"{esp} ESP packets replayed, {espDrops} dropped");
-        var ikeDrops = summary.Drops.ByReason.GetValueOrDefault("ike-dropped") + summary.Drops.ByReason.GetValueOrDefault("ike-repeated-request");
+        // Replayed IKE is dropped with its reason (a stale message ID, a retired SA) or answered from the cache.
+        var ikeDrops = summary.Drops.ByReason.Where(kv => kv.Key.StartsWith("ike-", StringComparison.Ordinal)).Sum(kv => kv.Value);
         Assert.True(ikeDrops >= ike, summary.ToJson());
         // None delivered: the VM answered exactly the pings the client sent, the client saw no extra reply.
         Assert.Equal(summary.Pings.Sent, summary.Pings.Received);
@@ -360,5 +361,68 @@ public class AttackScenarioTests
         Assert.Contains(events, e => e.StartsWith("rras: ", StringComparison.Ordinal) && e.Contains("cookie challenge", StringComparison.Ordinal));
         Assert.Contains(events, e => e.StartsWith("azure-gw: ", StringComparison.Ordinal) && e.Contains("half-open-flood over", StringComparison.Ordinal));
         Assert.Equal("Connected", summary.Tunnels.Single(t => t.Node == "azure-gw").State);
+    }
+
+    [Fact]
+    public async Task A_man_in_the_middle_without_the_shared_key_must_never_get_rras_established_and_the_retry_must_get_the_real_tunnel()
+    {
+        var collector = new SpanCollector();
+        var (summary, events) = await Faults.RunWithEvents("ike-mitm", new RunOptions { Telemetry = new TelemetrySettings { Collector = collector } });
+        // RRAS met the man in the middle's AUTH, found it wrong, and was never established with it.
+        Assert.Contains(events, e => e.StartsWith("rras: ", StringComparison.Ordinal) && e.Contains("AUTHENTICATION_FAILED: the AUTH payload", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.StartsWith("rras: ", StringComparison.Ordinal) && e.Contains("AuthSent → Deleting", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.Contains("ike-mitm over: 2 forged answer(s) sent, 1 IKE_AUTH answered", StringComparison.Ordinal));
+        // One Child SA pair in all: the real tunnel's. The held pings went through it, none into the hijacked SA.
+        var rras = summary.Tunnels.Single(t => t.Node == "rras");
+        var azure = summary.Tunnels.Single(t => t.Node == "azure-gw");
+        Assert.Equal("Connected", rras.State);
+        Assert.Equal(azure.ChildSas.Single().InboundSpi, rras.ChildSas.Single().OutboundSpi);
+        Assert.Equal(1, events.Count(e => e.StartsWith("rras: ", StringComparison.Ordinal) && e.Contains("Child SA up", StringComparison.Ordinal)));
+        Assert.Equal(1, summary.Drops.ByReason.GetValueOrDefault("ike-wrong-sa"));
+        Assert.True(summary.Pings.Received >= 10, summary.ToJson());
+        Assert.Single(collector.Spans, x => x.Name == "fault ike-mitm");
+    }
+
+    [Fact]
+    public async Task Forged_ike_sa_init_errors_must_be_counted_and_outlived()
+    {
+        var (summary, events) = await Faults.RunWithEvents("forged-init-error");
+        Assert.Equal(2, summary.Drops.ByReason.GetValueOrDefault("ike-unprotected-error"));
+        Assert.Equal(summary.Pings.Sent, summary.Pings.Received);
+        // The exchange the real answer completed is reported as done, not as the forged refusal.
+        Assert.Contains(events, e => e.StartsWith("rras: ", StringComparison.Ordinal) && e.Contains("IKE_SA_INIT (IKE SA setup) done", StringComparison.Ordinal));
+        Assert.DoesNotContain(events, e => e.Contains("IKE_SA_INIT (IKE SA setup) failed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Unprotected_informationals_for_the_tunnel_must_be_dropped_at_both_gateways()
+    {
+        var summary = await Faults.Run("forged-informational");
+        Assert.Equal(3, summary.Drops.ByNode["azure-gw"].GetValueOrDefault("ike-unprotected"));
+        Assert.Equal(3, summary.Drops.ByNode["rras"].GetValueOrDefault("ike-unprotected"));
+        Assert.All(summary.Faults!, f => Assert.True(Faults.Azure(f).SameIkeSa && Faults.Rras(f).SameIkeSa, summary.ToJson()));
+        Assert.Equal(summary.Pings.Sent, summary.Pings.Received);
+    }
+
+    [Fact]
+    public async Task Crafted_ike_messages_of_known_bug_classes_must_each_be_dropped_with_their_reason()
+    {
+        var summary = await Faults.Run("crafted-ike");
+        var azure = summary.Drops.ByNode["azure-gw"];
+        Assert.Equal(2, azure.GetValueOrDefault("ike-malformed"));
+        Assert.Equal(1, azure.GetValueOrDefault("ike-invalid-ke"));
+        Assert.Equal(1, azure.GetValueOrDefault("ike-init-responder-spi"));
+        Assert.True(Faults.Azure(summary.Faults!.Single()).SameIkeSa, summary.ToJson());
+        Assert.Equal(summary.Pings.Sent, summary.Pings.Received);
+    }
+
+    [Fact]
+    public async Task A_duplicate_delete_from_the_authenticated_peer_must_be_answered_and_change_nothing()
+    {
+        var summary = await Faults.Run("duplicate-delete");
+        Assert.Equal(1, summary.Drops.ByNode["azure-gw"].GetValueOrDefault("ike-delete-unknown-sa"));
+        var f = summary.Faults!.Single();
+        Assert.True(Faults.Azure(f).SameIkeSa, summary.ToJson());
+        Assert.Equal(summary.Pings.Sent, summary.Pings.Received);
     }
 }

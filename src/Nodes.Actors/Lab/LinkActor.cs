@@ -1,11 +1,15 @@
 using Akka.Actor;
 using Google.Protobuf;
+using Nodes.Actors.Nodes;
+using Nodes.Crypto;
+using Nodes.Ike;
 using Nodes.Messages;
 using Nodes.Net;
 using Nodes.Net.Links;
 using Nodes.Telemetry;
 using Nodes.Topology.Model;
 using Nodes.Wire;
+using Nodes.Wire.Ike;
 using Nodes.Wire.Ip;
 
 namespace Nodes.Actors.Lab;
@@ -151,6 +155,20 @@ public sealed class LinkActor : ReceiveActor, IWithUnboundedStash, IWithTimers
                 FaultValues.TryDuration(FaultValues.Get(f.Params, info.Kind, "after")!, out var after);
                 _recording = (frames, times, after, []);
                 return (true, $"an adversary records the next {frames} ESP/IKE frame(s) on this link and sends each {times} more time(s) {after.TotalSeconds:0.###} s after the last");
+            case FaultKind.IkeMitm or FaultKind.ForgedInitError:
+            {
+                var count = int.Parse(FaultValues.Get(f.Params, info.Kind, "count")!, System.Globalization.CultureInfo.InvariantCulture);
+                var random = new SeededRandomSource(_lab.Seed, $"{_name}/adversary/{++_adversaries}");
+                _adversary?.Dispose();
+                if (info.Kind == FaultKind.IkeMitm)
+                {
+                    _adversary = PathAdversary.ManInTheMiddle(random, count);
+                    return (true, $"a man in the middle without the shared key answers the next {count} IKE_SA_INIT exchange(s) on this link itself, then their IKE_AUTH");
+                }
+                var notify = FaultValues.Get(f.Params, info.Kind, "notify") == "invalid-syntax" ? NotifyType.InvalidSyntax : NotifyType.NoProposalChosen;
+                _adversary = PathAdversary.ForgedInitError(random, notify, count);
+                return (true, $"an attacker answers the next {count} IKE_SA_INIT request(s) on this link with an unprotected {NotifyNames.Of(notify)}");
+            }
             default:
                 return (false, $"a link cannot take '{f.Fault}' ({FaultCatalog.TargetText(info.Target)} can)");
         }
@@ -204,6 +222,30 @@ public sealed class LinkActor : ReceiveActor, IWithUnboundedStash, IWithTimers
         if (src == 500 || dst == 500) return true;
         return (src == 4500 || dst == 4500) && payload.Length > 9; // a keepalive is one byte after the UDP header
     }
+
+    /// <summary>An attacker on the link (ike-mitm, forged-init-error), or null.</summary>
+    private PathAdversary? _adversary;
+    private int _adversaries;
+
+    /// <summary>The adversary's answers to a frame go straight back to the end that sent it, ahead of the real answer.</summary>
+    private void Intercept(Frame frame, string from, DateTimeOffset now)
+    {
+        var answers = _adversary!.Observe(frame.Packet.Span);
+        if (answers.Count == 0) return;
+        var sender = _ends[from];
+        var other = _ends.FirstOrDefault(kv => kv.Key != from).Value;
+        foreach (var answer in answers)
+        {
+            _lab.Capture?.Record(_name, now, answer, other.NodeName ?? sender.NodeName, other.Interface ?? sender.Interface, sender.Address);
+            sender.Node.Tell(new Frame { Link = _name, Node = sender.NodeName, Interface = sender.Interface, Packet = ByteString.CopyFrom(answer), NextHop = sender.Address.Value }, Self);
+        }
+        if (!_adversary.Done) return;
+        Report($"{(_adversary.AuthAnswers > 0 ? "ike-mitm" : "forged-init-error")} over: {_adversary.Answers} forged answer(s) sent, {_adversary.AuthAnswers} IKE_AUTH answered with a guessed key");
+        _adversary.Dispose();
+        _adversary = null;
+    }
+
+    protected override void PostStop() => _adversary?.Dispose();
 
     private void Record(Frame frame)
     {
@@ -265,8 +307,8 @@ public sealed class LinkActor : ReceiveActor, IWithUnboundedStash, IWithTimers
         return handled;
     }
 
-    // A recording adversary (replay-attack) must see every frame, so it keeps the shortcut closed too.
-    private bool ShortcutAllowed() => _shortcut is not null && _model is { DeliversUnchanged: true } && _lab.Capture is null && _recording is null;
+    // A recording adversary (replay-attack) or one on the path (ike-mitm) must see every frame, so it keeps the shortcut closed too.
+    private bool ShortcutAllowed() => _shortcut is not null && _model is { DeliversUnchanged: true } && _lab.Capture is null && _recording is null && _adversary is null;
 
     private LinkShortcut.End[] ShortcutEnds() => _ends
         .Select(kv => new LinkShortcut.End(kv.Value.NodeName, kv.Value.Interface, kv.Value.Address, kv.Value.Node, _model!.Egress(kv.Key).Impairments.Mtu))
@@ -287,6 +329,7 @@ public sealed class LinkActor : ReceiveActor, IWithUnboundedStash, IWithTimers
         var now = Context.System.Scheduler.Now;
         _carried++;
         if (_recording is not null) Record(frame);
+        if (_adversary is not null) Intercept(frame, from, now);
         _lab.Capture?.Record(_name, now, frame.Packet.Span, frame.Node, frame.Interface, new Ipv4Address(frame.NextHop));
         var result = _model!.Transmit(from, frame.Packet.Span, _lab.Since(now));
         if (result.Drop != DropReason.None)

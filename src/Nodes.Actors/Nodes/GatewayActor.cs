@@ -241,7 +241,7 @@ public sealed class GatewayActor : NodeActor
                 ArmIkeTimer();
                 return FaultOutcome.Applied($"{Name}'s clock is {_clock.Difference(Now).TotalSeconds:+0.###;-0.###;0} s off the lab's and runs at {rate:0.###}x: lifetimes, DPD and keepalives fire by it");
             }
-            case FaultKind.SpoofedIkeSaInit or FaultKind.HalfOpenFlood or FaultKind.CleartextInject:
+            case FaultKind.SpoofedIkeSaInit or FaultKind.HalfOpenFlood or FaultKind.CleartextInject or FaultKind.ForgedInformational or FaultKind.CraftedIke or FaultKind.DuplicateDelete:
                 return Attack(kind, f);
             default:
                 return base.OnFault(kind, f);
@@ -264,7 +264,7 @@ public sealed class GatewayActor : NodeActor
         int Count(string name) => int.Parse(FaultValues.Get(f.Params, kind, name)!, System.Globalization.CultureInfo.InvariantCulture);
         switch (kind)
         {
-            case FaultKind.SpoofedIkeSaInit or FaultKind.HalfOpenFlood when peer is null:
+            case FaultKind.SpoofedIkeSaInit or FaultKind.HalfOpenFlood or FaultKind.CraftedIke when peer is null:
                 return FaultOutcome.Refused($"{Name} has no connection an IKE_SA_INIT could be aimed at");
             case FaultKind.SpoofedIkeSaInit:
             {
@@ -282,6 +282,20 @@ public sealed class GatewayActor : NodeActor
                 _flood = (count, Math.Max(1, rate / 10), from);
                 Timers.StartPeriodicTimer("flood", new FloodTick(), TimeSpan.FromMilliseconds(100));
                 return FaultOutcome.Applied($"flooding {_profile.PublicAddress}:500 with {count} IKE_SA_INIT request(s) from {from} at {rate} a second");
+            }
+            case FaultKind.ForgedInformational or FaultKind.CraftedIke:
+            {
+                var salvo = kind == FaultKind.ForgedInformational
+                    ? _adversary.ForgedInformationals(_engine.IkeSas.Select(x => x.Sa), FaultValues.Get(f.Params, kind, "kind")!)
+                    : _adversary.Crafted(peer!.Responder, _engine.IkeSas.Select(x => x.Sa), FaultValues.Get(f.Params, kind, "kind")!, From("from", peer.Peer), _profile.PublicAddress);
+                foreach (var d in salvo.Datagrams) Hostile(d);
+                return salvo.Datagrams.Count == 0 ? FaultOutcome.Refused(salvo.Description) : FaultOutcome.Applied(salvo.Description);
+            }
+            case FaultKind.DuplicateDelete:
+            {
+                string? done = null;
+                Run(() => done = _engine.DuplicateDelete(Time));
+                return done is null ? FaultOutcome.Refused($"{Name} has no established Child SA to delete twice") : FaultOutcome.Applied(done);
             }
             default:
             {

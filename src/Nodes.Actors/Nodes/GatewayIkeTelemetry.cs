@@ -85,7 +85,7 @@ internal sealed class GatewayIkeTelemetry(string node, KeyValuePair<string, obje
             case IkeExchangeDone d:
                 ExchangeSpan(sa, s, d);
                 break;
-            case IkeEvent { Name: "dropped" or "keys derived" or "peer endpoint changed" }:
+            case IkeEvent { Name: "keys derived" or "peer endpoint changed" }:
                 break;
             case IkeEvent { Name: "request retransmitted by peer" } e:
                 Pend(s, e.Name, e.Detail);

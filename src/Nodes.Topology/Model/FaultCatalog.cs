@@ -139,6 +139,23 @@ public static class FaultCatalog
             "An attacker floods the gateway with IKE_SA_INIT requests from a forged source (the peer's address by default), each with a fresh SPI and nonce: past its half-open limit the gateway answers with cookies (RFC 7296 section 2.6)",
             [new("count", FaultParameterType.Count, "how many requests in all", "300"), new("rate", FaultParameterType.Count, "requests per second", "200"),
              new("from", FaultParameterType.Address, "the source address to claim (default: the first tunnel's peer)")]),
+        new(FaultKind.IkeMitm, "ike-mitm", FaultTarget.Link,
+            "A man in the middle without the shared key on the link answers the next IKE_SA_INIT it sees itself (its own key exchange and nonce, ahead of the real responder), then the IKE_AUTH that follows with an AUTH made from a guessed key: the initiator must never be established nor install a Child SA",
+            [new("count", FaultParameterType.Count, "how many IKE_SA_INIT exchanges to hijack", "1")]),
+        new(FaultKind.ForgedInitError, "forged-init-error", FaultTarget.Link,
+            "An attacker on the link answers the next IKE_SA_INIT it sees with an unprotected error notify, ahead of the real responder: the initiator records it and waits for a usable answer (RFC 7296 section 2.21.1)",
+            [new("notify", FaultParameterType.Choice, "the error to forge", "no-proposal-chosen", ["no-proposal-chosen", "invalid-syntax"]),
+             new("count", FaultParameterType.Count, "how many IKE_SA_INIT requests to answer", "1")]),
+        new(FaultKind.ForgedInformational, "forged-informational", FaultTarget.Gateway,
+            "An attacker sends the gateway unprotected INFORMATIONAL messages with the SPIs of its established IKE SAs, claiming to come from the peer: INVALID_IKE_SPI, AUTHENTICATION_FAILED, a DELETE in clear. None may change anything (RFC 7296 section 2.21.4)",
+            [new("kind", FaultParameterType.Choice, "which message", "all", ["all", "invalid-ike-spi", "authentication-failed", "delete"])]),
+        new(FaultKind.CraftedIke, "crafted-ike", FaultTarget.Gateway,
+            "An attacker sends the gateway IKE_SA_INIT messages of known IKEv2 bug classes from a forged source: a payload length that lies, key exchange data longer than its group, a notify whose protocol ID contradicts its SPI size, a request naming an SPI pair in use",
+            [new("kind", FaultParameterType.Choice, "which message", "all", ["all", "payload-length", "ke-length", "notify-spi", "responder-spi"]),
+             new("from", FaultParameterType.Address, "the source address to claim (default: the first tunnel's peer)")]),
+        new(FaultKind.DuplicateDelete, "duplicate-delete", FaultTarget.Gateway,
+            "The gateway misbehaves as an authenticated peer: it rekeys its Child SA and deletes the old one twice, the second DELETE for an SA both sides have removed (CVE-2023-38712 class)",
+            []),
     ];
 
     public static FaultInfo Of(FaultKind kind) => All[(int)kind];

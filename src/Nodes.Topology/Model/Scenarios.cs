@@ -111,8 +111,9 @@ public static class DropReasons
     public static readonly ImmutableArray<string> All =
     [
         "total", "link-loss", "link-down", "link-mtu", "no-route", "ttl-exceeded", "no-nat-mapping", "fragmentation-needed",
-        "esp-replay", "esp-tooold", "esp-integrity", "esp-unknown-spi", "ike-unknown-spi", "ike-dropped", "ike-repeated-request",
+        "esp-replay", "esp-tooold", "esp-integrity", "esp-unknown-spi", "ike-unknown-spi", "ike-repeated-request",
         "node-down", "demand-dial-queue-full", "spd-discard", "ike-no-connection", "ike-cookie-required", "ike-malformed", "tcp-checksum", "nat-fragment",
+        "ike-unprotected", "ike-integrity", "ike-wrong-sa", "ike-message-id", "ike-unexpected-response", "ike-unexpected-exchange", "ike-unprotected-error", "ike-unusable-response", "ike-init-mismatch", "ike-delete-unknown-sa", "ike-init-responder-spi", "ike-invalid-ke", "ike-spi-collision",
     ];
 }
 
@@ -137,6 +138,11 @@ public enum FaultKind
     SpoofedIkeSaInit,
     CleartextInject,
     HalfOpenFlood,
+    IkeMitm,
+    ForgedInitError,
+    ForgedInformational,
+    CraftedIke,
+    DuplicateDelete,
 }
 
 /// <summary>A fault at a point in scenario time, on a node and/or a link, with its parameters.</summary>

@@ -98,6 +98,15 @@ public sealed record NotifyPayload(IkeProtocolId Protocol, OctetString Spi, Noti
             error = WireError.BadLength;
             return false;
         }
+        // RFC 7296 section 3.10: a notification about the IKE SA has SPI Size 0 and no SPI; one about an AH or ESP
+        // Child SA carries its 4-octet SPI. Any other shape (protocol 0 or 1 with an SPI, an ESP SPI of 3 octets) is
+        // refused here, so no caller ever reads an SPI that the protocol ID contradicts (libreswan CVE-2023-38710).
+        var protocol = (IkeProtocolId)body[Field.ProtocolId];
+        if (spiSize != 0 && !(protocol is IkeProtocolId.Ah or IkeProtocolId.Esp && spiSize == 4))
+        {
+            error = WireError.BadValue;
+            return false;
+        }
         var type = (NotifyType)BinaryPrimitives.ReadUInt16BigEndian(body[Field.NotifyType..]);
         var data = body[(Field.Spi + spiSize)..];
         var dataOk = type switch
@@ -116,7 +125,7 @@ public sealed record NotifyPayload(IkeProtocolId Protocol, OctetString Spi, Noti
             return false;
         }
         // RFC 7296 section 3.10: with no SPI the protocol ID is sent as zero and ignored on receipt, so it is kept as received.
-        payload = new NotifyPayload((IkeProtocolId)body[Field.ProtocolId], OctetString.Copy(body.Slice(Field.Spi, spiSize)), type, OctetString.Copy(data));
+        payload = new NotifyPayload(protocol, OctetString.Copy(body.Slice(Field.Spi, spiSize)), type, OctetString.Copy(data));
         error = WireError.None;
         return true;
     }

@@ -137,6 +137,12 @@ public class PayloadBodyTests
     [InlineData("empty nonce", IkePayloadType.Nonce, "", WireError.BadLength)]
     [InlineData("notify header cut short", IkePayloadType.Notify, "000040", WireError.Truncated)]
     [InlineData("notify SPI beyond body", IkePayloadType.Notify, "03044009 c0ffee", WireError.BadLength)]
+    // RFC 7296 section 3.10: a notify about the IKE SA has an empty SPI; AH and ESP SPIs have 4 octets (libreswan CVE-2023-38710).
+    [InlineData("REKEY_SA with protocol id 0 and an SPI", IkePayloadType.Notify, "00044009 c0ffee01", WireError.BadValue)]
+    [InlineData("REKEY_SA with protocol id 1 (IKE) and an SPI", IkePayloadType.Notify, "01044009 c0ffee01", WireError.BadValue)]
+    [InlineData("notify with protocol id 1 and an 8-byte SPI", IkePayloadType.Notify, "01084009 0102030405060708", WireError.BadValue)]
+    [InlineData("ESP notify with a 3-byte SPI", IkePayloadType.Notify, "03034009 c0ffee", WireError.BadValue)]
+    [InlineData("notify of unknown protocol 7 with an SPI", IkePayloadType.Notify, "07044009 c0ffee01", WireError.BadValue)]
     [InlineData("INVALID_KE_PAYLOAD with 1-byte group", IkePayloadType.Notify, "00000011 0e", WireError.BadLength)]
     [InlineData("NAT detection hash of 19 bytes", IkePayloadType.Notify, "00004004 e54f73b7d83f6beb881eab2051d8663f421d10", WireError.BadLength)]
     [InlineData("empty COOKIE", IkePayloadType.Notify, "00004006", WireError.BadLength)]
@@ -192,7 +198,9 @@ public class PayloadBodyTests
             NotifyType.Cookie => [7],
             _ => data,
         };
-        var notify = new NotifyPayload((IkeProtocolId)protocol, OctetString.Copy(spi.AsSpan(0, Math.Min(spi.Length, 255))), notifyType, OctetString.Copy(fixedData));
+        // So is the SPI: empty, or the 4 octets of an AH or ESP SPI (RFC 7296 section 3.10).
+        var fixedSpi = protocol is (byte)IkeProtocolId.Ah or (byte)IkeProtocolId.Esp && spi.Length >= 4 ? spi.AsSpan(0, 4) : [];
+        var notify = new NotifyPayload((IkeProtocolId)protocol, OctetString.Copy(fixedSpi), notifyType, OctetString.Copy(fixedData));
         return NotifyPayload.TryParse(Body(notify), out var parsed, out _) && parsed == notify;
     }
 }
