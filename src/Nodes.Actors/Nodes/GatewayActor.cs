@@ -293,8 +293,8 @@ public sealed class GatewayActor : NodeActor
             }
             case FaultKind.DuplicateDelete:
             {
-                string? done = null;
-                Run(() => done = _engine.DuplicateDelete(Time));
+                var done = _engine.DuplicateDelete(Time);
+                ArmIkeTimer();
                 return done is null ? FaultOutcome.Refused($"{Name} has no established Child SA to delete twice") : FaultOutcome.Applied(done);
             }
             default:
