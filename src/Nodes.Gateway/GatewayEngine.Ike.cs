@@ -204,17 +204,17 @@ public sealed partial class GatewayEngine
                 _port.Report("ike", $"{name}: {f}");
                 break;
             case IkeExchangeDone d:
-                _port.Report("ike", $"{name}: {d.PhaseName} ({d.Purpose}) {(d.Succeeded ? "done" : "failed: " + d.Error)} in {(d.Ended - d.Started).TotalMilliseconds:0.#} ms");
+                _port.Report("ike", $"{name}: {d.PhaseName} ({d.Purpose.ToName()}) {(d.Succeeded ? "done" : "failed: " + d.Error)} in {(d.Ended - d.Started).TotalMilliseconds:0.#} ms");
                 break;
             case IkeDropped d:
                 _port.Dropped(d.Name, $"{name}: {d.Detail}");
                 break;
-            case IkeEvent { Name: "request retransmitted by peer" } e:
+            case IkeEvent { Kind: IkeEventKind.RequestRetransmittedByPeer } e:
                 // The request itself is not processed again (RFC 7296 section 2.1 answers it from the cache): a
                 // replayed copy is counted here, as the retransmission it may be.
                 Drop(GatewayDropReason.IkeRepeatedRequest, $"{name}: {e.Detail}");
                 break;
-            case IkeEvent { Name: "keys derived" or "peer endpoint changed" }:
+            case IkeEvent { Kind: IkeEventKind.KeysDerived or IkeEventKind.PeerEndpointChanged }:
                 break; // the key event carries no news (and its detail only names SPIs); the endpoint change is reported below
             case IkeEvent e:
                 _port.Report("ike", $"{name}: {e.Name}: {e.Detail}");

@@ -44,7 +44,7 @@ public sealed record IkeSendKeepalive(Ipv4Endpoint From, Ipv4Endpoint To) : IkeO
 public sealed record IkeStateChange(IkeSaState From, IkeSaState To, string Reason) : IkeOutput;
 
 /// <summary>An exchange finished (both directions seen): the material for one trace span.</summary>
-public sealed record IkeExchangeDone(ExchangeType Exchange, string Purpose, uint MessageId, bool WeInitiated, DateTimeOffset Started, DateTimeOffset Ended, bool Succeeded, string? Error) : IkeOutput
+public sealed record IkeExchangeDone(ExchangeType Exchange, IkePurpose Purpose, uint MessageId, bool WeInitiated, DateTimeOffset Started, DateTimeOffset Ended, bool Succeeded, string? Error) : IkeOutput
 {
     /// <summary>The name a reader of "IKE phase 1 / phase 2" write-ups knows the exchange by.</summary>
     public string PhaseName => Exchange switch
@@ -129,7 +129,89 @@ public sealed record IkeDropped(IkeDropReason Reason, string Detail) : IkeOutput
 }
 
 /// <summary>Something worth a trace event or a log line: NAT detected, a retransmission, a liveness check, an endpoint change.</summary>
-public sealed record IkeEvent(string Name, string Detail) : IkeOutput;
+public sealed record IkeEvent(IkeEventKind Kind, string Detail) : IkeOutput
+{
+    /// <summary>The event's stable name ("retransmit", "NAT detected", ...).</summary>
+    public string Name => Kind.ToName();
+}
+
+/// <summary>What an <see cref="IkeEvent"/> reports; <see cref="IkeEventKinds.ToName"/> gives the stable name used in traces and logs.</summary>
+public enum IkeEventKind
+{
+    /// <summary>A Child SA reached its soft volume or sequence limit: a rekey follows.</summary>
+    ChildSaSoftLimit,
+    /// <summary>The IKE SA was replaced by its rekeyed successor.</summary>
+    IkeSaRekeyed,
+    /// <summary>NAT detection found a NAT on the path (RFC 7296 section 2.23).</summary>
+    NatDetected,
+    /// <summary>IKE moved to UDP 4500 after NAT detection.</summary>
+    NatTFloat,
+    /// <summary>ESP travels in UDP although no NAT was detected (the configuration forces it).</summary>
+    UdpEncapsulationForced,
+    /// <summary>The responder asked for a cookie; IKE_SA_INIT is repeated with it.</summary>
+    CookieChallenge,
+    /// <summary>A request ran out of retransmissions; the SA closes.</summary>
+    GivingUp,
+    /// <summary>SKEYSEED and the SK_* keys were derived.</summary>
+    KeysDerived,
+    /// <summary>A liveness check (empty INFORMATIONAL) was sent.</summary>
+    LivenessCheck,
+    /// <summary>The IKE SA a rekey replaced is gone.</summary>
+    OldIkeSaRetired,
+    /// <summary>The peer answered a liveness check.</summary>
+    PeerAlive,
+    /// <summary>The peer deleted the IKE SA (INFORMATIONAL with D(IKE)).</summary>
+    PeerDeletedIkeSa,
+    /// <summary>An authenticated message came from a new endpoint (a NAT rebinding).</summary>
+    PeerEndpointChanged,
+    /// <summary>The peer reported an ESP SPI it does not know.</summary>
+    PeerReportsInvalidSpi,
+    /// <summary>A Child SA rekey was started.</summary>
+    RekeyChildSa,
+    /// <summary>An IKE SA rekey was started.</summary>
+    RekeyIkeSa,
+    /// <summary>Both ends rekeyed at once (RFC 7296 section 2.8.1).</summary>
+    RekeyCollision,
+    /// <summary>A rekey was put off (TEMPORARY_FAILURE, or another exchange in progress).</summary>
+    RekeyPostponed,
+    /// <summary>The peer refused a rekey.</summary>
+    RekeyRefused,
+    /// <summary>A request already answered came again and got the cached response (RFC 7296 section 2.1).</summary>
+    RequestRetransmittedByPeer,
+    /// <summary>A request was retransmitted.</summary>
+    Retransmit,
+}
+
+/// <summary>Stable names of <see cref="IkeEventKind"/> values, as span events and log lines show them.</summary>
+public static class IkeEventKinds
+{
+    public static string ToName(this IkeEventKind kind) => kind switch
+    {
+        IkeEventKind.ChildSaSoftLimit => "Child SA soft limit",
+        IkeEventKind.IkeSaRekeyed => "IKE SA rekeyed",
+        IkeEventKind.NatDetected => "NAT detected",
+        IkeEventKind.NatTFloat => "NAT-T float",
+        IkeEventKind.UdpEncapsulationForced => "UDP encapsulation forced",
+        IkeEventKind.CookieChallenge => "cookie challenge",
+        IkeEventKind.GivingUp => "giving up",
+        IkeEventKind.KeysDerived => "keys derived",
+        IkeEventKind.LivenessCheck => "liveness check",
+        IkeEventKind.OldIkeSaRetired => "old IKE SA retired",
+        IkeEventKind.PeerAlive => "peer alive",
+        IkeEventKind.PeerDeletedIkeSa => "peer deleted the IKE SA",
+        IkeEventKind.PeerEndpointChanged => "peer endpoint changed",
+        IkeEventKind.PeerReportsInvalidSpi => "peer reports INVALID_SPI",
+        IkeEventKind.RekeyChildSa => "rekey Child SA",
+        IkeEventKind.RekeyIkeSa => "rekey IKE SA",
+        IkeEventKind.RekeyCollision => "rekey collision",
+        IkeEventKind.RekeyPostponed => "rekey postponed",
+        IkeEventKind.RekeyRefused => "rekey refused",
+        IkeEventKind.RequestRetransmittedByPeer => "request retransmitted by peer",
+        IkeEventKind.Retransmit => "retransmit",
+        _ => kind.ToString(),
+    };
+}
+
 
 /// <summary>
 /// A failure an engineer must act on, with the notify that went on (or came off) the wire:
@@ -225,5 +307,52 @@ public static class NotifyNames
         NotifyType.Cookie => "COOKIE",
         NotifyType.RekeySa => "REKEY_SA",
         _ => $"NOTIFY_{(ushort)t}",
+    };
+}
+
+/// <summary>Why an exchange was run; <see cref="IkePurposes.ToName"/> gives the name traces and logs show.</summary>
+public enum IkePurpose
+{
+    /// <summary>IKE_SA_INIT: proposals, key exchange, nonces, NAT detection.</summary>
+    IkeSaSetup,
+    /// <summary>IKE_AUTH: identities, AUTH, the first Child SA.</summary>
+    Authenticate,
+    /// <summary>An INFORMATIONAL telling the peer its AUTH did not verify.</summary>
+    ReportAuthenticationFailed,
+    /// <summary>CREATE_CHILD_SA with REKEY_SA.</summary>
+    RekeyChildSa,
+    /// <summary>CREATE_CHILD_SA replacing the IKE SA.</summary>
+    RekeyIkeSa,
+    /// <summary>CREATE_CHILD_SA for an additional Child SA.</summary>
+    CreateChildSa,
+    /// <summary>An empty INFORMATIONAL (dead peer detection).</summary>
+    LivenessCheck,
+    /// <summary>INFORMATIONAL with D(ESP).</summary>
+    DeleteChildSa,
+    /// <summary>INFORMATIONAL with D(IKE).</summary>
+    DeleteIkeSa,
+    /// <summary>INFORMATIONAL telling the peer an ESP SPI is unknown.</summary>
+    ReportInvalidSpi,
+    /// <summary>Any other INFORMATIONAL (notifies).</summary>
+    Informational,
+}
+
+/// <summary>Stable names of <see cref="IkePurpose"/> values.</summary>
+public static class IkePurposes
+{
+    public static string ToName(this IkePurpose purpose) => purpose switch
+    {
+        IkePurpose.IkeSaSetup => "IKE SA setup",
+        IkePurpose.Authenticate => "authenticate and create the first Child SA",
+        IkePurpose.ReportAuthenticationFailed => "report AUTHENTICATION_FAILED",
+        IkePurpose.RekeyChildSa => "rekey Child SA",
+        IkePurpose.RekeyIkeSa => "rekey IKE SA",
+        IkePurpose.CreateChildSa => "create Child SA",
+        IkePurpose.LivenessCheck => "liveness check",
+        IkePurpose.DeleteChildSa => "delete Child SA",
+        IkePurpose.DeleteIkeSa => "delete IKE SA",
+        IkePurpose.ReportInvalidSpi => "report INVALID_SPI",
+        IkePurpose.Informational => "informational",
+        _ => purpose.ToString(),
     };
 }

@@ -28,7 +28,7 @@ public sealed partial class IkeSa
         inner.Add(new TrafficSelectorPayload(IkePayloadType.TrafficSelectorInitiator, _config.LocalTs.Select(t => t.ToWire()).ToArray()));
         inner.Add(new TrafficSelectorPayload(IkePayloadType.TrafficSelectorResponder, _config.RemoteTs.Select(t => t.ToWire()).ToArray()));
         SetState(IkeSaState.AuthSent, $"IKE_AUTH sent as {_config.LocalId}");
-        SendProtectedRequest(ExchangeType.IkeAuth, "authenticate and create the first Child SA", inner, now, OnAuthResponse);
+        SendProtectedRequest(ExchangeType.IkeAuth, IkePurpose.Authenticate, inner, now, OnAuthResponse);
     }
 
     /// <summary>The first Child SA comes without a key exchange: its proposals carry no DH groups (RFC 7296 section 1.2).</summary>
@@ -74,7 +74,7 @@ public sealed partial class IkeSa
             var oldRemote = Remote;
             Local = Local with { Port = to.Port };
             if (from.Address == Remote.Address) Remote = from;
-            Emit(new IkeEvent("NAT-T float", $"{oldRemote} → {oldLocal} becomes {Remote} → {Local}"));
+            Emit(new IkeEvent(IkeEventKind.NatTFloat, $"{oldRemote} → {oldLocal} becomes {Remote} → {Local}"));
         }
         AuthenticatedFrom(from, now);
         var started = now;
@@ -100,7 +100,7 @@ public sealed partial class IkeSa
                 : $"the peer calls itself {peerId}, but {_config.RemoteId} is expected";
             // RFC 7296 section 2.21.2: the refusal goes back protected, then the SA is gone.
             Respond(header, [NotifyPayload.Status(NotifyType.AuthenticationFailed)], now);
-            Emit(new IkeExchangeDone(ExchangeType.IkeAuth, "authenticate and create the first Child SA", header.MessageId, false, started, now, false, "AUTHENTICATION_FAILED"));
+            Emit(new IkeExchangeDone(ExchangeType.IkeAuth, IkePurpose.Authenticate, header.MessageId, false, started, now, false, "AUTHENTICATION_FAILED"));
             Emit(new IkeFailure(NotifyType.AuthenticationFailed, why, ReportedByPeer: false));
             Close("AUTHENTICATION_FAILED", now);
             return;
@@ -116,7 +116,7 @@ public sealed partial class IkeSa
         // Inbound SA first, then the response that lets the initiator send on it.
         if (child is not null) InstallChild(child, outboundActive: true, lowestNonce: LowestOf(_ni, _nr), now);
         Respond(header, response, now);
-        Emit(new IkeExchangeDone(ExchangeType.IkeAuth, "authenticate and create the first Child SA", header.MessageId, false, started, now, child is not null, childError));
+        Emit(new IkeExchangeDone(ExchangeType.IkeAuth, IkePurpose.Authenticate, header.MessageId, false, started, now, child is not null, childError));
     }
 
     /// <summary>The peer's authenticated identity.</summary>
@@ -152,7 +152,7 @@ public sealed partial class IkeSa
             // of the peer's (no CREATE_CHILD_SA, no Child SA, nothing for held packets), and closes once the report is
             // answered or after one retransmission interval.
             SetState(IkeSaState.Deleting, "the peer's AUTH is wrong: reporting AUTHENTICATION_FAILED, then closing");
-            SendProtectedRequest(ExchangeType.Informational, "report AUTHENTICATION_FAILED", [NotifyPayload.Status(NotifyType.AuthenticationFailed)], now, (_, _, _, t) => Close("AUTHENTICATION_FAILED", t));
+            SendProtectedRequest(ExchangeType.Informational, IkePurpose.ReportAuthenticationFailed, [NotifyPayload.Status(NotifyType.AuthenticationFailed)], now, (_, _, _, t) => Close("AUTHENTICATION_FAILED", t));
             _pending!.GiveUpAt = now + _config.Retransmit.Delay(0);
             return;
         }

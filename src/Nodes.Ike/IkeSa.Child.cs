@@ -141,7 +141,7 @@ public sealed partial class IkeSa
     {
         if (_children.TryGetValue(inboundSpi, out var c) && c.State == ChildState.Installed)
         {
-            Emit(new IkeEvent("Child SA soft limit", $"0x{inboundSpi:x8}: {why}"));
+            Emit(new IkeEvent(IkeEventKind.ChildSaSoftLimit, $"0x{inboundSpi:x8}: {why}"));
             c.RekeyAt = null;
             RekeyChild(inboundSpi, now);
         }

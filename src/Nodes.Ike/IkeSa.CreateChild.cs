@@ -31,8 +31,8 @@ public sealed partial class IkeSa
         if (ke is not null) inner.Add(new KeyExchangePayload((ushort)ke.Group, OctetString.Copy(ke.PublicKey)));
         inner.Add(new TrafficSelectorPayload(IkePayloadType.TrafficSelectorInitiator, old.Info.LocalTs.Select(t => t.ToWire()).ToArray()));
         inner.Add(new TrafficSelectorPayload(IkePayloadType.TrafficSelectorResponder, old.Info.RemoteTs.Select(t => t.ToWire()).ToArray()));
-        Emit(new IkeEvent("rekey Child SA", $"0x{old.Info.InboundSpi:x8} → new inbound 0x{newSpi:x8}{(pfsGroup is { } pg ? $" with PFS {Names.Of(pg)}" : "")}"));
-        SendProtectedRequest(ExchangeType.CreateChildSa, "rekey Child SA", inner, now, (_, payloads, _, t) =>
+        Emit(new IkeEvent(IkeEventKind.RekeyChildSa, $"0x{old.Info.InboundSpi:x8} → new inbound 0x{newSpi:x8}{(pfsGroup is { } pg ? $" with PFS {Names.Of(pg)}" : "")}"));
+        SendProtectedRequest(ExchangeType.CreateChildSa, IkePurpose.RekeyChildSa, inner, now, (_, payloads, _, t) =>
         {
             using var exchange = ke;
             var error = payloads.OfType<NotifyPayload>().FirstOrDefault(n => n.IsError);
@@ -42,7 +42,7 @@ public sealed partial class IkeSa
                 if (error.NotifyType is NotifyType.TemporaryFailure or NotifyType.InvalidKePayload)
                 {
                     old.RekeyAt = t + RetryDelay();
-                    Emit(new IkeEvent("rekey postponed", $"the peer answered {NotifyNames.Of(error.NotifyType)}; retrying the rekey of 0x{old.Info.InboundSpi:x8}"));
+                    Emit(new IkeEvent(IkeEventKind.RekeyPostponed, $"the peer answered {NotifyNames.Of(error.NotifyType)}; retrying the rekey of 0x{old.Info.InboundSpi:x8}"));
                     return;
                 }
                 Fail(error.NotifyType, $"the peer refused to rekey Child SA 0x{old.Info.InboundSpi:x8}: {ChildRefusalReason(error.NotifyType)}", byPeer: true, t);
@@ -85,7 +85,7 @@ public sealed partial class IkeSa
                 // RFC 7296 section 2.8.1: both sides rekeyed the same SA. The new SA created with the lowest of the
                 // four nonces is redundant and is deleted by the side that created it; the other side deletes the old SA.
                 var oursIsRedundant = NonceComparer.Instance.Compare(ours.LowestNonce, theirs.LowestNonce) < 0;
-                Emit(new IkeEvent("rekey collision", $"both sides rekeyed 0x{old.Info.InboundSpi:x8}; {(oursIsRedundant ? "ours" : "the peer's")} new SA has the lowest nonce and goes"));
+                Emit(new IkeEvent(IkeEventKind.RekeyCollision, $"both sides rekeyed 0x{old.Info.InboundSpi:x8}; {(oursIsRedundant ? "ours" : "the peer's")} new SA has the lowest nonce and goes"));
                 if (oursIsRedundant)
                 {
                     ActivateOutbound(theirs);
@@ -136,8 +136,8 @@ public sealed partial class IkeSa
             new NoncePayload(OctetString.Copy(ni)),
             new KeyExchangePayload((ushort)ke.Group, OctetString.Copy(ke.PublicKey)),
         };
-        Emit(new IkeEvent("rekey IKE SA", $"{InitiatorSpi:x16}_i {ResponderSpi:x16}_r → new SPI {newSpi:x16}"));
-        SendProtectedRequest(ExchangeType.CreateChildSa, "rekey IKE SA", inner, now, (_, payloads, _, t) =>
+        Emit(new IkeEvent(IkeEventKind.RekeyIkeSa, $"{InitiatorSpi:x16}_i {ResponderSpi:x16}_r → new SPI {newSpi:x16}"));
+        SendProtectedRequest(ExchangeType.CreateChildSa, IkePurpose.RekeyIkeSa, inner, now, (_, payloads, _, t) =>
         {
             using var exchange = ke;
             var error = payloads.OfType<NotifyPayload>().FirstOrDefault(n => n.IsError);
@@ -147,7 +147,7 @@ public sealed partial class IkeSa
                 if (error.NotifyType is not NotifyType.TemporaryFailure)
                     Fail(error.NotifyType, "the peer refused to rekey the IKE SA", byPeer: true, t);
                 else
-                    Emit(new IkeEvent("rekey postponed", "the peer answered TEMPORARY_FAILURE; retrying the IKE SA rekey"));
+                    Emit(new IkeEvent(IkeEventKind.RekeyPostponed, "the peer answered TEMPORARY_FAILURE; retrying the IKE SA rekey"));
                 return;
             }
             var sa = payloads.OfType<SecurityAssociationPayload>().FirstOrDefault();
@@ -199,7 +199,7 @@ public sealed partial class IkeSa
         _ikeRekeyAt = now + Soft(_config.Lifetimes.IkeRekey);
         _ikeExpireAt = now + _config.Lifetimes.IkeRekey + _config.Lifetimes.HardMargin;
         Emit(new IkeSpisChanged(oldI, oldR, newSpiI, newSpiR));
-        Emit(new IkeEvent("IKE SA rekeyed", $"now {newSpiI:x16}_i {newSpiR:x16}_r with {suite}; {_children.Count} Child SA(s) moved"));
+        Emit(new IkeEvent(IkeEventKind.IkeSaRekeyed, $"now {newSpiI:x16}_i {newSpiR:x16}_r with {suite}; {_children.Count} Child SA(s) moved"));
     }
 
     /// <summary>DELETE of the old IKE SA, sent once on the old SA; a lost one is harmless, the peer's old SA times out.</summary>
@@ -208,7 +208,7 @@ public sealed partial class IkeSa
         if (_old is not { } old || _oldCrypto is null) return;
         var flags = (old.WeOriginalInitiator ? IkeFlags.Initiator : 0);
         var bytes = _oldCrypto.Seal(old.SpiI, old.SpiR, ExchangeType.Informational, flags, old.NextRequestId, [DeletePayload.IkeSa()]);
-        Emit(new IkeExchangeDone(ExchangeType.Informational, "delete old IKE SA", old.NextRequestId, true, now, now, true, null));
+        Emit(new IkeExchangeDone(ExchangeType.Informational, IkePurpose.DeleteIkeSa, old.NextRequestId, true, now, now, true, null));
         Send(bytes, ExchangeType.Informational, old.NextRequestId, isResponse: false, retransmission: false);
         RetireOld();
     }
@@ -219,7 +219,7 @@ public sealed partial class IkeSa
         _oldCrypto?.Dispose();
         _oldCrypto = null;
         _old = null;
-        Emit(new IkeEvent("old IKE SA retired", $"{old.SpiI:x16}_i {old.SpiR:x16}_r"));
+        Emit(new IkeEvent(IkeEventKind.OldIkeSaRetired, $"{old.SpiI:x16}_i {old.SpiR:x16}_r"));
     }
 
     /// <summary>The SPIs of the IKE SA being replaced, while its DELETE is still expected.</summary>
@@ -246,7 +246,7 @@ public sealed partial class IkeSa
             old = _children.Values.FirstOrDefault(c => c.Info.OutboundSpi == spi && c.State != ChildState.Deleted);
             if (old is null)
             {
-                Emit(new IkeEvent("rekey refused", $"the peer asked to rekey 0x{spi:x8}, which we do not have"));
+                Emit(new IkeEvent(IkeEventKind.RekeyRefused, $"the peer asked to rekey 0x{spi:x8}, which we do not have"));
                 return ([NotifyPayload.ForChildSa(IkeProtocolId.Esp, spi, NotifyType.ChildSaNotFound)], null);
             }
             if (old.State is ChildState.Deleting or ChildState.Rekeyed && old.PeerRekeyedInto is null)

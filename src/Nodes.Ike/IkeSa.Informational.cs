@@ -11,9 +11,9 @@ public sealed partial class IkeSa
 {
     private void StartDpd(DateTimeOffset now)
     {
-        Emit(new IkeEvent("liveness check", $"nothing heard from {Remote} since {_lastInbound:HH:mm:ss}"));
-        SendProtectedRequest(ExchangeType.Informational, "liveness check", [], now, (_, _, _, t) =>
-            Emit(new IkeEvent("peer alive", $"{Remote} answered the liveness check")));
+        Emit(new IkeEvent(IkeEventKind.LivenessCheck, $"nothing heard from {Remote} since {_lastInbound:HH:mm:ss}"));
+        SendProtectedRequest(ExchangeType.Informational, IkePurpose.LivenessCheck, [], now, (_, _, _, t) =>
+            Emit(new IkeEvent(IkeEventKind.PeerAlive, $"{Remote} answered the liveness check")));
     }
 
     private void StartChildDelete(ChildRecord c, DateTimeOffset now)
@@ -24,7 +24,7 @@ public sealed partial class IkeSa
 
     private void StartChildDelete(uint inboundSpi, DateTimeOffset now)
     {
-        SendProtectedRequest(ExchangeType.Informational, "delete Child SA", [new DeletePayload(IkeProtocolId.Esp, new[] { inboundSpi })], now, (_, _, _, t) =>
+        SendProtectedRequest(ExchangeType.Informational, IkePurpose.DeleteChildSa, [new DeletePayload(IkeProtocolId.Esp, new[] { inboundSpi })], now, (_, _, _, t) =>
         {
             if (_children.TryGetValue(inboundSpi, out var c)) RemoveChild(c, "deleted");
             ActivateSuccessorsOf(inboundSpi);
@@ -34,14 +34,14 @@ public sealed partial class IkeSa
     private void StartIkeDelete(DateTimeOffset now)
     {
         SetState(IkeSaState.Deleting, "deleting the IKE SA");
-        SendProtectedRequest(ExchangeType.Informational, "delete IKE SA", [DeletePayload.IkeSa()], now, (_, _, _, t) => Close("deleted", t));
+        SendProtectedRequest(ExchangeType.Informational, IkePurpose.DeleteIkeSa, [DeletePayload.IkeSa()], now, (_, _, _, t) => Close("deleted", t));
     }
 
     private void StartInvalidSpi(uint spi, DateTimeOffset now)
     {
         Span<byte> data = stackalloc byte[4];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(data, spi);
-        SendProtectedRequest(ExchangeType.Informational, "report INVALID_SPI", [NotifyPayload.Status(NotifyType.InvalidSpi, data)], now, (_, _, _, _) => { });
+        SendProtectedRequest(ExchangeType.Informational, IkePurpose.ReportInvalidSpi, [NotifyPayload.Status(NotifyType.InvalidSpi, data)], now, (_, _, _, _) => { });
     }
 
     private (List<IkePayload> Response, Action? After) HandleInformationalRequest(List<IkePayload> request, DateTimeOffset now)
@@ -52,7 +52,7 @@ public sealed partial class IkeSa
         {
             if (d.Protocol == IkeProtocolId.Ike)
             {
-                Emit(new IkeEvent("peer deleted the IKE SA", $"{Remote} sent DELETE for the IKE SA"));
+                Emit(new IkeEvent(IkeEventKind.PeerDeletedIkeSa, $"{Remote} sent DELETE for the IKE SA"));
                 after = () => Close("the peer deleted the IKE SA", now);
                 return (response, after);
             }
@@ -84,7 +84,7 @@ public sealed partial class IkeSa
                     after = () => Close("AUTHENTICATION_FAILED", now);
                     break;
                 case NotifyType.InvalidSpi:
-                    Emit(new IkeEvent("peer reports INVALID_SPI", n.Data.Length == 4 ? $"0x{System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(n.Data.Span):x8}" : "unknown SPI"));
+                    Emit(new IkeEvent(IkeEventKind.PeerReportsInvalidSpi, n.Data.Length == 4 ? $"0x{System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(n.Data.Span):x8}" : "unknown SPI"));
                     break;
                 default:
                     if (n.IsError) Emit(new IkeFailure(n.NotifyType, "reported by the peer in an INFORMATIONAL exchange", ReportedByPeer: true));
@@ -120,7 +120,7 @@ public sealed partial class IkeSa
         var flags = (old.WeOriginalInitiator ? IkeFlags.Initiator : 0) | IkeFlags.Response;
         var bytes = _oldCrypto.Seal(old.SpiI, old.SpiR, ExchangeType.Informational, flags, header.MessageId, []);
         Send(bytes, ExchangeType.Informational, header.MessageId, isResponse: true, retransmission: false);
-        Emit(new IkeExchangeDone(ExchangeType.Informational, "delete old IKE SA", header.MessageId, false, now, now, true, null));
+        Emit(new IkeExchangeDone(ExchangeType.Informational, IkePurpose.DeleteIkeSa, header.MessageId, false, now, now, true, null));
         if (payloads.OfType<DeletePayload>().Any(d => d.Protocol == IkeProtocolId.Ike)) RetireOld();
     }
 }

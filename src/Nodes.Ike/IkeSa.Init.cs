@@ -45,7 +45,7 @@ public sealed partial class IkeSa
         var message = new IkeMessage(InitiatorSpi, 0, ExchangeType.IkeSaInit, IkeFlags.Initiator, 0, payloads);
         _initRequest = message.ToArray();
         _nextRequestId = 0;
-        SendRequest(ExchangeType.IkeSaInit, "IKE SA setup", _initRequest, now, OnInitResponse);
+        SendRequest(ExchangeType.IkeSaInit, IkePurpose.IkeSaSetup, _initRequest, now, OnInitResponse);
     }
 
     /// <summary>NAT_DETECTION_SOURCE_IP (our address as we send it) and _DESTINATION_IP (the peer's as we address it).</summary>
@@ -96,8 +96,8 @@ public sealed partial class IkeSa
             // RFC 7296 section 2.6: the responder is under load; repeat the request with its cookie first and all
             // other payloads unchanged.
             _cookie = cookie.Data.Span.ToArray();
-            Emit(new IkeEvent("cookie challenge", $"{Remote} asked for a cookie; repeating IKE_SA_INIT with it"));
-            Done(new Pending(ExchangeType.IkeSaInit, "IKE SA setup", 0, [], now, now, now, (_, _, _, _) => { }), now, true, "COOKIE");
+            Emit(new IkeEvent(IkeEventKind.CookieChallenge, $"{Remote} asked for a cookie; repeating IKE_SA_INIT with it"));
+            Done(new Pending(ExchangeType.IkeSaInit, IkePurpose.IkeSaSetup, 0, [], now, now, now, (_, _, _, _) => { }), now, true, "COOKIE");
             SendInit(_keyExchange!.Group, now);
             return;
         }
@@ -192,9 +192,9 @@ public sealed partial class IkeSa
 
     private void ReportNat()
     {
-        if (LocalBehindNat) Emit(new IkeEvent("NAT detected", "this side is behind a NAT: IKE and ESP move to UDP 4500, keepalives on"));
-        if (RemoteBehindNat) Emit(new IkeEvent("NAT detected", "the peer is behind a NAT: IKE and ESP move to UDP 4500"));
-        if (!LocalBehindNat && !RemoteBehindNat && _config.ForceEncapsulation) Emit(new IkeEvent("UDP encapsulation forced", "no NAT seen, ESP in UDP 4500 by configuration"));
+        if (LocalBehindNat) Emit(new IkeEvent(IkeEventKind.NatDetected, "this side is behind a NAT: IKE and ESP move to UDP 4500, keepalives on"));
+        if (RemoteBehindNat) Emit(new IkeEvent(IkeEventKind.NatDetected, "the peer is behind a NAT: IKE and ESP move to UDP 4500"));
+        if (!LocalBehindNat && !RemoteBehindNat && _config.ForceEncapsulation) Emit(new IkeEvent(IkeEventKind.UdpEncapsulationForced, "no NAT seen, ESP in UDP 4500 by configuration"));
     }
 
     /// <summary>RFC 7296 section 2.23: after NAT detection the initiator moves to port 4500 for everything that follows.</summary>
@@ -206,7 +206,7 @@ public sealed partial class IkeSa
         var oldRemote = Remote;
         Local = Local with { Port = natT };
         if (IsOriginalInitiator) Remote = Remote with { Port = natT };
-        Emit(new IkeEvent("NAT-T float", $"{oldLocal} → {oldRemote} becomes {Local} → {Remote}"));
+        Emit(new IkeEvent(IkeEventKind.NatTFloat, $"{oldLocal} → {oldRemote} becomes {Local} → {Remote}"));
     }
 
     private void DeriveKeys(SecretKey shared, DateTimeOffset now)
@@ -215,7 +215,7 @@ public sealed partial class IkeSa
         using var skeyseed = IkeKeySchedule.Skeyseed(suite.Prf, _ni, _nr, shared);
         var keys = IkeKeySchedule.DeriveIkeSaKeys(suite.Prf, suite.Cipher, skeyseed, _ni, _nr, InitiatorSpi, ResponderSpi);
         _crypto = new IkeCrypto(suite, keys, IsOriginalInitiator, _env.Random);
-        Emit(new IkeEvent("keys derived", $"IKE SA {InitiatorSpi:x16}_i {ResponderSpi:x16}_r with {suite}"));
+        Emit(new IkeEvent(IkeEventKind.KeysDerived, $"IKE SA {InitiatorSpi:x16}_i {ResponderSpi:x16}_r with {suite}"));
         _ = now;
     }
 
@@ -314,7 +314,7 @@ public sealed partial class IkeSa
         ike.ReportNat();
         ike._cachedResponse = (0, bytes, ExchangeType.IkeSaInit);
         ike.Send(bytes, ExchangeType.IkeSaInit, 0, isResponse: true, retransmission: false);
-        ike.Emit(new IkeExchangeDone(ExchangeType.IkeSaInit, "IKE SA setup", 0, WeInitiated: false, now, now, true, null));
+        ike.Emit(new IkeExchangeDone(ExchangeType.IkeSaInit, IkePurpose.IkeSaSetup, 0, WeInitiated: false, now, now, true, null));
         ike.SetState(IkeSaState.InitAnswered, $"IKE_SA_INIT answered, {suite}");
         ike._halfOpenDeadline = now + config.Retransmit.GiveUpAfter;
         return ike;

@@ -249,7 +249,7 @@ public sealed partial class IkeSa : IDisposable
                 return;
             }
             _requestPath = (to, from);
-            Emit(new IkeEvent("request retransmitted by peer", $"{header.Exchange} message ID {header.MessageId}: resending the cached response"));
+            Emit(new IkeEvent(IkeEventKind.RequestRetransmittedByPeer, $"{header.Exchange} message ID {header.MessageId}: resending the cached response"));
             Send(cached.Bytes, cached.Exchange, cached.MessageId, isResponse: true, retransmission: true);
             return;
         }
@@ -344,7 +344,7 @@ public sealed partial class IkeSa : IDisposable
             Remote = from;
             foreach (var c in _children.Values) c.Info = c.Info with { Remote = from };
             Emit(new IkePeerEndpointChanged(old, from));
-            Emit(new IkeEvent("peer endpoint changed", $"{old} → {from}"));
+            Emit(new IkeEvent(IkeEventKind.PeerEndpointChanged, $"{old} → {from}"));
         }
     }
 
@@ -371,7 +371,7 @@ public sealed partial class IkeSa : IDisposable
             {
                 p.Attempts++;
                 p.NextRetransmit = now + _config.Retransmit.Delay(p.Attempts);
-                Emit(new IkeEvent("retransmit", $"{p.Exchange} message ID {p.MessageId}, attempt {p.Attempts + 1}"));
+                Emit(new IkeEvent(IkeEventKind.Retransmit, $"{p.Exchange} message ID {p.MessageId}, attempt {p.Attempts + 1}"));
                 Send(p.Bytes, p.Exchange, p.MessageId, isResponse: false, retransmission: true);
             }
         }
@@ -427,11 +427,11 @@ public sealed partial class IkeSa : IDisposable
             ExchangeType.IkeSaInit when _unusableInitAnswer is { } why => $"no usable answer to IKE_SA_INIT ({why})",
             ExchangeType.IkeSaInit => "no answer to IKE_SA_INIT",
             ExchangeType.IkeAuth => "no answer to IKE_AUTH",
-            _ when p.Purpose == "liveness check" => "dead peer: liveness check unanswered",
-            _ => $"no answer to {p.Exchange} ({p.Purpose})",
+            _ when p.Purpose == IkePurpose.LivenessCheck => "dead peer: liveness check unanswered",
+            _ => $"no answer to {p.Exchange} ({p.Purpose.ToName()})",
         };
         // The event first: it belongs to the exchange that failed, whose span is written when it is done.
-        Emit(new IkeEvent("giving up", $"{what} after {p.Attempts + 1} transmissions"));
+        Emit(new IkeEvent(IkeEventKind.GivingUp, $"{what} after {p.Attempts + 1} transmissions"));
         Done(p, now, succeeded: false, what);
         Close(what, now);
     }
@@ -526,7 +526,7 @@ public sealed partial class IkeSa : IDisposable
     // ---------------------------------------------------------------------------------------------------------
     // Sending
 
-    private void SendRequest(ExchangeType exchange, string purpose, byte[] bytes, DateTimeOffset now, Action<IkeHeader, List<IkePayload>, byte[], DateTimeOffset> onResponse)
+    private void SendRequest(ExchangeType exchange, IkePurpose purpose, byte[] bytes, DateTimeOffset now, Action<IkeHeader, List<IkePayload>, byte[], DateTimeOffset> onResponse)
     {
         var id = _nextRequestId++;
         _pending = new Pending(exchange, purpose, id, bytes, now, now + _config.Retransmit.Delay(0), GiveUpTime(now), onResponse);
@@ -534,7 +534,7 @@ public sealed partial class IkeSa : IDisposable
     }
 
     /// <summary>Seals and sends a request carrying <paramref name="inner"/>.</summary>
-    private void SendProtectedRequest(ExchangeType exchange, string purpose, IReadOnlyList<IkePayload> inner, DateTimeOffset now,
+    private void SendProtectedRequest(ExchangeType exchange, IkePurpose purpose, IReadOnlyList<IkePayload> inner, DateTimeOffset now,
         Action<IkeHeader, List<IkePayload>, byte[], DateTimeOffset> onResponse)
     {
         var bytes = _crypto!.Seal(InitiatorSpi, ResponderSpi, exchange, OwnFlags(response: false), _nextRequestId, inner);
@@ -638,15 +638,17 @@ public sealed partial class IkeSa : IDisposable
         return n;
     }
 
-    private static string PurposeOf(ExchangeType exchange, List<IkePayload> payloads) => exchange switch
+    private static IkePurpose PurposeOf(ExchangeType exchange, List<IkePayload> payloads) => exchange switch
     {
-        ExchangeType.CreateChildSa when payloads.OfType<NotifyPayload>().Any(n => n.NotifyType == NotifyType.RekeySa) => "rekey Child SA",
-        ExchangeType.CreateChildSa when payloads.OfType<SecurityAssociationPayload>().FirstOrDefault()?.Proposals.FirstOrDefault()?.Protocol == IkeProtocolId.Ike => "rekey IKE SA",
-        ExchangeType.CreateChildSa => "create Child SA",
-        ExchangeType.Informational when payloads.Count == 0 => "liveness check",
-        ExchangeType.Informational when payloads.OfType<DeletePayload>().Any(d => d.Protocol == IkeProtocolId.Ike) => "delete IKE SA",
-        ExchangeType.Informational when payloads.OfType<DeletePayload>().Any() => "delete Child SA",
-        _ => exchange.ToString(),
+        ExchangeType.CreateChildSa when payloads.OfType<NotifyPayload>().Any(n => n.NotifyType == NotifyType.RekeySa) => IkePurpose.RekeyChildSa,
+        ExchangeType.CreateChildSa when payloads.OfType<SecurityAssociationPayload>().FirstOrDefault()?.Proposals.FirstOrDefault()?.Protocol == IkeProtocolId.Ike => IkePurpose.RekeyIkeSa,
+        ExchangeType.CreateChildSa => IkePurpose.CreateChildSa,
+        ExchangeType.Informational when payloads.Count == 0 => IkePurpose.LivenessCheck,
+        ExchangeType.Informational when payloads.OfType<DeletePayload>().Any(d => d.Protocol == IkeProtocolId.Ike) => IkePurpose.DeleteIkeSa,
+        ExchangeType.Informational when payloads.OfType<DeletePayload>().Any() => IkePurpose.DeleteChildSa,
+        ExchangeType.IkeSaInit => IkePurpose.IkeSaSetup,
+        ExchangeType.IkeAuth => IkePurpose.Authenticate,
+        _ => IkePurpose.Informational,
     };
 
     public void Dispose()
@@ -660,11 +662,11 @@ public sealed partial class IkeSa : IDisposable
 
     private readonly record struct Work(WorkKind Kind, uint Spi);
 
-    private sealed class Pending(ExchangeType exchange, string purpose, uint messageId, byte[] bytes, DateTimeOffset started,
+    private sealed class Pending(ExchangeType exchange, IkePurpose purpose, uint messageId, byte[] bytes, DateTimeOffset started,
         DateTimeOffset nextRetransmit, DateTimeOffset giveUpAt, Action<IkeHeader, List<IkePayload>, byte[], DateTimeOffset> onResponse)
     {
         public ExchangeType Exchange { get; } = exchange;
-        public string Purpose { get; } = purpose;
+        public IkePurpose Purpose { get; } = purpose;
         public uint MessageId { get; } = messageId;
         public byte[] Bytes { get; set; } = bytes;
         public DateTimeOffset Started { get; } = started;

@@ -150,7 +150,7 @@ public class ForgedMessageTests
         Assert.Equal(IkeDropReason.DeleteForUnknownSa, dropped.Reason);
         Assert.Equal("ike-delete-unknown-sa", dropped.Name);
         // The request was answered (RFC 7296 section 1.4.1), so the peer's exchange completed.
-        Assert.Contains(pair.InitiatorOutputs, o => o is IkeExchangeDone { Purpose: "delete Child SA", Succeeded: true });
+        Assert.Contains(pair.InitiatorOutputs, o => o is IkeExchangeDone { Purpose: IkePurpose.DeleteChildSa, Succeeded: true });
         Assert.True(pair.SendEsp(fromInitiator: true));
         Assert.True(pair.SendEsp(fromInitiator: false));
     }

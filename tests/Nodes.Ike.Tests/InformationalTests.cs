@@ -77,7 +77,7 @@ public class InformationalTests
         Assert.True(check.Count >= 2);
         Assert.Equal(ExchangeType.Informational, Header(check[0]).Exchange);
         Assert.Contains(pair.InitiatorOutputs, o => o is IkeEvent { Name: "peer alive" });
-        Assert.Contains(pair.InitiatorOutputs, o => o is IkeExchangeDone { Purpose: "liveness check", PhaseName: "IKE INFORMATIONAL", Succeeded: true });
+        Assert.Contains(pair.InitiatorOutputs, o => o is IkeExchangeDone { Purpose: IkePurpose.LivenessCheck, PhaseName: "IKE INFORMATIONAL", Succeeded: true });
     }
 
     // IKE_SA_INIT -->  (no answer) 4 s --> 7.2 s --> 12.96 s --> 23.33 s --> 41.99 s --> give up after 165.06 s
@@ -177,7 +177,7 @@ public class InformationalTests
         pair.Pump();
         var e = pair.ResponderOutputs.OfType<IkeEvent>().Single(x => x.Name == "peer reports INVALID_SPI");
         Assert.Equal("0xdeadbeef", e.Detail);
-        Assert.Contains(pair.InitiatorOutputs, o => o is IkeExchangeDone { Purpose: "report INVALID_SPI", Succeeded: true });
+        Assert.Contains(pair.InitiatorOutputs, o => o is IkeExchangeDone { Purpose: IkePurpose.ReportInvalidSpi, Succeeded: true });
         Assert.Equal(IkeSaState.Established, pair.Responder!.State);
     }
 
@@ -212,7 +212,7 @@ public class InformationalTests
         Assert.Empty(pair.Responder.ChildSas);
         Assert.Single(pair.InitiatorOutputs.OfType<ChildSaDown>());
         Assert.Single(pair.ResponderOutputs.OfType<ChildSaDown>());
-        Assert.Equal(2, pair.InitiatorOutputs.OfType<IkeExchangeDone>().Count(d => d.Purpose == "delete Child SA" && d.Succeeded));
+        Assert.Equal(2, pair.InitiatorOutputs.OfType<IkeExchangeDone>().Count(d => d.Purpose == IkePurpose.DeleteChildSa && d.Succeeded));
     }
 
     // INFORMATIONAL SK { D(IKE) } -->   <-- SK { }

@@ -29,6 +29,7 @@ internal sealed class GatewayIkeTelemetry(string node, KeyValuePair<string, obje
     }
 
     private readonly Dictionary<IkeSa, SaSpans> _sas = [];
+    private static readonly string RetransmitName = IkeEventKind.Retransmit.ToName();
 
     public void Started(IkeSa sa, string tunnel, bool initiator, string traceparent)
     {
@@ -85,9 +86,9 @@ internal sealed class GatewayIkeTelemetry(string node, KeyValuePair<string, obje
             case IkeExchangeDone d:
                 ExchangeSpan(sa, s, d);
                 break;
-            case IkeEvent { Name: "keys derived" or "peer endpoint changed" }:
+            case IkeEvent { Kind: IkeEventKind.KeysDerived or IkeEventKind.PeerEndpointChanged }:
                 break;
-            case IkeEvent { Name: "request retransmitted by peer" } e:
+            case IkeEvent { Kind: IkeEventKind.RequestRetransmittedByPeer } e:
                 Pend(s, e.Name, e.Detail);
                 break;
             case IkeEvent e:
@@ -220,14 +221,14 @@ internal sealed class GatewayIkeTelemetry(string node, KeyValuePair<string, obje
             span.SetTag(Attr.Tunnel, s.Tunnel);
             span.SetTag(Attr.IkeExchange, exchange);
             span.SetTag(Attr.IkePhase, d.Exchange switch { ExchangeType.IkeSaInit or ExchangeType.IkeAuth => 1, ExchangeType.CreateChildSa => 2, _ => 0 });
-            span.SetTag(Attr.IkePurpose, d.Purpose);
+            span.SetTag(Attr.IkePurpose, d.Purpose.ToName());
             span.SetTag(Attr.IkeMessageId, (long)d.MessageId);
             span.SetTag(Attr.IkeRole, d.WeInitiated ? "initiator" : "responder");
             span.SetTag(Attr.IkeInitiatorSpi, Spans.IkeSpi(sa.InitiatorSpi));
             span.SetTag(Attr.IkeResponderSpi, Spans.IkeSpi(sa.ResponderSpi));
             span.SetTag(d.WeInitiated ? Attr.ServerAddress : Attr.ClientAddress, sa.Remote.Address.ToString());
             span.SetTag(d.WeInitiated ? Attr.ServerPort : Attr.ClientPort, (int)sa.Remote.Port);
-            var retransmissions = s.Pending.Count(e => e.Name == "retransmit");
+            var retransmissions = s.Pending.Count(e => e.Name == RetransmitName);
             if (retransmissions > 0) span.SetTag("ipsec.ike.retransmissions", retransmissions);
             foreach (var e in s.Pending) span.AddEvent(e);
             s.Pending.Clear();
@@ -246,12 +247,12 @@ internal sealed class GatewayIkeTelemetry(string node, KeyValuePair<string, obje
 
     private void CountEvent(IkeEvent e)
     {
-        switch (e.Name)
+        switch (e.Kind)
         {
-            case "liveness check" or "peer alive" or "giving up" when NodesTelemetry.DpdEvents.Enabled:
+            case IkeEventKind.LivenessCheck or IkeEventKind.PeerAlive or IkeEventKind.GivingUp when NodesTelemetry.DpdEvents.Enabled:
                 NodesTelemetry.DpdEvents.Add(1, nodeTag, new(Attr.IkeDpd, e.Name));
                 break;
-            case "IKE SA rekeyed" when NodesTelemetry.Rekeys.Enabled:
+            case IkeEventKind.IkeSaRekeyed when NodesTelemetry.Rekeys.Enabled:
                 NodesTelemetry.Rekeys.Add(1, nodeTag, new(Attr.IkeRekeyKind, "ike"));
                 break;
         }
