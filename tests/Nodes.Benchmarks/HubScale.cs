@@ -12,12 +12,9 @@ using Nodes.Topology.Model;
 namespace Nodes.Benchmarks;
 
 /// <summary>
-/// The scale run: a generated hub with N branch sites (each a client, a NATed RRAS and its NAT router) in one process.
-/// Every branch client pings the VM once, which dials every tunnel on demand (a first ping may time out while its
-/// tunnel comes up, as on Windows); once the hub shows every connection Connected, every client pings again, and
-/// the run is "up" when each of those pings is answered. It reports build and up times, IKE retransmissions, the
-/// managed memory the lab holds per tunnel and the process's resident memory per tunnel. Seeded: the same N, seed
-/// and proposal build the same lab.
+/// The scale run (<see cref="HubScaleRun"/>) from the command line: a generated hub with N branch sites in one process,
+/// reported as text or JSON: build and up times, IKE retransmissions, the managed memory the lab holds per tunnel and
+/// the process's resident memory per tunnel.
 /// <c>dotnet run -c Release --project tests/Nodes.Benchmarks -- hub-scale 10000 [--proposal aes128-sha256-x25519] [--seed 1] [--json]</c>
 /// </summary>
 internal static class HubScale
@@ -32,92 +29,41 @@ internal static class HubScale
             Console.Error.WriteLine(Usage);
             return 2;
         }
-        var topology = HubTopology.Generate(branches, seed, proposal);
-        var validation = Topology.Validation.TopologyValidator.Validate(topology);
-        if (validation.Length > 0)
-        {
-            foreach (var d in validation) Console.Error.WriteLine(d.ToString());
-            return 2;
-        }
-        topology.TrySelectScenario(null, out var scenario, out _);
-        var lab = topology.ForScenario(scenario!);
-        using var system = ActorSystem.Create("hub-scale", LabRunner.AkkaConfig(serializeAll: false));
-        var retransmits = new EventCounter("retransmit");
-        var events = system.ActorOf(Props.Create(() => new CountingSink(retransmits)), "events");
-        var before = GC.GetTotalMemory(forceFullCollection: true);
-        var residentBefore = Process.GetCurrentProcess().WorkingSet64;
-        var clock = Stopwatch.StartNew();
-        var actors = LabBuilder.Build(system, lab, new LabContext(system.Scheduler.Now, seed, 1, events, null));
-        clock.Stop(); // the full collection that measures the built lab is not part of any time
-        var built = clock.Elapsed;
-        var afterBuild = GC.GetTotalMemory(forceFullCollection: true);
-        clock.Start();
-        var clients = actors.Nodes.Where(n => n.Key.EndsWith("-client", StringComparison.Ordinal)).Select(n => n.Value).ToList();
-        var hub = actors.Nodes["azure-gw"];
-        var vm = scenario!.Traffic.OfType<PingSpec>().First().To.ToString();
-        Task<PingSummary> Ping(IActorRef c) => c.Ask<PingSummary>(new StartPing { Host = "client", Destination = vm, Count = 1, IntervalMs = 1000, Size = 32, SummaryOnly = true }, TimeSpan.FromSeconds(120));
-        void Progress(string what) => Log(json, $"  {clock.Elapsed.TotalSeconds:0.0}s: {what}, {retransmits.Count} IKE retransmissions so far");
-
-        // 1. The first pings dial every tunnel on demand.
-        var first = clients.Select(Ping).ToArray();
-        // 2. Until the hub has every connection up (polled, and bounded: a lab that cannot get there says so).
-        var connected = 0;
-        var deadline = TimeSpan.FromSeconds(Math.Max(60, branches / 50.0));
-        while (clock.Elapsed < deadline)
-        {
-            var status = hub.Ask<NodeStatus>(new QueryStatus(), TimeSpan.FromSeconds(30)).Result;
-            connected = status.Tunnels.Count(t => t.State == "Connected");
-            if (connected == branches) break;
-            Progress($"{connected} of {branches} tunnels Connected, {first.Count(t => t.IsCompleted && t.Result.Received == 1)} first pings answered");
-            Thread.Sleep(500);
-        }
-        var tunnelsUp = clock.Elapsed;
-        // 3. One ping through each tunnel.
-        Task.WaitAll(first);
-        var firstAnswered = first.Count(t => t.Result.Received == 1);
-        var second = clients.Select(Ping).ToArray();
-        Task.WaitAll(second);
-        var up = clock.Elapsed;
-        var answered = second.Count(t => t.Result.Received == 1);
-        var after = GC.GetTotalMemory(forceFullCollection: true);
-        var residentAfter = Process.GetCurrentProcess().WorkingSet64;
-        var perTunnel = (after - before) / (double)branches;
-        var setupSeconds = (tunnelsUp - built).TotalSeconds;
+        var r = HubScaleRun.Run(branches, proposal, seed, line => Log(json, "  " + line));
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                branches,
-                proposal = proposal?.ToString() ?? "device defaults",
-                seed,
-                nodes = actors.Nodes.Count,
-                links = actors.Links.Count,
-                buildSeconds = Math.Round(built.TotalSeconds, 3),
-                tunnelsUpSeconds = Math.Round(tunnelsUp.TotalSeconds, 3),
-                upSeconds = Math.Round(up.TotalSeconds, 3),
-                tunnelsUp = connected,
-                firstPingsAnswered = firstAnswered,
-                pingsAnswered = answered,
-                ikeRetransmissions = retransmits.Count,
-                setupsPerSecond = Math.Round(connected / setupSeconds, 1),
-                managedBytesPerTunnel = Math.Round(perTunnel),
-                managedBytesPerBranchBeforeTraffic = Math.Round((afterBuild - before) / (double)branches),
-                residentBytesPerTunnel = Math.Round((residentAfter - residentBefore) / (double)branches),
-                peakResidentBytes = Process.GetCurrentProcess().PeakWorkingSet64,
+                branches = r.Branches,
+                proposal = r.Proposal,
+                seed = r.Seed,
+                nodes = r.Nodes,
+                links = r.Links,
+                buildSeconds = Math.Round(r.Built.TotalSeconds, 3),
+                tunnelsUpSeconds = Math.Round(r.TunnelsUpAt.TotalSeconds, 3),
+                upSeconds = Math.Round(r.UpAt.TotalSeconds, 3),
+                tunnelsUp = r.TunnelsUp,
+                firstPingsAnswered = r.FirstPingsAnswered,
+                pingsAnswered = r.PingsAnswered,
+                ikeRetransmissions = r.IkeRetransmissions,
+                setupsPerSecond = Math.Round(r.SetupsPerSecond, 1),
+                managedBytesPerTunnel = Math.Round(r.ManagedBytes / (double)branches),
+                managedBytesPerBranchBeforeTraffic = Math.Round(r.ManagedBytesBeforeTraffic / (double)branches),
+                residentBytesPerTunnel = Math.Round(r.ResidentBytes / (double)branches),
+                peakResidentBytes = r.PeakResidentBytes,
             }));
         }
         else
         {
-            Console.WriteLine($"hub-scale: {branches} branch sites, {actors.Nodes.Count} nodes, {actors.Links.Count} links, IKE {proposal?.ToString() ?? "device defaults"}, seed {seed}");
-            Console.WriteLine($"  lab built in {built.TotalSeconds:0.00} s");
-            Console.WriteLine($"  {connected} of {branches} tunnels up after {tunnelsUp.TotalSeconds:0.00} s ({connected / setupSeconds:0} setups/s); {firstAnswered} first pings answered (the others timed out while their tunnel dialed)");
-            Console.WriteLine($"  {answered} of {branches} pings answered through their tunnel after {up.TotalSeconds:0.00} s");
-            Console.WriteLine($"  IKE retransmissions on the way: {retransmits.Count}");
-            Console.WriteLine($"  managed memory held by the lab: {(after - before) / 1048576.0:0.0} MiB, {perTunnel / 1024:0.0} KiB per tunnel (both gateways' SAs, the branch's three nodes and links); {(afterBuild - before) / (double)branches / 1024:0.0} KiB per branch before any traffic");
-            Console.WriteLine($"  resident memory: {(residentAfter - residentBefore) / (double)branches / 1024:0.0} KiB per tunnel, peak {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MiB");
+            Console.WriteLine($"hub-scale: {branches} branch sites, {r.Nodes} nodes, {r.Links} links, IKE {r.Proposal}, seed {r.Seed}");
+            Console.WriteLine($"  lab built in {r.Built.TotalSeconds:0.00} s");
+            Console.WriteLine($"  {r.TunnelsUp} of {branches} tunnels up after {r.TunnelsUpAt.TotalSeconds:0.00} s ({r.SetupsPerSecond:0} setups/s); {r.FirstPingsAnswered} first pings answered (the others timed out while their tunnel dialed)");
+            Console.WriteLine($"  {r.PingsAnswered} of {branches} pings answered through their tunnel after {r.UpAt.TotalSeconds:0.00} s");
+            Console.WriteLine($"  IKE retransmissions on the way: {r.IkeRetransmissions}");
+            Console.WriteLine($"  managed memory held by the lab: {r.ManagedBytes / 1048576.0:0.0} MiB, {r.ManagedBytes / (double)branches / 1024:0.0} KiB per tunnel (both gateways' SAs, the branch's three nodes and links); {r.ManagedBytesBeforeTraffic / (double)branches / 1024:0.0} KiB per branch before any traffic");
+            Console.WriteLine($"  resident memory: {r.ResidentBytes / (double)branches / 1024:0.0} KiB per tunnel, peak {r.PeakResidentBytes / 1048576.0:0} MiB");
         }
-        system.Terminate().Wait();
-        return answered == branches ? 0 : 1;
+        return r.PingsAnswered == branches ? 0 : 1;
     }
 
     private static void Log(bool json, string line)
@@ -164,20 +110,4 @@ internal static class HubScale
         }
         return true;
     }
-}
-
-internal sealed class EventCounter(string text)
-{
-    private int _count;
-    public string Text { get; } = text;
-    public int Count => _count;
-    public void Add() => Interlocked.Increment(ref _count);
-}
-
-internal sealed class CountingSink : ReceiveActor
-{
-    public CountingSink(EventCounter counter) => Receive<NodeEvent>(e =>
-    {
-        if (e.Text.Contains(counter.Text, StringComparison.Ordinal)) counter.Add();
-    });
 }

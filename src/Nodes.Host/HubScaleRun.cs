@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Nodes.Actors.Lab;
+using Nodes.Ike.Proposals;
+using Nodes.Messages;
+using Nodes.Topology;
+using Nodes.Topology.Model;
+
+namespace Nodes.Host;
+
+/// <summary>What a hub scale run measured.</summary>
+public sealed record HubScaleResult(
+    int Branches,
+    string Proposal,
+    ulong Seed,
+    int Nodes,
+    int Links,
+    TimeSpan Built,
+    TimeSpan TunnelsUpAt,
+    TimeSpan UpAt,
+    int TunnelsUp,
+    int FirstPingsAnswered,
+    int PingsAnswered,
+    int IkeRetransmissions,
+    long ManagedBytesBeforeTraffic,
+    long ManagedBytes,
+    long ResidentBytes,
+    long PeakResidentBytes)
+{
+    /// <summary>Tunnels set up per second, from the end of the build to the moment the hub showed them all Connected.</summary>
+    public double SetupsPerSecond => TunnelsUp / Math.Max(1e-9, (TunnelsUpAt - Built).TotalSeconds);
+}
+
+/// <summary>
+/// A hub with N NATed RRAS branches (<see cref="HubTopology"/>) in this process: every branch client pings the VM once,
+/// which dials its tunnel on demand (that first ping may time out while the tunnel comes up, as on Windows); once the
+/// hub shows every connection Connected (or a deadline passes), every client pings again, and the run is "up" when
+/// those pings are answered. Seeded: the same N, seed and proposal build the same lab.
+/// </summary>
+public static class HubScaleRun
+{
+    public static HubScaleResult Run(int branches, Proposal? proposal = null, ulong seed = 1, Action<string>? progress = null)
+    {
+        var topology = HubTopology.Generate(branches, seed, proposal);
+        var problems = Topology.Validation.TopologyValidator.Validate(topology);
+        if (problems.Length > 0) throw new InvalidOperationException(string.Join('\n', problems.Select(p => p.ToString())));
+        topology.TrySelectScenario(null, out var scenario, out _);
+        var lab = topology.ForScenario(scenario!);
+        using var system = ActorSystem.Create("hub-scale", LabRunner.AkkaConfig(serializeAll: false));
+        var retransmits = 0;
+        var events = system.ActorOf(Props.Create(() => new RetransmitCounter(() => Interlocked.Increment(ref retransmits))), "events");
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var residentBefore = Process.GetCurrentProcess().WorkingSet64;
+        var clock = Stopwatch.StartNew();
+        var actors = LabBuilder.Build(system, lab, new LabContext(system.Scheduler.Now, seed, 1, events, null));
+        clock.Stop(); // the full collection that measures the built lab is not part of any time
+        var built = clock.Elapsed;
+        var afterBuild = GC.GetTotalMemory(forceFullCollection: true);
+        clock.Start();
+        var clients = actors.Nodes.Where(n => n.Key.EndsWith("-client", StringComparison.Ordinal)).Select(n => n.Value).ToList();
+        var hub = actors.Nodes["azure-gw"];
+        var vm = scenario!.Traffic.OfType<PingSpec>().First().To.ToString();
+        Task<PingSummary> Ping(IActorRef c) => c.Ask<PingSummary>(new StartPing { Host = "client", Destination = vm, Count = 1, IntervalMs = 1000, Size = 32, SummaryOnly = true }, TimeSpan.FromSeconds(120));
+
+        var first = clients.Select(Ping).ToArray();
+        var connected = 0;
+        var deadline = TimeSpan.FromSeconds(Math.Max(60, branches / 50.0));
+        while (clock.Elapsed < deadline)
+        {
+            var status = hub.Ask<NodeStatus>(new QueryStatus(), TimeSpan.FromSeconds(30)).Result;
+            connected = status.Tunnels.Count(t => t.State == "Connected");
+            if (connected == branches) break;
+            progress?.Invoke($"{clock.Elapsed.TotalSeconds:0.0}s: {connected} of {branches} tunnels Connected, {Volatile.Read(ref retransmits)} IKE retransmissions so far");
+            Thread.Sleep(500);
+        }
+        var tunnelsUp = clock.Elapsed;
+        Task.WaitAll(first);
+        var second = clients.Select(Ping).ToArray();
+        Task.WaitAll(second);
+        var up = clock.Elapsed;
+        var after = GC.GetTotalMemory(forceFullCollection: true);
+        var resident = Process.GetCurrentProcess();
+        var result = new HubScaleResult(branches, proposal?.ToString() ?? "device defaults", seed, actors.Nodes.Count, actors.Links.Count, built, tunnelsUp, up,
+            connected, first.Count(t => t.Result.Received == 1), second.Count(t => t.Result.Received == 1), Volatile.Read(ref retransmits),
+            afterBuild - before, after - before, resident.WorkingSet64 - residentBefore, resident.PeakWorkingSet64);
+        system.Terminate().Wait();
+        return result;
+    }
+
+    /// <summary>Counts the IKE retransmissions the lab's nodes report.</summary>
+    private sealed class RetransmitCounter : ReceiveActor
+    {
+        public RetransmitCounter(Action count) => Receive<NodeEvent>(e =>
+        {
+            if (e.Kind == "ike" && e.Text.Contains(Ike.IkeEventKinds.ToName(Ike.IkeEventKind.Retransmit), StringComparison.Ordinal)) count();
+        });
+    }
+}
