@@ -184,14 +184,14 @@ internal static class ClusterCommands
     /// 3 when the lab could not be joined or was not complete in time.
     /// </summary>
     public static async Task<int> DriveAsync(TopologySpec topology, ScenarioSpec scenario, string topologyText, string cluster, int? count, bool asJson,
-        TlsOptions? tls, Action<RunSummary, TextWriter> print, CancellationToken cancel, TimeSpan? minDuration = null)
+        TlsOptions? tls, Action<RunSummary, TextWriter> print, CancellationToken cancel, TimeSpan? minDuration = null, Nodes.Web.WebView? view = null)
     {
         var progress = asJson ? Console.Error : Console.Out;
         var started = DateTimeOffset.UtcNow;
         progress.WriteLine($"Driving {topology.Name} at {cluster}, scenario {scenario.Name}{(scenario.Description is { } desc ? $": {desc}" : "")}");
         try
         {
-            var result = await ClusterDriver.RunAsync(topology, scenario, new DriverOptions
+            var options = new DriverOptions
             {
                 ClusterAddress = cluster,
                 Fingerprint = Nodes.Host.ClusterMember.FingerprintOf(topologyText),
@@ -199,7 +199,17 @@ internal static class ClusterCommands
                 Tls = tls,
                 OnEvent = e => progress.WriteLine(Line(e, started)),
                 MinDuration = minDuration,
-            }, cancel);
+            };
+            var runCancel = cancel;
+            if (view is not null)
+            {
+                // As in a one-process run, the page keeps the lab driven: until Ctrl+C (which then ends the run with its
+                // summary), or for --duration.
+                runCancel = CancellationToken.None;
+                options = view.Observe(minDuration is null ? options with { HoldOpen = Task.Delay(Timeout.Infinite, cancel).ContinueWith(_ => { }, TaskScheduler.Default) } : options);
+                progress.WriteLine(minDuration is null ? "The lab is driven until Ctrl+C." : $"The lab is driven for {minDuration.Value.TotalSeconds:0.###} s.");
+            }
+            var result = await ClusterDriver.RunAsync(topology, scenario, options, runCancel);
             if (asJson) Console.Out.WriteLine(result.ToJson());
             else
             {

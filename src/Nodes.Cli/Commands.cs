@@ -77,7 +77,7 @@ internal static class Commands
         var duration = new Option<string?>("--duration") { Description = "Let the run last at least this long, e.g. 60s or 5m (time for live faults)" };
         var web = new Option<string?>("--web")
         {
-            Description = $"Serve the lab's web view on 127.0.0.1 at this TCP port (default {WebPort}; 0 picks a free one): the topology, packets hop by hop, every frame decoded and decrypted, live faults and captures; the run stays up until Ctrl+C (or --duration)",
+            Description = $"Serve the lab's web view on 127.0.0.1 at this TCP port (default {WebPort}; 0 picks a free one): the topology, packets hop by hop, every frame decoded and decrypted, live faults and captures (with --cluster, of every member); the run stays up until Ctrl+C (or --duration)",
             Arity = ArgumentArity.ZeroOrOne,
         };
         var command = new Command("run", "Run a lab in this process and report what happened")
@@ -133,17 +133,15 @@ internal static class Commands
             }
             if (parse.GetValue(cluster) is { } at)
             {
-                if (webPort is not null)
-                {
-                    Console.Error.WriteLine("--web shows a lab in this process; run it without --cluster (nodes run FILE --web)");
-                    return 2;
-                }
                 if (listening)
                 {
                     Console.Error.WriteLine("--listen is for a lab in this process; a lab of nodes host members already takes faults through its members (nodes fault ... --cluster ADDRESS)");
                     return 2;
                 }
-                return await ClusterCommands.DriveAsync(topology, chosen!, File.ReadAllText(path), at, parse.GetValue(count), asJson, tls.Read(parse), Print, cancel, least);
+                Nodes.Web.WebView? remoteView = null;
+                if (webPort is { } rport && (remoteView = await StartWebViewAsync(topology.ForScenario(chosen!), rport, asJson ? Console.Error : Console.Out, cancel)) is null) return 2;
+                await using var remoteScope = remoteView;
+                return await ClusterCommands.DriveAsync(topology, chosen!, File.ReadAllText(path), at, parse.GetValue(count), asJson, tls.Read(parse), Print, cancel, least, remoteView);
             }
             ListenOptions? open = null;
             if (listening)
@@ -213,20 +211,7 @@ internal static class Commands
                 MinDuration = least,
             };
             Nodes.Web.WebView? view = null;
-            if (webPort is { } wport)
-            {
-                try
-                {
-                    view = await Nodes.Web.WebView.StartAsync(topology.ForScenario(chosen), wport, cancel);
-                }
-                catch (IOException e)
-                {
-                    // Kestrel says "address already in use" with an IOException.
-                    Console.Error.WriteLine($"--web {wport}: 127.0.0.1:{wport} cannot be bound ({e.Message}); give another port (--web 0 picks a free one); nothing was started.");
-                    return 2;
-                }
-                progress.WriteLine($"Web view at {view.Address}");
-            }
+            if (webPort is { } wport && (view = await StartWebViewAsync(topology.ForScenario(chosen), wport, progress, cancel)) is null) return 2;
             await using var viewScope = view;
             var runCancel = cancel;
             if (view is not null)
@@ -285,6 +270,24 @@ internal static class Commands
             return summary.Ok ? 0 : 1;
         });
         return command;
+    }
+
+    /// <summary>Starts the web view and prints its address; null (with the reason on stderr) when the port cannot be bound.</summary>
+    private static async Task<Nodes.Web.WebView?> StartWebViewAsync(TopologySpec lab, int port, TextWriter progress, CancellationToken cancel)
+    {
+        Nodes.Web.WebView view;
+        try
+        {
+            view = await Nodes.Web.WebView.StartAsync(lab, port, cancel);
+        }
+        catch (IOException e)
+        {
+            // Kestrel says "address already in use" with an IOException.
+            Console.Error.WriteLine($"--web {port}: 127.0.0.1:{port} cannot be bound ({e.Message}); give another port (--web 0 picks a free one); nothing was started.");
+            return null;
+        }
+        progress.WriteLine($"Web view at {view.Address}");
+        return view;
     }
 
     /// <summary>The port <c>nodes run --web</c> takes without a value.</summary>

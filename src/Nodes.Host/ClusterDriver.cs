@@ -27,6 +27,17 @@ public sealed record DriverOptions
     public Action<NodeEvent>? OnEvent { get; init; }
     /// <summary>The run lasts at least this long (from the start of traffic), so there is time for faults injected live.</summary>
     public TimeSpan? MinDuration { get; init; }
+    /// <summary>
+    /// Sees every frame the links of every member carry and the keys of every SA (the web view), streamed from the
+    /// members' capture feeds with bounded buffers: what a view too slow to keep up misses is counted, not waited for.
+    /// </summary>
+    public Actors.Lab.ICaptureTap? Tap { get; init; }
+    /// <summary>Called for every fault a node or link applied or refused, timeline and live, in order.</summary>
+    public Action<FaultApplied>? OnFault { get; init; }
+    /// <summary>Called once every node is up, before traffic starts, with the lab's actors (wherever they live) by name.</summary>
+    public Action<RunningLab>? OnStarted { get; init; }
+    /// <summary>The run ends only once this completes too (the web view keeps the lab up until Ctrl+C).</summary>
+    public Task? HoldOpen { get; init; }
 }
 
 /// <summary>The lab did not become complete in time, or the driver could not join it.</summary>
@@ -101,9 +112,12 @@ public static class ClusterDriver
             if (await Task.WhenAny(up.Task, Task.Delay(joinLimit, cancel)) != up.Task)
                 throw new LabNotReadyException($"could not join the lab at {options.ClusterAddress} within {joinLimit.TotalSeconds:0} s: is a member running there (nodes host ...), with the same TLS settings?");
             var joined = clock.Elapsed;
-            var watch = system.ActorOf(Props.Create(() => new RunWatch(clock, options.OnEvent)), "watch");
+            var watch = system.ActorOf(Props.Create(() => new RunWatch(clock, options.OnEvent, options.OnFault)), "watch");
+            // Subscribed before readiness, so that the view sees the lab from its first frame on.
+            if (options.Tap is { } tap) system.ActorOf(CaptureFeedReceiver.Props(tap, options.OnEvent), "capture");
             var ready = await WaitUntilReadyAsync(system, topology, scenario, options, cancel);
             var readyAt = clock.Elapsed;
+            options.OnStarted?.Invoke(new RunningLab(system, topology.ForScenario(scenario), ready.Nodes, ready.Links, system.Scheduler.Now));
 
             // Faults: the scenario's timeline against the actors found, measured like a one-process run; the watch hands
             // the conductor every ping result, node event and fault answer (live faults arrive only that way).
@@ -141,6 +155,7 @@ public static class ClusterDriver
             var until = scenario.Faults.Length > 0 ? scenario.Faults.Max(f => f.At) + TimeSpan.FromSeconds(2) : TimeSpan.Zero;
             if (options.MinDuration is { } least && least > until) until = least;
             if (until > ran) await Task.Delay(until - ran, cancel);
+            if (options.HoldOpen is { } hold) await hold.WaitAsync(cancel);
             // The conductor answers within its patience whatever the members do; the margin is for a starved machine.
             var faults = await conductor.Ask<IReadOnlyList<FaultEffect>>(FaultConductor.Finish.Instance, FaultConductor.FinishPatience + TimeSpan.FromSeconds(20), cancel);
 
@@ -320,7 +335,7 @@ public static class ClusterDriver
         private TimeSpan _longestGap;
         private IActorRef? _forward;
 
-        public RunWatch(Stopwatch clock, Action<NodeEvent>? onEvent)
+        public RunWatch(Stopwatch clock, Action<NodeEvent>? onEvent, Action<FaultApplied>? onFault)
         {
             _clock = clock;
             var cluster = Akka.Cluster.Cluster.Get(Context.System);
@@ -351,7 +366,11 @@ public static class ClusterDriver
                 Track(e);
                 _forward?.Tell(e);
             });
-            Receive<FaultApplied>(f => _forward?.Tell(f));
+            Receive<FaultApplied>(f =>
+            {
+                onFault?.Invoke(f);
+                _forward?.Tell(f);
+            });
             Receive<PingResult>(r =>
             {
                 _forward?.Tell(r);

@@ -102,10 +102,13 @@ public sealed class ClusterMember : IAsyncDisposable
         var info = new MemberInfo(options.Process, options.Nodes.ToArray(), linksHere, topology.Name, options.Fingerprint, scenario.Name, seed, scale <= 0 ? 1 : scale, []);
         // Azure's diagnostics (nodes status): this member keeps the IKE messages of the Azure gateways on the links it
         // owns and the events of the gateways it hosts.
-        var recorder = new IkeActivityRecorder(lab);
+        // A driver's web view (nodes run --cluster --web) subscribes to the frames of the links this member owns.
+        var feed = new CaptureFeedTap();
+        var recorder = new IkeActivityRecorder(lab, feed);
         var onEvent = recorder.HasGateways ? e => { options.OnEvent?.Invoke(e); recorder.Event(e); } : options.OnEvent;
         var labActor = system.ActorOf(MemberLabActor.Props(info, onEvent, lab.Links, recorder.Snapshot), MemberLabActor.Name);
-        var capture = recorder.HasGateways ? new CaptureSink(null, recorder) : null;
+        system.ActorOf(CaptureFeedActor.Props(feed), CaptureFeedActor.Name);
+        var capture = new CaptureSink(null, recorder);
         var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, labActor, capture) { Roots = telemetry?.Roots };
         var actors = LabBuilder.Build(system, lab, context, hosted.Contains,
             peer => system.ActorOf(RemotePort.Props(peer.PortName, peer.Role, peer.ActorName, labActor), peer.PortName));

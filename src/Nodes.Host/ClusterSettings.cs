@@ -125,7 +125,7 @@ public sealed record ClusterSettings
                 log-info = off
               }
             }
-            """).WithFallback(NodesSerializer.Configuration()).WithFallback(ClusterControlSerializer.Configuration()).WithFallback(Nodes.Actors.Lab.LabGuardianStrategy.Configuration);
+            """).WithFallback(NodesSerializer.Configuration()).WithFallback(ClusterControlSerializer.Configuration()).WithFallback(CaptureFeedSerializer.Configuration()).WithFallback(Nodes.Actors.Lab.LabGuardianStrategy.Configuration);
     }
 
     /// <summary>
@@ -141,6 +141,7 @@ public sealed record ClusterSettings
         {
             NodesSerializer.VerifyBindings(system);
             ClusterControlSerializer.VerifyBindings(system);
+            CaptureFeedSerializer.VerifyBindings(system);
         }
         catch
         {

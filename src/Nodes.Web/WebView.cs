@@ -61,30 +61,40 @@ public sealed class WebView : IAsyncDisposable
     /// <summary><paramref name="options"/> with the view's taps added (frames, keys, events, faults, the running lab).</summary>
     public RunOptions Observe(RunOptions options)
     {
-        var onEvent = options.OnEvent;
-        var onFault = options.OnFault;
-        var onStarted = options.OnStarted;
-        return options with
-        {
-            Tap = Recorder,
-            OnEvent = e =>
-            {
-                onEvent?.Invoke(e);
-                Recorder.Event(e);
-            },
-            OnFault = f =>
-            {
-                onFault?.Invoke(f);
-                Recorder.Fault(f);
-            },
-            OnStarted = lab =>
-            {
-                onStarted?.Invoke(lab);
-                _running = lab;
-                _ = PollStatusAsync(lab, _stop.Token);
-            },
-        };
+        var (onEvent, onFault, onStarted) = Taps(options.OnEvent, options.OnFault, options.OnStarted);
+        return options with { Tap = Recorder, OnEvent = onEvent, OnFault = onFault, OnStarted = onStarted };
     }
+
+    /// <summary>
+    /// <paramref name="options"/> with the view's taps added for a lab spread over cluster members: the members'
+    /// capture feeds stream their links' frames and keys to this process; events, faults and status come as they do
+    /// to the driver.
+    /// </summary>
+    public DriverOptions Observe(DriverOptions options)
+    {
+        var (onEvent, onFault, onStarted) = Taps(options.OnEvent, options.OnFault, options.OnStarted);
+        return options with { Tap = Recorder, OnEvent = onEvent, OnFault = onFault, OnStarted = onStarted };
+    }
+
+    /// <summary>The run's own callbacks, each followed by the recorder's; the running lab starts the status poll.</summary>
+    private (Action<NodeEvent>, Action<FaultApplied>, Action<RunningLab>) Taps(Action<NodeEvent>? onEvent, Action<FaultApplied>? onFault, Action<RunningLab>? onStarted) =>
+    (
+        e =>
+        {
+            onEvent?.Invoke(e);
+            Recorder.Event(e);
+        },
+        f =>
+        {
+            onFault?.Invoke(f);
+            Recorder.Fault(f);
+        },
+        lab =>
+        {
+            onStarted?.Invoke(lab);
+            _running = lab;
+            _ = PollStatusAsync(lab, _stop.Token);
+        });
 
     /// <summary>Asks every node and link for its status twice a second and tells the pages when it changed.</summary>
     private async Task PollStatusAsync(RunningLab lab, CancellationToken cancel)

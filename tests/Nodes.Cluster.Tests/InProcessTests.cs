@@ -69,6 +69,80 @@ public sealed class InProcessTests : IDisposable
         Assert.Equal((info.Topology, info.Fingerprint, info.Scenario, info.Seed, info.TimeScale), (back.Topology, back.Fingerprint, back.Scenario, back.Seed, back.TimeScale));
     }
 
+    [Fact]
+    public void A_capture_feed_batch_round_trips_with_its_frames_and_keys()
+    {
+        var system = new ClusterSettings { Port = FreePort() }.CreateSystem();
+        _systems.Add(system);
+        var gcm = new Nodes.Crypto.CipherSuite(Nodes.Crypto.EncryptionAlgorithm.AesGcm16, 256, Nodes.Crypto.IntegrityAlgorithm.None);
+        var cbc = new Nodes.Crypto.CipherSuite(Nodes.Crypto.EncryptionAlgorithm.AesCbc, 128, Nodes.Crypto.IntegrityAlgorithm.HmacSha256_128);
+        var batch = new CapturedFrames(
+            [new CapturedFrame("home-lan", "rras", "wan", 0xc0a81d01, 1_764_000_000_123_456, [0x45, 0, 0, 20, 1, 2, 3])],
+            [new Nodes.Capture.EspSaKeyEntry("203.0.113.10", "52.172.171.0", 0xc1a0_0001, gcm, new Nodes.Crypto.SecretKey([1, 2, 3, 4]), null)],
+            [new Nodes.Capture.IkeSaKeyEntry(0x1122334455667788, 0x99aabbccddeeff00, cbc, new([5]), new([6]), new([7, 7]), null)],
+            42);
+        var s = (Akka.Serialization.SerializerWithStringManifest)system.Serialization.FindSerializerFor(batch);
+        Assert.IsType<CaptureFeedSerializer>(s);
+        var back = (CapturedFrames)s.FromBinary(s.ToBinary(batch), s.Manifest(batch));
+        var f = Assert.Single(back.Frames);
+        Assert.Equal(("home-lan", "rras", "wan", 0xc0a81d01u, 1_764_000_000_123_456L), (f.Link, f.FromNode, f.FromInterface, f.NextHop, f.AtUnixUs));
+        Assert.Equal(batch.Frames[0].Packet, f.Packet);
+        var esp = Assert.Single(back.Esp);
+        Assert.Equal(("203.0.113.10", "52.172.171.0", 0xc1a0_0001u, gcm), (esp.Source, esp.Destination, esp.Spi, esp.Suite));
+        Assert.Equal([1, 2, 3, 4], esp.EncryptionKey.Expose().ToArray());
+        Assert.Null(esp.IntegrityKey);
+        var ike = Assert.Single(back.Ike);
+        Assert.Equal((0x1122334455667788ul, 0x99aabbccddeeff00ul, cbc), (ike.InitiatorSpi, ike.ResponderSpi, ike.Suite));
+        Assert.Equal(("05", "06", "0707"), (Convert.ToHexString(ike.SkEi.Expose()), Convert.ToHexString(ike.SkEr.Expose()), Convert.ToHexString(ike.SkAi!.Expose())));
+        Assert.Null(ike.SkAr);
+        Assert.Equal(42, back.Missed);
+        // What a log line would show of it: counts, never key bytes.
+        Assert.DoesNotContain("1, 2, 3", back.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("redacted", batch.ToString(), StringComparison.Ordinal);
+        Assert.Contains("1 frames", batch.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Takes capture batches and acknowledges none of them: a view that stopped reading.</summary>
+    private sealed class SlowView : ReceiveActor
+    {
+        public SlowView(List<CapturedFrames> got, IActorRef feed)
+        {
+            Receive<CapturedFrames>(b => { lock (got) got.Add(b); });
+            feed.Tell(SubscribeCapture.Instance);
+        }
+    }
+
+    [Fact]
+    public async Task A_capture_feed_never_holds_more_than_its_bound_for_a_view_that_stops_acknowledging()
+    {
+        var system = new ClusterSettings { Port = FreePort() }.CreateSystem();
+        _systems.Add(system);
+        var tap = new CaptureFeedTap();
+        var feed = system.ActorOf(CaptureFeedActor.Props(tap));
+        var got = new List<CapturedFrames>();
+        system.ActorOf(Props.Create(() => new SlowView(got, feed)));
+        var packet = new byte[1000];
+        // Before anyone subscribes nothing is kept: one frame at a time until the first batch arrives (one of four
+        // unacknowledged), then far more than the bound at once.
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            lock (got) if (got.Count > 0) break;
+            Assert.True(DateTime.UtcNow < until, "the feed sent nothing to its subscriber");
+            tap.Frame("l", "a", "e", default, DateTimeOffset.UtcNow, packet);
+            await Task.Delay(20);
+        }
+        await Task.Delay(200);
+        for (var i = 0; i < CaptureFeedTap.Capacity * 4; i++) tap.Frame("l", "a", "e", default, DateTimeOffset.UtcNow, packet);
+        await Task.Delay(500);
+        int sent;
+        lock (got) sent = got.Sum(b => b.Frames.Count);
+        lock (got) Assert.True(CaptureFeedActor.InFlight == got.Count, $"batches {got.Count}, dropped {tap.Dropped}, sent {sent}");
+        // Four batches went out unacknowledged; the tap's queue is full, and the rest was dropped, counted.
+        Assert.True(tap.Dropped >= CaptureFeedTap.Capacity * 4 - CaptureFeedTap.Capacity - sent, $"dropped {tap.Dropped}, sent {sent}");
+        Assert.True(sent <= CaptureFeedActor.InFlight * (CaptureFeedActor.BatchBytes / 1000 + 1), $"sent {sent}");
+    }
+
     /// <summary>Receives frames in the far member and hands them to the test.</summary>
     private sealed class Probe : ReceiveActor
     {

@@ -8,7 +8,7 @@ namespace Nodes.Web.Tests;
 [Collection(WebLabCollection.Name)]
 public sealed class PageTests(WebLab lab)
 {
-    private static readonly string[] Path = ["client", "rras", "isp-router", "internet", "azure-gw", "vnet-router", "vm"];
+    private static readonly string[] Path = Chromium.PingPath;
 
     [SkippableFact]
     public async Task The_seed_labs_page_shows_all_seven_nodes_and_the_connected_tunnel()
@@ -32,29 +32,7 @@ public sealed class PageTests(WebLab lab)
     public async Task Stepping_forward_a_ping_moves_through_every_node_in_order()
     {
         var page = await lab.OpenAsync();
-        // The packets of the ping only: the filter hides IKE and the NAT keepalives.
-        await page.Locator(".filter input[value='IKE']").UncheckAsync();
-        await page.Locator(".filter input[value='UDP']").UncheckAsync();
-        await page.Keyboard.PressAsync("Home");
-        var hops = new List<(string From, string To, string Protocol)>();
-        for (var i = 0; i < 30; i++)
-        {
-            var h = await page.Locator("#current-hop").EvaluateAsync<string[]>("e => [e.dataset.from, e.dataset.to, e.dataset.protocol]");
-            hops.Add((h[0], h[1], h[2]));
-            await page.Keyboard.PressAsync("ArrowRight");
-        }
-        // One hop after another, each leaving the node the previous one reached: client → rras → ... → vm.
-        var at = 0;
-        var seen = new List<string>();
-        for (var k = 0; k < Path.Length - 1; k++)
-        {
-            at = hops.FindIndex(at, h => h.From == Path[k] && h.To == Path[k + 1]);
-            Assert.True(at >= 0, $"no hop {Path[k]} → {Path[k + 1]} after {string.Join(" → ", seen)} in {string.Join(", ", hops.Select(h => $"{h.From}→{h.To} {h.Protocol}"))}");
-            seen.Add($"{Path[k]}→{Path[k + 1]} {hops[at].Protocol}");
-        }
-        // Between the gateways the ping rides in ESP, on either side of them it is ICMP.
-        Assert.Equal(["ICMP", "ESP", "ESP", "ESP", "ICMP", "ICMP"], seen.Select(s => s.Split(' ')[1]).ToArray());
-        Assert.DoesNotContain(hops, h => h.Protocol is "IKE" or "UDP");
+        await Chromium.AssertPingMovesThroughEveryNodeInOrderAsync(page);
     }
 
     [SkippableFact]

@@ -15,14 +15,10 @@ public sealed class WebLab : IAsyncLifetime
     private readonly TaskCompletionSource _hold = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private Task<RunSummary>? _run;
-    private IPlaywright? _playwright;
 
     public WebView View { get; private set; } = null!;
 
-    public IBrowser? Browser { get; private set; }
-
-    /// <summary>Why the browser tests cannot run here (Chromium missing), or null.</summary>
-    public string? Missing { get; private set; }
+    public Chromium Chromium { get; private set; } = null!;
 
     public static string Repo([System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", ".."));
@@ -43,44 +39,16 @@ public sealed class WebLab : IAsyncLifetime
             if (_run.IsFaulted) await _run;
             await Task.Delay(200);
         }
-        var chromium = ExternalTool.Find("chromium");
-        if (chromium is null)
-        {
-            Missing = "chromium is not installed (apt-get install chromium)";
-            return;
-        }
-        _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = chromium,
-            Headless = true,
-            // What works on a machine with no network beyond loopback (see the machine notes): no background traffic.
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        Chromium = await Chromium.LaunchAsync();
     }
 
     /// <summary>A fresh page on the view, loaded and subscribed to the stream.</summary>
-    public async Task<IPage> OpenAsync()
-    {
-        if (Missing is not null)
-        {
-            if (ExternalTool.InCi) throw new InvalidOperationException($"CI is set and {Missing}");
-            throw new SkipException(Missing);
-        }
-        var page = await Browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
-        // A shared CI machine is slow at times: waits are generous, what is waited for is exact.
-        page.SetDefaultTimeout(20_000);
-        Assertions.SetDefaultExpectTimeout(20_000);
-        await page.GotoAsync(View.Address);
-        await page.WaitForSelectorAsync("body[data-ready=true]");
-        return page;
-    }
+    public Task<IPage> OpenAsync() => Chromium.OpenAsync(View.Address);
 
     public async Task DisposeAsync()
     {
         _hold.TrySetResult();
-        if (Browser is not null) await Browser.DisposeAsync();
-        _playwright?.Dispose();
+        if (Chromium is not null) await Chromium.DisposeAsync();
         await _stop.CancelAsync();
         if (_run is not null)
         {

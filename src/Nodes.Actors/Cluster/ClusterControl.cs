@@ -174,30 +174,40 @@ public sealed class ClusterControlSerializer(ExtendedActorSystem system) : Seria
         }
     }
 
-    public static Config Configuration()
+    public static Config Configuration() => BoundSerializer.Configuration(typeof(ClusterControlSerializer), Name, SerializerId, Table);
+
+    /// <summary>Throws naming every control message type that would fall back to another serializer.</summary>
+    public static void VerifyBindings(ActorSystem system) =>
+        BoundSerializer.Verify<ClusterControlSerializer>(system, "cluster control messages",
+            [MemberInfoRequest.Instance, new MemberInfo("", [], [], "", "", "", 0, 1, []), SubscribeEvents.Instance, new FaultRouted("", "", [])]);
+}
+
+/// <summary>The HOCON that binds a hand-written serializer to its message types, and the start-up check that it holds.</summary>
+internal static class BoundSerializer
+{
+    public static Config Configuration(Type serializer, string name, int id, IEnumerable<(Type Type, string Manifest)> table)
     {
-        var self = $"{typeof(ClusterControlSerializer).FullName}, {typeof(ClusterControlSerializer).Assembly.GetName().Name}";
-        var bindings = string.Join('\n', Table.Select(b => $"      \"{b.Type.FullName}, {b.Type.Assembly.GetName().Name}\" = {Name}"));
+        var self = $"{serializer.FullName}, {serializer.Assembly.GetName().Name}";
+        var bindings = string.Join('\n', table.Select(b => $"      \"{b.Type.FullName}, {b.Type.Assembly.GetName().Name}\" = {name}"));
         return ConfigurationFactory.ParseString($$"""
             akka.actor {
-              serializers { {{Name}} = "{{self}}" }
+              serializers { {{name}} = "{{self}}" }
               serialization-bindings {
             {{bindings}}
               }
-              serialization-identifiers { "{{self}}" = {{SerializerId}} }
+              serialization-identifiers { "{{self}}" = {{id}} }
             }
             """);
     }
 
-    /// <summary>Throws naming every control message type that would fall back to another serializer.</summary>
-    public static void VerifyBindings(ActorSystem system)
+    /// <summary>Throws naming every sample whose type would be serialized by anything but <typeparamref name="T"/>.</summary>
+    public static void Verify<T>(ActorSystem system, string what, IEnumerable<object> samples) where T : Serializer
     {
-        var samples = new object[] { MemberInfoRequest.Instance, new MemberInfo("", [], [], "", "", "", 0, 1, []), SubscribeEvents.Instance, new FaultRouted("", "", []) };
         var problems = samples.Select(s => (s, system.Serialization.FindSerializerFor(s)))
-            .Where(x => x.Item2 is not ClusterControlSerializer)
+            .Where(x => x.Item2 is not T)
             .Select(x => $"{x.s.GetType().Name} would be serialized by {x.Item2.GetType().Name}")
             .ToList();
         if (problems.Count > 0)
-            throw new InvalidOperationException("cluster control messages are not bound to their serializer: " + string.Join("; ", problems));
+            throw new InvalidOperationException($"{what} are not bound to their serializer: " + string.Join("; ", problems));
     }
 }
