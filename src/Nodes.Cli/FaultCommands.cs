@@ -65,16 +65,8 @@ internal static class FaultCommands
                 Tls = tls.Read(parse),
                 AnswerTimeout = TimeSpan.FromSeconds(seconds),
             };
-            LiveFaultResult result;
-            try
-            {
-                result = await LiveFaults.InjectAsync(request, cancel);
-            }
-            catch (Exception e) when (e is InvalidOperationException or FileNotFoundException or System.Security.Cryptography.CryptographicException or System.Net.Sockets.SocketException)
-            {
-                err.WriteLine($"could not reach the lab at {address}: {e.Message}");
-                return e is System.Net.Sockets.SocketException ? 3 : 2;
-            }
+            var (result, failed) = await LabCall.TryAsync(address, err, () => LiveFaults.InjectAsync(request, cancel));
+            if (result is null) return failed;
             Print(result, request, o, err);
             return result.ExitCode;
         });

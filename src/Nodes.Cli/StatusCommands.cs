@@ -52,16 +52,8 @@ internal static class StatusCommands
             var address = parse.GetValue(cluster)!;
             if (!FlagChecks.WaitOk(seconds, err) || !FlagChecks.ClusterAddressOk(address, err)) return 2;
             var request = new LiveStatusRequest { ClusterAddress = address, Node = parse.GetValue(node), Tls = tls.Read(parse), AnswerTimeout = TimeSpan.FromSeconds(seconds) };
-            LiveStatusResult result;
-            try
-            {
-                result = await LiveStatus.QueryAsync(request, cancel);
-            }
-            catch (Exception e) when (e is InvalidOperationException or FileNotFoundException or System.Security.Cryptography.CryptographicException or System.Net.Sockets.SocketException)
-            {
-                err.WriteLine($"could not reach the lab at {address}: {e.Message}");
-                return e is System.Net.Sockets.SocketException ? 3 : 2;
-            }
+            var (result, failed) = await LabCall.TryAsync(address, err, () => LiveStatus.QueryAsync(request, cancel));
+            if (result is null) return failed;
             if (!result.Reached)
             {
                 err.WriteLine($"NOT REACHABLE: {result.Message}");
