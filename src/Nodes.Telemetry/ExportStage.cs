@@ -33,6 +33,7 @@ public sealed class ExportStage : BaseProcessor<Activity>
     private readonly Thread _thread;
     private long _reserved;
     private long _taken;
+    private long _exported;
     private long _dropped;
     private long _failedExports;
     private int _signalled;
@@ -95,7 +96,8 @@ public sealed class ExportStage : BaseProcessor<Activity>
         var clock = Stopwatch.StartNew();
         lock (_drained)
         {
-            while (Volatile.Read(ref _taken) < target)
+            // Spans taken off the queue may still be in an export call: wait until they have been handed over.
+            while (Volatile.Read(ref _exported) < target)
             {
                 if (!_thread.IsAlive) return false;
                 _wake.Set();
@@ -164,6 +166,7 @@ public sealed class ExportStage : BaseProcessor<Activity>
         {
             if (_counts[i] > 0) Send(i);
         }
+        Volatile.Write(ref _exported, taken);
     }
 
     private void Send(int at)

@@ -71,6 +71,17 @@ public class ExportStageTests
         Assert.Equal(99_999, slow.Sequences[^1]);
     }
 
+    [Fact]
+    public void A_flush_must_wait_for_the_export_call_that_holds_the_last_spans_not_only_for_the_queue_to_empty()
+    {
+        // Each export call takes 300 ms: the queue is empty long before the last batch has been handed over.
+        var slow = new Recording { Delay = TimeSpan.FromMilliseconds(300) };
+        using var stage = new ExportStage(new Dictionary<string, BaseExporter<Activity>[]> { ["a"] = [slow] }, capacity: 4096, delayMs: 20);
+        for (var i = 0; i < ExportStage.BatchSize + 88; i++) stage.OnEnd(Span("a", i));
+        Assert.True(stage.ForceFlush(10_000));
+        Assert.Equal(ExportStage.BatchSize + 88, slow.Sequences.Count);
+    }
+
     private sealed class Recording : BaseExporter<Activity>
     {
         public List<int> Sequences { get; } = [];
@@ -78,10 +89,12 @@ public class ExportStageTests
         public int LargestBatch { get; private set; }
         public ManualResetEventSlim? Gate { get; init; }
         public bool Throws { get; init; }
+        public TimeSpan Delay { get; init; }
 
         public override ExportResult Export(in Batch<Activity> batch)
         {
             Gate?.Wait();
+            if (Delay > TimeSpan.Zero) Thread.Sleep(Delay);
             if (Throws) throw new InvalidOperationException("exporter failure");
             LargestBatch = Math.Max(LargestBatch, (int)batch.Count);
             foreach (var a in batch)
