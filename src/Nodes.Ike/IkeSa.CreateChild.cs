@@ -13,6 +13,8 @@ public sealed partial class IkeSa
 {
     private IkeCrypto? _oldCrypto;
     private (ulong SpiI, ulong SpiR, bool WeOriginalInitiator, uint NextRequestId)? _old;
+    /// <summary>Our DELETE of the old IKE SA, while its answer is awaited: its message ID, when it left, and when we stop waiting.</summary>
+    private (uint MessageId, DateTimeOffset Sent, DateTimeOffset GiveUpAt)? _oldDelete;
 
     private void StartChildRekey(ChildRecord old, DateTimeOffset now)
     {
@@ -202,14 +204,24 @@ public sealed partial class IkeSa
         Emit(new IkeEvent(IkeEventKind.IkeSaRekeyed, $"now {newSpiI:x16}_i {newSpiR:x16}_r with {suite}; {_children.Count} Child SA(s) moved"));
     }
 
-    /// <summary>DELETE of the old IKE SA, sent once on the old SA; a lost one is harmless, the peer's old SA times out.</summary>
+    /// <summary>
+    /// DELETE of the old IKE SA, sent once on the old SA. The old SA stays until its answer arrives (authenticated with
+    /// the old keys) or the first retransmission would be due; a lost DELETE is harmless, the peer's old SA times out.
+    /// </summary>
     private void SendOldIkeDelete(DateTimeOffset now)
     {
         if (_old is not { } old || _oldCrypto is null) return;
         var flags = (old.WeOriginalInitiator ? IkeFlags.Initiator : 0);
         var bytes = _oldCrypto.Seal(old.SpiI, old.SpiR, ExchangeType.Informational, flags, old.NextRequestId, [DeletePayload.IkeSa()]);
-        Emit(new IkeExchangeDone(ExchangeType.Informational, IkePurpose.DeleteIkeSa, old.NextRequestId, true, now, now, true, null));
         Send(bytes, ExchangeType.Informational, old.NextRequestId, isResponse: false, retransmission: false);
+        _oldDelete = (old.NextRequestId, now, now + _config.Retransmit.Timeout);
+    }
+
+    /// <summary>The authenticated answer to our DELETE of the old IKE SA: the exchange is done and the old SA goes.</summary>
+    private void OldIkeDeleteAnswered(DateTimeOffset now)
+    {
+        if (_oldDelete is not { } d) return;
+        Emit(new IkeExchangeDone(ExchangeType.Informational, IkePurpose.DeleteIkeSa, d.MessageId, true, d.Sent, now, true, null));
         RetireOld();
     }
 
@@ -219,6 +231,7 @@ public sealed partial class IkeSa
         _oldCrypto?.Dispose();
         _oldCrypto = null;
         _old = null;
+        _oldDelete = null;
         Emit(new IkeEvent(IkeEventKind.OldIkeSaRetired, $"{old.SpiI:x16}_i {old.SpiR:x16}_r"));
     }
 

@@ -104,7 +104,19 @@ public sealed partial class IkeSa
     /// <summary>A message on the SPIs of the IKE SA being replaced: only its DELETE is expected there.</summary>
     private void ReceiveOnOldSa(IkeHeader header, byte[] message, Ipv4Endpoint from, Ipv4Endpoint to, DateTimeOffset now)
     {
-        if ((header.Flags & IkeFlags.Response) != 0 || header.Exchange != ExchangeType.Informational || _oldCrypto is null || _old is not { } old)
+        if (header.IsResponse && header.Exchange == ExchangeType.Informational && _oldDelete is { } d && header.MessageId == d.MessageId && _oldCrypto is not null)
+        {
+            // The answer to our DELETE of the old SA: believed only once it opens with the old keys.
+            if (!_oldCrypto.TryOpen((byte[])message.Clone(), out _, out var why, out _))
+            {
+                Drop(why == OpenFailure.Integrity ? IkeDropReason.Integrity : IkeDropReason.Malformed, $"answer on the IKE SA being replaced did not open ({why})");
+                return;
+            }
+            AuthenticatedFrom(from, now);
+            OldIkeDeleteAnswered(now);
+            return;
+        }
+        if (header.IsResponse || header.Exchange != ExchangeType.Informational || _oldCrypto is null || _old is not { } old)
         {
             Drop(IkeDropReason.UnexpectedExchange, $"{header.Exchange} on the IKE SA being replaced");
             return;

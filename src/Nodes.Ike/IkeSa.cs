@@ -106,6 +106,7 @@ public sealed partial class IkeSa : IDisposable
             Consider(_pending?.NextRetransmit);
             Consider(_pending?.GiveUpAt);
             Consider(_halfOpenDeadline);
+            Consider(_oldDelete?.GiveUpAt);
             if (State == IkeSaState.Established)
             {
                 if (_pending is null && _config.DpdDelay is { } dpd) Consider(_lastInbound + dpd);
@@ -375,6 +376,7 @@ public sealed partial class IkeSa : IDisposable
                 Send(p.Bytes, p.Exchange, p.MessageId, isResponse: false, retransmission: true);
             }
         }
+        if (_oldDelete is { } od && now >= od.GiveUpAt) RetireOld();
         if (State != IkeSaState.Established) return;
         if (_ikeExpireAt is { } ie && now >= ie)
         {

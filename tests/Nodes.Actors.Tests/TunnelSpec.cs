@@ -62,6 +62,9 @@ public class TunnelSpec : VirtualLabSpec
         // time-scale 360: RRAS's 3,600 s Child SA lifetime becomes 10 s, its IKE SA's 28,800 s becomes 80 s.
         var (lab, pings) = StartSeedLab(timeScale: 360, count: 150, intervalMs: 1000);
         AdvanceUntil(() => Logged("client", "150 sent, 150 received"), TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(200), "150 pings answered");
+        // Make-before-break: nothing either gateway receives during the rekeys is unknown to it (old SAs stay until answered).
+        Assert.Empty(Status(lab.Nodes["rras"]).Drops);
+        Assert.Empty(Status(lab.Nodes["azure-gw"]).Drops);
         var rras = Status(lab.Nodes["rras"]).Tunnels.Single();
         Assert.True(rras.ChildRekeys >= 5, $"child rekeys: {rras.ChildRekeys}");
         Assert.True(rras.IkeRekeys >= 1, $"IKE rekeys: {rras.IkeRekeys}");

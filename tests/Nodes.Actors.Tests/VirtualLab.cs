@@ -43,7 +43,14 @@ public abstract class VirtualLabSpec : Akka.TestKit.Xunit2.TestKit
     {
         var events = Sys.ActorOf(Props.Create(() => new EventSink(Events)));
         var context = new LabContext(Clock.Now, seed, timeScale, events, null);
-        return LabBuilder.Build(Sys, topology, context);
+        var lab = LabBuilder.Build(Sys, topology, context);
+        // A top-level actor finishes starting on a thread of its own: until every node and link has answered, a frame
+        // could be handled there while this thread moves the clock, and the run would depend on how busy the machine is.
+        var started = CreateTestProbe();
+        var actors = lab.Nodes.Values.Concat(lab.Links.Values).Append(events).ToList();
+        foreach (var a in actors) a.Tell(new Identify(null), started.Ref);
+        started.ReceiveN(actors.Count, TimeSpan.FromSeconds(10));
+        return lab;
     }
 
     /// <summary>Moves virtual time forward in steps, letting the actors work between steps, until the condition holds.</summary>
@@ -52,7 +59,12 @@ public abstract class VirtualLabSpec : Akka.TestKit.Xunit2.TestKit
         var spent = TimeSpan.Zero;
         while (!condition())
         {
-            if (spent >= limit) throw new Xunit.Sdk.XunitException($"{what}: not reached within {limit} of virtual time");
+            if (spent >= limit)
+            {
+                string tail;
+                lock (Events) tail = string.Join("\n", Events.TakeLast(25).Select(e => $"  {e.Node}: {e.Text}"));
+                throw new Xunit.Sdk.XunitException($"{what}: not reached within {limit} of virtual time; the last events:\n{tail}");
+            }
             Clock.Advance(step);
             spent += step;
             Thread.Sleep(2);

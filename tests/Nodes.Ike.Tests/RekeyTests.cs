@@ -152,6 +152,10 @@ public class RekeyTests
         Assert.Equal([ExchangeType.CreateChildSa, ExchangeType.CreateChildSa, ExchangeType.Informational, ExchangeType.Informational], wire.Select(Exchange));
         Assert.True(IkeHeader.TryParse(wire[2].Payload, out var delete, out _));
         Assert.Equal((oldSpiI, oldSpiR), (delete.InitiatorSpi, delete.ResponderSpi));
+        // The answer to that DELETE is expected: the old SA stays until it arrives, so nothing is dropped as unknown.
+        Assert.DoesNotContain(pair.InitiatorOutputs.Concat(pair.GatewayOutputs).Concat(pair.ResponderOutputs), o => o is IkeDropped);
+        var deleter = rrasRekeys ? pair.InitiatorOutputs : pair.ResponderOutputs;
+        Assert.Contains(deleter, o => o is IkeExchangeDone { Purpose: IkePurpose.DeleteIkeSa, WeInitiated: true, Succeeded: true });
 
         // The new SA works: message IDs start again at 0 with a liveness check from the RRAS side.
         mark = pair.Wire.Count;
@@ -164,6 +168,36 @@ public class RekeyTests
         Assert.Equal(0u, h.MessageId);
         Assert.Equal(IkeSaState.Established, r.State);
         AssertTrafficFlowsWithoutLoss(pair);
+    }
+
+    // INFORMATIONAL (old SPIs) SK { D(IKE) }  -->  (lost, or answered by someone without the old keys)
+    //   the old SA is retired when its answer would have been retransmitted, never on a forged answer.
+    [Fact]
+    public void A_lost_or_forged_answer_to_the_old_ike_sa_delete_must_retire_it_only_when_its_time_is_up()
+    {
+        using var pair = Established();
+        var (oldSpiI, oldSpiR) = (pair.Initiator.InitiatorSpi, pair.Initiator.ResponderSpi);
+        pair.Drop = w => IkeHeader.TryParse(w.Payload, out var h, out _) && h.Exchange == ExchangeType.Informational && h.IsResponse;
+        pair.Initiator.RekeyIke(pair.Now);
+        pair.Pump();
+        Assert.Equal((oldSpiI, oldSpiR), pair.Initiator.RetiringSpis);
+
+        // A forged answer: the lost answer's SPIs and message ID, its integrity check value altered.
+        var lost = pair.Wire.Last(w => !w.Delivered);
+        var forged = (byte[])lost.Payload.Clone();
+        forged[^1] ^= 0x01;
+        pair.Initiator.TakeOutputs();
+        pair.Initiator.Receive(forged, lost.From, IkePair.RrasLan with { Port = 4500 }, pair.Now);
+        Assert.Equal((oldSpiI, oldSpiR), pair.Initiator.RetiringSpis);
+        Assert.Contains(pair.Initiator.TakeOutputs(), o => o is IkeDropped { Reason: IkeDropReason.Integrity });
+
+        var deadline = pair.Initiator.NextDeadline;
+        Assert.NotNull(deadline);
+        Assert.True(deadline <= pair.Now + RetransmitPolicy.Default.Timeout);
+        pair.Initiator.Tick(pair.Now + RetransmitPolicy.Default.Timeout);
+        Assert.Null(pair.Initiator.RetiringSpis);
+        Assert.Contains(pair.Initiator.TakeOutputs(), o => o is IkeEvent { Kind: IkeEventKind.OldIkeSaRetired });
+        Assert.Equal(IkeSaState.Established, pair.Initiator.State);
     }
 
     // CREATE_CHILD_SA SK { N(REKEY_SA), SA, Ni, TSi, TSr } -->   <-- CREATE_CHILD_SA SK { SA(IKE), Ni, KEi }
