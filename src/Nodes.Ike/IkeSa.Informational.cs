@@ -112,7 +112,8 @@ public sealed partial class IkeSa
                 Drop(why == OpenFailure.Integrity ? IkeDropReason.Integrity : IkeDropReason.Malformed, $"answer on the IKE SA being replaced did not open ({why})");
                 return;
             }
-            AuthenticatedFrom(from, now);
+            // It proves the peer alive, but an SA on its way out never moves the new SA's peer endpoint.
+            _lastInbound = now;
             OldIkeDeleteAnswered(now);
             return;
         }
