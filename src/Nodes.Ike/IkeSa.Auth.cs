@@ -122,23 +122,23 @@ public sealed partial class IkeSa
     /// <summary>The peer's authenticated identity.</summary>
     public IkeIdentity? PeerIdentity { get; private set; }
 
-    private void OnAuthResponse(IkeHeader header, List<IkePayload> payloads, byte[] message, DateTimeOffset now)
+    private Step OnAuthResponse(IkeHeader header, List<IkePayload> payloads, byte[] message, DateTimeOffset now)
     {
         var notifies = payloads.OfType<NotifyPayload>().ToList();
         if (notifies.Any(n => n.NotifyType == NotifyType.AuthenticationFailed))
         {
-            Fail(NotifyType.AuthenticationFailed, $"{Remote} refused our AUTH: the pre-shared keys differ, or it does not accept the identity {_config.LocalId}", byPeer: true, now);
+            var refused = Fail(NotifyType.AuthenticationFailed, $"{Remote} refused our AUTH: the pre-shared keys differ, or it does not accept the identity {_config.LocalId}", byPeer: true, now);
             Close("AUTHENTICATION_FAILED", now);
-            return;
+            return refused;
         }
         var idr = payloads.OfType<IdentificationPayload>().FirstOrDefault(p => p.PayloadType == IkePayloadType.IdentificationResponder);
         var auth = payloads.OfType<AuthenticationPayload>().FirstOrDefault();
         if (idr is null || auth is null)
         {
             var error = notifies.FirstOrDefault(n => n.IsError);
-            Fail(error?.NotifyType ?? NotifyType.InvalidSyntax, error is null ? "IKE_AUTH response lacks IDr or AUTH" : "the peer refused IKE_AUTH", byPeer: error is not null, now);
+            var failed = Fail(error?.NotifyType ?? NotifyType.InvalidSyntax, error is null ? "IKE_AUTH response lacks IDr or AUTH" : "the peer refused IKE_AUTH", byPeer: error is not null, now);
             Close(error is null ? "IKE_AUTH response incomplete" : $"IKE_AUTH refused: {NotifyNames.Of(error.NotifyType)}", now);
-            return;
+            return failed;
         }
         var peerId = IkeIdentity.From(idr);
         var ok = auth.Method == AuthMethod.SharedKeyMessageIntegrityCode
@@ -146,26 +146,31 @@ public sealed partial class IkeSa
         if (!ok || (_config.RemoteId is { } expected && !expected.Equals(peerId)))
         {
             var why = ok ? $"the peer calls itself {peerId}, but {_config.RemoteId} is expected" : $"the AUTH payload of {peerId} does not verify with our pre-shared key: the shared keys differ";
-            Fail(NotifyType.AuthenticationFailed, why, byPeer: false, now);
+            var wrongAuth = Fail(NotifyType.AuthenticationFailed, why, byPeer: false, now);
             // RFC 7296 section 2.21.2: the initiator may tell the peer in a separate INFORMATIONAL. The peer is not
             // authenticated, so the SA is never established: it goes straight to Deleting, where it takes no request
             // of the peer's (no CREATE_CHILD_SA, no Child SA, nothing for held packets), and closes once the report is
             // answered or after one retransmission interval.
             SetState(IkeSaState.Deleting, "the peer's AUTH is wrong: reporting AUTHENTICATION_FAILED, then closing");
-            SendProtectedRequest(ExchangeType.Informational, IkePurpose.ReportAuthenticationFailed, [NotifyPayload.Status(NotifyType.AuthenticationFailed)], now, (_, _, _, t) => Close("AUTHENTICATION_FAILED", t));
+            SendProtectedRequest(ExchangeType.Informational, IkePurpose.ReportAuthenticationFailed, [NotifyPayload.Status(NotifyType.AuthenticationFailed)], now, (_, _, _, t) =>
+            {
+                Close("AUTHENTICATION_FAILED", t);
+                return Step.Success;
+            });
             _pending!.GiveUpAt = now + _config.Retransmit.Delay(0);
-            return;
+            return wrongAuth;
         }
         PeerIdentity = peerId;
         Established(now, $"authenticated {peerId}");
         var childError = notifies.FirstOrDefault(n => n.IsError);
         if (childError is not null)
         {
-            Fail(childError.NotifyType, ChildRefusalReason(childError.NotifyType), byPeer: true, now);
-            return;
+            return Fail(childError.NotifyType, ChildRefusalReason(childError.NotifyType), byPeer: true, now);
         }
-        var child = AcceptChildResponse(payloads, _firstChildSpi, pfsShared: null, replaces: null, now);
-        if (child is not null) InstallChild(child, outboundActive: true, lowestNonce: LowestOf(_ni, _nr), now);
+        var child = AcceptChildResponse(payloads, _firstChildSpi, pfsShared: null, replaces: null, now, out var refusal);
+        if (child is null) return refusal;
+        InstallChild(child, outboundActive: true, lowestNonce: LowestOf(_ni, _nr), now);
+        return Step.Success;
     }
 
     private string ChildRefusalReason(NotifyType type) => type switch

@@ -75,14 +75,15 @@ public sealed partial class IkeSa
     /// failure emitted and a DELETE queued for what the peer may have installed, when the answer is not acceptable.
     /// </summary>
     private ChildSaInfo? AcceptChildResponse(List<IkePayload> response, uint inboundSpi, SecretKey? pfsShared, uint? replaces, DateTimeOffset now,
-        byte[]? ni = null, byte[]? nr = null)
+        out Step refusal, byte[]? ni = null, byte[]? nr = null)
     {
+        refusal = Step.Success;
         var sa = response.OfType<SecurityAssociationPayload>().FirstOrDefault();
         var tsi = response.OfType<TrafficSelectorPayload>().FirstOrDefault(t => t.PayloadType == IkePayloadType.TrafficSelectorInitiator);
         var tsr = response.OfType<TrafficSelectorPayload>().FirstOrDefault(t => t.PayloadType == IkePayloadType.TrafficSelectorResponder);
         if (sa is null || tsi is null || tsr is null || sa.Proposals.Count != 1 || sa.Proposals[0].Spi32 is not (>= 256))
         {
-            Fail(NotifyType.InvalidSyntax, "the Child SA response lacks SA, TSi or TSr, or its SA is not one ESP proposal", byPeer: false, now);
+            refusal = Fail(NotifyType.InvalidSyntax, "the Child SA response lacks SA, TSi or TSr, or its SA is not one ESP proposal", byPeer: false, now);
             return null;
         }
         var chosen = ProposalWire.FromWire(sa.Proposals[0]);
@@ -90,7 +91,7 @@ public sealed partial class IkeSa
         var suite = ProposalSelection.SelectEsp([chosen], allowed, keyExchangePresent: pfsShared is not null);
         if (suite is null)
         {
-            Fail(NotifyType.NoProposalChosen, $"the peer chose {chosen} for the Child SA, which we did not offer ({ProposalText.List(_config.EspProposals)})", byPeer: false, now);
+            refusal = Fail(NotifyType.NoProposalChosen, $"the peer chose {chosen} for the Child SA, which we did not offer ({ProposalText.List(_config.EspProposals)})", byPeer: false, now);
             _work.Enqueue(new Work(WorkKind.DeleteChild, inboundSpi));
             return null;
         }
@@ -100,7 +101,7 @@ public sealed partial class IkeSa
             || !localTs.All(t => _config.LocalTs.Any(a => a.Intersect(t) == t))
             || !remoteTs.All(t => _config.RemoteTs.Any(a => a.Intersect(t) == t)))
         {
-            Fail(NotifyType.TsUnacceptable, $"the peer narrowed our selectors to {string.Join(',', localTs)} === {string.Join(',', remoteTs)}, outside what we proposed", byPeer: false, now);
+            refusal = Fail(NotifyType.TsUnacceptable, $"the peer narrowed our selectors to {string.Join(',', localTs)} === {string.Join(',', remoteTs)}, outside what we proposed", byPeer: false, now);
             _work.Enqueue(new Work(WorkKind.DeleteChild, inboundSpi));
             return null;
         }

@@ -45,10 +45,9 @@ public sealed partial class IkeSa
                 {
                     old.RekeyAt = t + RetryDelay();
                     Emit(new IkeEvent(IkeEventKind.RekeyPostponed, $"the peer answered {NotifyNames.Of(error.NotifyType)}; retrying the rekey of 0x{old.Info.InboundSpi:x8}"));
-                    return;
+                    return Step.Success;
                 }
-                Fail(error.NotifyType, $"the peer refused to rekey Child SA 0x{old.Info.InboundSpi:x8}: {ChildRefusalReason(error.NotifyType)}", byPeer: true, t);
-                return;
+                return Fail(error.NotifyType, $"the peer refused to rekey Child SA 0x{old.Info.InboundSpi:x8}: {ChildRefusalReason(error.NotifyType)}", byPeer: true, t);
             }
             var nr = payloads.OfType<NoncePayload>().FirstOrDefault()?.Nonce.Span.ToArray();
             SecretKey? pfs = null;
@@ -61,24 +60,22 @@ public sealed partial class IkeSa
                 var ker = payloads.OfType<KeyExchangePayload>().FirstOrDefault();
                 if (ker is null || ker.Group != (ushort)exchange.Group || !exchange.TryDeriveSharedSecret(ker.Data.Span, out pfs))
                 {
-                    Fail(NotifyType.InvalidSyntax, "the rekey response lacks a valid KE payload for PFS", byPeer: false, t);
                     old.State = ChildState.Installed;
                     _work.Enqueue(new Work(WorkKind.DeleteChild, newSpi));
-                    return;
+                    return Fail(NotifyType.InvalidSyntax, "the rekey response lacks a valid KE payload for PFS", byPeer: false, t);
                 }
             }
             if (nr is null)
             {
-                Fail(NotifyType.InvalidSyntax, "the rekey response lacks a nonce", byPeer: false, t);
                 old.State = ChildState.Installed;
-                return;
+                return Fail(NotifyType.InvalidSyntax, "the rekey response lacks a nonce", byPeer: false, t);
             }
-            var info = AcceptChildResponse(payloads, newSpi, pfs, old.Info.InboundSpi, t, ni, nr);
+            var info = AcceptChildResponse(payloads, newSpi, pfs, old.Info.InboundSpi, t, out var refusal, ni, nr);
             pfs?.Dispose();
             if (info is null)
             {
                 old.State = ChildState.Installed;
-                return;
+                return refusal;
             }
             ChildRekeys++;
             var ours = InstallChild(info, outboundActive: false, LowestOf(ni, nr), t);
@@ -100,11 +97,12 @@ public sealed partial class IkeSa
                     old.State = ChildState.Rekeyed;
                     _work.Enqueue(new Work(WorkKind.DeleteChild, old.Info.InboundSpi));
                 }
-                return;
+                return Step.Success;
             }
             ActivateOutbound(ours);
             old.State = ChildState.Rekeyed;
             _work.Enqueue(new Work(WorkKind.DeleteChild, old.Info.InboundSpi));
+            return Step.Success;
         });
     }
 
@@ -147,10 +145,9 @@ public sealed partial class IkeSa
             {
                 _ikeRekeyAt = t + RetryDelay();
                 if (error.NotifyType is not NotifyType.TemporaryFailure)
-                    Fail(error.NotifyType, "the peer refused to rekey the IKE SA", byPeer: true, t);
-                else
-                    Emit(new IkeEvent(IkeEventKind.RekeyPostponed, "the peer answered TEMPORARY_FAILURE; retrying the IKE SA rekey"));
-                return;
+                    return Fail(error.NotifyType, "the peer refused to rekey the IKE SA", byPeer: true, t);
+                Emit(new IkeEvent(IkeEventKind.RekeyPostponed, "the peer answered TEMPORARY_FAILURE; retrying the IKE SA rekey"));
+                return Step.Success;
             }
             var sa = payloads.OfType<SecurityAssociationPayload>().FirstOrDefault();
             var nr = payloads.OfType<NoncePayload>().FirstOrDefault()?.Nonce.Span.ToArray();
@@ -160,14 +157,14 @@ public sealed partial class IkeSa
             if (chosen is null || suite is null || nr is null || ker is null || ker.Group != (ushort)suite.Value.Suite.Group
                 || ker.Group != (ushort)exchange.Group || !exchange.TryDeriveSharedSecret(ker.Data.Span, out var shared))
             {
-                Fail(NotifyType.InvalidSyntax, "the IKE SA rekey response is incomplete or chose what we did not offer", byPeer: false, t);
                 _ikeRekeyAt = t + RetryDelay();
-                return;
+                return Fail(NotifyType.InvalidSyntax, "the IKE SA rekey response is incomplete or chose what we did not offer", byPeer: false, t);
             }
             SwitchToRekeyedIkeSa(newSpi, chosen.Spi64!.Value, suite.Value.Suite, shared, ni, nr, weInitiated: true, t);
             shared.Dispose();
             // The rekey initiator deletes the old IKE SA (RFC 7296 section 1.3.2).
             SendOldIkeDelete(t);
+            return Step.Success;
         });
     }
 

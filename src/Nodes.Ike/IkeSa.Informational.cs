@@ -13,7 +13,10 @@ public sealed partial class IkeSa
     {
         Emit(new IkeEvent(IkeEventKind.LivenessCheck, $"nothing heard from {Remote} since {_lastInbound:HH:mm:ss}"));
         SendProtectedRequest(ExchangeType.Informational, IkePurpose.LivenessCheck, [], now, (_, _, _, t) =>
-            Emit(new IkeEvent(IkeEventKind.PeerAlive, $"{Remote} answered the liveness check")));
+        {
+            Emit(new IkeEvent(IkeEventKind.PeerAlive, $"{Remote} answered the liveness check"));
+            return Step.Success;
+        });
     }
 
     private void StartChildDelete(ChildRecord c, DateTimeOffset now)
@@ -28,20 +31,25 @@ public sealed partial class IkeSa
         {
             if (_children.TryGetValue(inboundSpi, out var c)) RemoveChild(c, "deleted");
             ActivateSuccessorsOf(inboundSpi);
+            return Step.Success;
         });
     }
 
     private void StartIkeDelete(DateTimeOffset now)
     {
         SetState(IkeSaState.Deleting, "deleting the IKE SA");
-        SendProtectedRequest(ExchangeType.Informational, IkePurpose.DeleteIkeSa, [DeletePayload.IkeSa()], now, (_, _, _, t) => Close("deleted", t));
+        SendProtectedRequest(ExchangeType.Informational, IkePurpose.DeleteIkeSa, [DeletePayload.IkeSa()], now, (_, _, _, t) =>
+        {
+            Close("deleted", t);
+            return Step.Success;
+        });
     }
 
     private void StartInvalidSpi(uint spi, DateTimeOffset now)
     {
         Span<byte> data = stackalloc byte[4];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(data, spi);
-        SendProtectedRequest(ExchangeType.Informational, IkePurpose.ReportInvalidSpi, [NotifyPayload.Status(NotifyType.InvalidSpi, data)], now, (_, _, _, _) => { });
+        SendProtectedRequest(ExchangeType.Informational, IkePurpose.ReportInvalidSpi, [NotifyPayload.Status(NotifyType.InvalidSpi, data)], now, (_, _, _, _) => Step.Success);
     }
 
     private (List<IkePayload> Response, Action? After) HandleInformationalRequest(List<IkePayload> request, DateTimeOffset now)

@@ -88,7 +88,7 @@ public sealed partial class IkeSa
         return (remote, local);
     }
 
-    private void OnInitResponse(IkeHeader header, List<IkePayload> payloads, byte[] message, DateTimeOffset now)
+    private Step OnInitResponse(IkeHeader header, List<IkePayload> payloads, byte[] message, DateTimeOffset now)
     {
         var notifies = payloads.OfType<NotifyPayload>().ToList();
         if (notifies.FirstOrDefault(n => n.NotifyType == NotifyType.Cookie) is { } cookie && header.ResponderSpi == 0)
@@ -97,9 +97,8 @@ public sealed partial class IkeSa
             // other payloads unchanged.
             _cookie = cookie.Data.Span.ToArray();
             Emit(new IkeEvent(IkeEventKind.CookieChallenge, $"{Remote} asked for a cookie; repeating IKE_SA_INIT with it"));
-            Done(new Pending(ExchangeType.IkeSaInit, IkePurpose.IkeSaSetup, 0, [], now, now, now, (_, _, _, _) => { }), now, true, "COOKIE");
             SendInit(_keyExchange!.Group, now);
-            return;
+            return Step.NeedMore("COOKIE");
         }
         if (notifies.FirstOrDefault(n => n.NotifyType == NotifyType.InvalidKePayload) is { } invalidKe)
         {
@@ -108,15 +107,14 @@ public sealed partial class IkeSa
             {
                 Emit(new IkeFailure(NotifyType.InvalidKePayload, $"the peer wants DH group {Names.Of((DhGroup)wanted)}, not {Names.Of(_keyExchange!.Group)}; retrying with it", ReportedByPeer: true));
                 SendInit((DhGroup)wanted, now);
-                return;
+                return Step.NeedMore($"INVALID_KE_PAYLOAD: retrying with {Names.Of((DhGroup)wanted)}");
             }
             // A group we cannot use, or too many corrections: unprotected too, so recorded and outlived like any refusal.
             var wantedText = invalidKe.TryGetAcceptedGroup(out var w) ? Names.Of((DhGroup)w) : "an unreadable group";
             if (_unprotectedRefusals.Add(NotifyType.InvalidKePayload))
                 Fail(NotifyType.InvalidKePayload, $"the peer wants DH group {wantedText}, which none of our proposals ({ProposalText.List(_config.IkeProposals)}) allows", byPeer: true, now);
             Drop(IkeDropReason.UnprotectedError, $"unprotected INVALID_KE_PAYLOAD for {wantedText} in an IKE_SA_INIT response: recorded, the request keeps retransmitting");
-            KeepWaiting();
-            return;
+            return Step.NotAnAnswer;
         }
         if (notifies.FirstOrDefault(n => n.IsError) is { } error)
         {
@@ -131,28 +129,24 @@ public sealed partial class IkeSa
                 Fail(error.NotifyType, reason, byPeer: true, now);
             }
             Drop(IkeDropReason.UnprotectedError, $"unprotected {NotifyNames.Of(error.NotifyType)} in an IKE_SA_INIT response: recorded, the request keeps retransmitting");
-            KeepWaiting();
-            return;
+            return Step.NotAnAnswer;
         }
         var sa = payloads.OfType<SecurityAssociationPayload>().FirstOrDefault();
         var ke = payloads.OfType<KeyExchangePayload>().FirstOrDefault();
         var nonce = payloads.OfType<NoncePayload>().FirstOrDefault();
         if (sa is null || ke is null || nonce is null || sa.Proposals.Count != 1 || header.ResponderSpi == 0)
         {
-            Unusable("the IKE_SA_INIT response lacks SA, KE or Nonce, or carries more than one proposal");
-            return;
+            return Unusable("the IKE_SA_INIT response lacks SA, KE or Nonce, or carries more than one proposal");
         }
         var chosen = ProposalWire.FromWire(sa.Proposals[0]);
         var suite = ProposalSelection.SelectIke([chosen], _config.IkeProposals);
         if (suite is null || chosen.Encryption.Length != 1 || chosen.Groups.Length != 1 || (DhGroup)ke.Group != suite.Value.Suite.Group || ke.Group != (ushort)_keyExchange!.Group)
         {
-            Unusable($"the peer chose {chosen}, which is not one of our proposals {ProposalText.List(_config.IkeProposals)} or does not match our KE group");
-            return;
+            return Unusable($"the peer chose {chosen}, which is not one of our proposals {ProposalText.List(_config.IkeProposals)} or does not match our KE group");
         }
         if (!_keyExchange.TryDeriveSharedSecret(ke.Data.Span, out var shared))
         {
-            Unusable($"the peer's {Names.Of(_keyExchange.Group)} public value is not valid");
-            return;
+            return Unusable($"the peer's {Names.Of(_keyExchange.Group)} public value is not valid");
         }
         ResponderSpi = header.ResponderSpi;
         _nr = nonce.Nonce.Span.ToArray();
@@ -171,6 +165,7 @@ public sealed partial class IkeSa
         ReportNat();
         if (Encapsulated) FloatTo4500();
         SendAuthRequest(now);
+        return Step.Success;
     }
 
     /// <summary>Error notifies seen in unprotected IKE_SA_INIT responses, each recorded once.</summary>
@@ -179,15 +174,12 @@ public sealed partial class IkeSa
     /// <summary>Why the last IKE_SA_INIT response that was not an error could not be used.</summary>
     private string? _unusableInitAnswer;
 
-    /// <summary>The IKE_SA_INIT response just handled is ignored; the request stays pending.</summary>
-    private void KeepWaiting() => _keepWaiting = true;
-
     /// <summary>An IKE_SA_INIT response we cannot use changes nothing (it may be forged): dropped, the request stays pending.</summary>
-    private void Unusable(string why)
+    private Step Unusable(string why)
     {
         _unusableInitAnswer = why;
         Drop(IkeDropReason.UnusableResponse, why);
-        KeepWaiting();
+        return Step.NotAnAnswer;
     }
 
     private void ReportNat()

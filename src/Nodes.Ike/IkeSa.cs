@@ -207,27 +207,18 @@ public sealed partial class IkeSa : IDisposable
             AuthenticatedFrom(from, now);
         }
         _pending = null;
-        pending.OnResponse(header, payloads, message, now);
-        if (_keepWaiting)
+        var step = pending.OnResponse(header, payloads, message, now);
+        if (step.Status == StepStatus.NotAnAnswer)
         {
             // An IKE_SA_INIT response proves nothing (it has no integrity check): the request stays pending and is
             // retransmitted until a usable answer comes or its budget is spent (RFC 7296 section 2.21.1). What it
             // said is only recorded: the exchange's outcome is the one the usable answer (or the give-up) brings.
-            _keepWaiting = false;
-            _lastExchangeFailed = false;
-            _lastExchangeError = null;
             _pending = pending;
             return;
         }
-        Done(pending, now, succeeded: !_lastExchangeFailed, _lastExchangeError);
-        _lastExchangeFailed = false;
-        _lastExchangeError = null;
+        Done(pending, now, succeeded: step.Status != StepStatus.Failed, step.Detail);
         PumpWork(now);
     }
-
-    private bool _keepWaiting;
-    private bool _lastExchangeFailed;
-    private string? _lastExchangeError;
 
     private void HandleRequest(IkeHeader header, byte[] message, Ipv4Endpoint from, Ipv4Endpoint to, DateTimeOffset now)
     {
@@ -528,7 +519,7 @@ public sealed partial class IkeSa : IDisposable
     // ---------------------------------------------------------------------------------------------------------
     // Sending
 
-    private void SendRequest(ExchangeType exchange, IkePurpose purpose, byte[] bytes, DateTimeOffset now, Action<IkeHeader, List<IkePayload>, byte[], DateTimeOffset> onResponse)
+    private void SendRequest(ExchangeType exchange, IkePurpose purpose, byte[] bytes, DateTimeOffset now, ResponseHandler onResponse)
     {
         var id = _nextRequestId++;
         _pending = new Pending(exchange, purpose, id, bytes, now, now + _config.Retransmit.Delay(0), GiveUpTime(now), onResponse);
@@ -537,7 +528,7 @@ public sealed partial class IkeSa : IDisposable
 
     /// <summary>Seals and sends a request carrying <paramref name="inner"/>.</summary>
     private void SendProtectedRequest(ExchangeType exchange, IkePurpose purpose, IReadOnlyList<IkePayload> inner, DateTimeOffset now,
-        Action<IkeHeader, List<IkePayload>, byte[], DateTimeOffset> onResponse)
+        ResponseHandler onResponse)
     {
         var bytes = _crypto!.Seal(InitiatorSpi, ResponderSpi, exchange, OwnFlags(response: false), _nextRequestId, inner);
         SendRequest(exchange, purpose, bytes, now, onResponse);
@@ -588,12 +579,16 @@ public sealed partial class IkeSa : IDisposable
         Emit(new IkeStateChange(old, next, reason));
     }
 
-    private void Fail(NotifyType? notify, string reason, bool byPeer, DateTimeOffset now)
+    /// <summary>
+    /// Reports a failure of the exchange being handled and returns the outcome that says so: a response handler
+    /// returns it, a request handler (the peer's exchange, answered with the refusal) has nothing more to do with it.
+    /// </summary>
+    private Step Fail(NotifyType? notify, string reason, bool byPeer, DateTimeOffset now)
     {
-        Emit(new IkeFailure(notify, reason, byPeer));
-        _lastExchangeFailed = true;
-        _lastExchangeError = notify is { } n ? $"{NotifyNames.Of(n)}: {reason}" : reason;
+        var failure = new IkeFailure(notify, reason, byPeer);
+        Emit(failure);
         _ = now;
+        return Step.Failed(failure.ToString());
     }
 
     private void Close(string reason, DateTimeOffset now)
@@ -660,12 +655,32 @@ public sealed partial class IkeSa : IDisposable
         _oldCrypto?.Dispose();
     }
 
+    /// <summary>
+    /// What handling a response did with the exchange it answers (in the spirit of strongSwan's task results
+    /// SUCCESS / NEED_MORE / FAILED): the exchange is complete and worked, or failed; the task carries on with a
+    /// request it has just sent in its place (a cookie, another DH group); or the message is no answer the task can
+    /// use, so nothing changed and the request stays pending until a usable answer or its retransmission budget ends.
+    /// </summary>
+    internal enum StepStatus { Success, Failed, NeedMore, NotAnAnswer }
+
+    /// <summary>The outcome of one response handler, with the error or the reason for the follow-up request.</summary>
+    internal readonly record struct Step(StepStatus Status, string? Detail)
+    {
+        public static Step Success => new(StepStatus.Success, null);
+        public static Step NotAnAnswer => new(StepStatus.NotAnAnswer, null);
+        public static Step Failed(string error) => new(StepStatus.Failed, error);
+        public static Step NeedMore(string why) => new(StepStatus.NeedMore, why);
+    }
+
+    /// <summary>Processes the authenticated (or, for IKE_SA_INIT, parsed) answer to our pending request.</summary>
+    private delegate Step ResponseHandler(IkeHeader header, List<IkePayload> payloads, byte[] message, DateTimeOffset now);
+
     private enum WorkKind { RekeyChild, RekeyIke, DeleteChild, DeleteIke, Dpd, InvalidSpi }
 
     private readonly record struct Work(WorkKind Kind, uint Spi);
 
     private sealed class Pending(ExchangeType exchange, IkePurpose purpose, uint messageId, byte[] bytes, DateTimeOffset started,
-        DateTimeOffset nextRetransmit, DateTimeOffset giveUpAt, Action<IkeHeader, List<IkePayload>, byte[], DateTimeOffset> onResponse)
+        DateTimeOffset nextRetransmit, DateTimeOffset giveUpAt, ResponseHandler onResponse)
     {
         public ExchangeType Exchange { get; } = exchange;
         public IkePurpose Purpose { get; } = purpose;
@@ -675,7 +690,7 @@ public sealed partial class IkeSa : IDisposable
         public DateTimeOffset NextRetransmit { get; set; } = nextRetransmit;
         public DateTimeOffset GiveUpAt { get; set; } = giveUpAt;
         public int Attempts { get; set; }
-        public Action<IkeHeader, List<IkePayload>, byte[], DateTimeOffset> OnResponse { get; } = onResponse;
+        public ResponseHandler OnResponse { get; } = onResponse;
     }
 
     internal enum ChildState { Installed, Rekeying, Rekeyed, Deleting, Deleted }

@@ -168,6 +168,28 @@ public class InformationalTests
         Assert.Equal("INVALID_SYNTAX: the peer's Informational request did not parse after decryption", failure.ToString());
     }
 
+    // INFORMATIONAL SK { <unparsable> } -->  <-- SK { N(INVALID_SYNTAX) }        (the peer's request, refused)
+    //                        <-- SK { }      -->  SK { }                          (then our own liveness check)
+    // Refusing a request of the peer's is the peer's exchange; it must not mark the next exchange of ours as failed.
+    [Fact]
+    public void A_refused_request_of_the_peer_must_not_make_our_next_exchange_fail()
+    {
+        using var pair = Established();
+        var responder = pair.Responder!;
+        var garbage = new byte[] { 0, 0, 0, 40, 1, 4, 0, 0 };
+        pair.Inject(SealAsInitiator(pair, ExchangeType.Informational, 2, IkePayloadType.Delete, garbage), responder.Remote, responder.Local);
+        Assert.Contains(pair.ResponderOutputs, o => o is IkeFailure { Notify: NotifyType.InvalidSyntax });
+        var mark = pair.ResponderOutputs.Count;
+
+        responder.CheckLiveness(pair.Now);
+        pair.Pump();
+
+        var done = Assert.Single(pair.ResponderOutputs.Skip(mark).OfType<IkeExchangeDone>(), d => d.WeInitiated);
+        Assert.Equal(IkePurpose.LivenessCheck, done.Purpose);
+        Assert.True(done.Succeeded, done.Error);
+        Assert.Null(done.Error);
+    }
+
     // INFORMATIONAL SK { N(INVALID_SPI, 0xdeadbeef) } -->   <-- SK { }
     [Fact]
     public void Invalid_spi_must_be_reported_to_the_peer_in_a_protected_informational()
