@@ -59,6 +59,22 @@ public class CorpusReplayTests
             Assert.True(Wire.Ip.Ipv4Packet.TryParse(File.ReadAllBytes(file), out _, out var error), $"{file}: {error}");
         foreach (var file in Directory.GetFiles(Path.Combine(Fuzz(), "corpus", "topology-load")))
             Assert.Empty(Topology.Loading.TopologyLoader.LoadFromString(File.ReadAllText(file), Path.GetFileName(file)).Diagnostics);
+        GatewayTarget.Outcome Gateway(string seed) => GatewayTarget.Play(File.ReadAllBytes(Path.Combine(Fuzz(), "corpus", "gateway-engine", seed)));
+        // Sealed frames get past authentication: answered, or delivered; raw ones are dropped with their reason.
+        Assert.Equal(1, Gateway("liveness-check").AnsweredByAzure);
+        Assert.Equal(1, Gateway("liveness-check-to-rras").AnsweredByRras);
+        var delete = Gateway("delete-unknown-child");
+        Assert.Equal(1, delete.AnsweredByAzure);
+        Assert.Equal(1, delete.AzureDrops.GetValueOrDefault("ike-delete-unknown-sa"));
+        Assert.Equal(1, Gateway("esp-ping").IntoVnet);
+        Assert.Equal(1, Gateway("client-ping").IntoVnet);
+        Assert.Equal(1, Gateway("vnet-reply").ToClient);
+        var cleartext = Gateway("cleartext-to-vm");
+        Assert.Equal(0, cleartext.IntoVnet);
+        Assert.NotEmpty(cleartext.AzureDrops);
+        Assert.Equal(0, Gateway("udp4500-forged").IntoVnet);
+        var idle = Gateway("idle-then-ping");
+        Assert.Equal((2, 1), (idle.IntoVnet, idle.ToClient));
         var frames = Frames.Split(File.ReadAllBytes(Path.Combine(Fuzz(), "corpus", "ipv4-reassembly", "two-fragments")));
         var reassembler = new Net.Fragmentation.Ipv4Reassembler();
         Assert.Equal(Net.Fragmentation.ReassemblyStatus.Pending, reassembler.Accept(frames[0].Bytes, TimeSpan.Zero).Status);

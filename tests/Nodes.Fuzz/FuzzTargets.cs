@@ -37,6 +37,7 @@ public static class FuzzTargets
         new("ipv4-parse", "Ipv4Packet.TryParse and the ICMP or UDP inside, with the quoted datagram of an ICMP error", Ipv4Parse),
         new("ipv4-reassembly", "Ipv4Reassembler.Accept over a sequence of fragments (frames), each with a correct header checksum", Ipv4Reassembly),
         new("nat-table", "NatTable.TranslateOutbound/TranslateInbound over a sequence of datagrams (frames: tag bit 0 = inbound)", NatTableTarget),
+        new("gateway-engine", "GatewayEngine.Receive and Tick, both seed-lab gateways with the tunnel up: frames sealed with the established IKE and ESP keys (an authenticated peer), and raw frames from anyone (GatewayTarget)", GatewayTarget.Run),
         new("topology-load", "TopologyLoader.LoadFromString: a topology file's text (UTF-8)", TopologyLoad),
     ];
 

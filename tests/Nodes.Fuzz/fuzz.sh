@@ -15,7 +15,7 @@ command -v afl-fuzz >/dev/null || { echo "afl-fuzz not found: apt-get install af
 rm -rf "$out"
 dotnet publish Nodes.Fuzz.csproj -c Release -o "$out/bin" --nologo -v q
 dotnet tool restore >/dev/null
-for dll in Nodes.Wire Nodes.Crypto Nodes.Esp Nodes.Net Nodes.Topology YamlDotNet; do
+for dll in Nodes.Wire Nodes.Crypto Nodes.Esp Nodes.Net Nodes.Ike Nodes.Gateway Nodes.Topology YamlDotNet; do
   dotnet sharpfuzz "$out/bin/$dll.dll" >/dev/null
 done
 if [ $# -gt 0 ]; then targets=("$@"); else mapfile -t targets < <(dotnet "$out/bin/nodes-fuzz.dll" list | awk '{print $1}'); fi

@@ -65,6 +65,25 @@ seeds = {
     },
     "topology-load": {},
 }
+# gateway-engine frames (tests/Nodes.Fuzz/GatewayTarget.cs): tag bits 0-2 the kind, bits 3-7 seconds to let pass.
+client, vm = bytes([192, 168, 29, 55]), bytes([10, 0, 10, 4])
+echo = bytearray(b"\x08\0\0\0" + icmp[4:])
+struct.pack_into("!H", echo, 2, checksum(bytes(echo)))
+to_vm = ipv4(client, vm, 1, bytes(echo), ttl=127)
+to_client = ipv4(vm, client, 1, bytes(reply), ident=0x0404, ttl=64)
+# Delete payload (RFC 7296 section 3.11): no next payload, length 12, protocol ESP (3), SPI size 4, one SPI.
+delete_esp = struct.pack("!BBHBBHI", 0, 0, 12, 3, 4, 1, 0x01020304)
+seeds["gateway-engine"] = {
+    "liveness-check": frames([(0, bytes([0, 0]))]),
+    "delete-unknown-child": frames([(0, bytes([0, 42]) + delete_esp)]),
+    "esp-ping": frames([(2, to_vm)]),
+    "cleartext-to-vm": frames([(3, ipv4(outside, vm, 1, bytes(echo)))]),
+    "vnet-reply": frames([(4, to_client)]),
+    "client-ping": frames([(5, to_vm)]),
+    "udp4500-forged": frames([(6, b"\xff"), (6, packets["EspInUdp"][28:])]),
+    "liveness-check-to-rras": frames([(7, bytes([0, 0]))]),
+    "idle-then-ping": frames([(5 | 31 << 3, to_vm), (5 | 31 << 3, to_vm), (4, to_client)]),
+}
 for f in sorted(os.listdir(os.path.join(repo, "topology"))):
     if f.endswith(".yaml"):
         seeds["topology-load"][f[:-5]] = open(os.path.join(repo, "topology", f), "rb").read()
