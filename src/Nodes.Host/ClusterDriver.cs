@@ -158,15 +158,7 @@ public static class ClusterDriver
             if (options.HoldOpen is { } hold) await hold.WaitAsync(cancel);
             // The conductor answers within its patience whatever the members do; the margin is for a starved machine.
             var faults = await conductor.Ask<IReadOnlyList<FaultEffect>>(FaultConductor.Finish.Instance, FaultConductor.FinishPatience + TimeSpan.FromSeconds(20), cancel);
-
-            // Members may have restarted during the run: find every node and link again for the final status.
-            var final = await ResolveAsync(system, topology, scenario, TimeSpan.FromSeconds(10), cancel);
-            var statuses = new List<NodeStatus>();
-            foreach (var node in topology.Nodes.OrderBy(n => n.Name, StringComparer.Ordinal))
-                if (final.Nodes.TryGetValue(node.Name, out var a)) statuses.Add(await a.Ask<NodeStatus>(new QueryStatus { Requester = "driver" }, TimeSpan.FromSeconds(5), cancel));
-            var links = new List<NodeStatus>();
-            foreach (var (_, link) in final.Links.OrderBy(l => l.Key, StringComparer.Ordinal))
-                links.Add(await link.Ask<NodeStatus>(new QueryStatus { Requester = "driver" }, TimeSpan.FromSeconds(5), cancel));
+            var (final, statuses, links) = await FinalStatusAsync(system, topology, scenario, FinalPatience, cancel);
             var report = await watch.Ask<RunWatch.Report>(RunWatch.Finish.Instance, TimeSpan.FromSeconds(5), cancel);
             var seed = ready.Infos.Values.First().Seed;
             var summary = LabRunner.Summarize(topology, scenario, seed, summaries, statuses, links, null, clock.Elapsed, faults: faults);
@@ -214,15 +206,48 @@ public static class ClusterDriver
         throw new LabNotReadyException($"the lab is not complete after {options.ReadyTimeout.TotalSeconds:0} s, no traffic was started: {problem}");
     }
 
-    private static async Task<LabView> ResolveAsync(ActorSystem system, TopologySpec topology, ScenarioSpec scenario, TimeSpan timeout, CancellationToken cancel)
+    /// <summary>How long the end of a run waits for every node and link to be found and to answer again.</summary>
+    public static readonly TimeSpan FinalPatience = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Every node's and link's final status. Members may have restarted during the run (the engine's restart policy
+    /// brings a crashed one back, and a busy machine can take tens of seconds to start it, or to let a starved member
+    /// answer): the lab is looked up again, and asked again, until everything answers or <paramref name="patience"/> ends.
+    /// </summary>
+    private static async Task<(LabView View, List<NodeStatus> Nodes, List<NodeStatus> Links)> FinalStatusAsync(ActorSystem system, TopologySpec topology,
+        ScenarioSpec scenario, TimeSpan patience, CancellationToken cancel)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = DateTime.UtcNow + patience;
         while (true)
         {
             var (view, problem) = await TryResolveAsync(system, topology, scenario, null, cancel, requireConnected: false);
-            if (view is not null) return view;
-            if (DateTime.UtcNow >= deadline) throw new LabNotReadyException($"the lab is no longer complete: {problem}");
-            await Task.Delay(300, cancel);
+            if (view is not null)
+            {
+                var nodes = topology.Nodes.Select(n => n.Name).Where(view.Nodes.ContainsKey).Order(StringComparer.Ordinal).Select(n => (Name: n, Actor: view.Nodes[n]));
+                var links = view.Links.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => (Name: l.Key, Actor: l.Value));
+                var asked = nodes.Concat(links).Select(async e =>
+                {
+                    try
+                    {
+                        return (e.Name, Status: await e.Actor.Ask<NodeStatus>(new QueryStatus { Requester = "driver" }, TimeSpan.FromSeconds(5), cancel));
+                    }
+                    catch (Exception x) when (x is AskTimeoutException or TaskCanceledException && !cancel.IsCancellationRequested)
+                    {
+                        return (e.Name, Status: (NodeStatus?)null);
+                    }
+                }).ToList();
+                var answers = await Task.WhenAll(asked);
+                var silent = answers.Where(a => a.Status is null).Select(a => a.Name).ToList();
+                if (silent.Count == 0)
+                {
+                    var nodeCount = view.Nodes.Count(n => topology.Nodes.Any(t => t.Name == n.Key));
+                    return (view, answers.Take(nodeCount).Select(a => a.Status!).ToList(), answers.Skip(nodeCount).Select(a => a.Status!).ToList());
+                }
+                problem = "no status from " + string.Join(", ", silent);
+            }
+            if (DateTime.UtcNow >= deadline)
+                throw new LabNotReadyException($"the lab did not answer for its final status within {patience.TotalSeconds:0} s: {problem}");
+            await Task.Delay(1000, cancel);
         }
     }
 

@@ -78,6 +78,13 @@ public sealed record ClusterSettings
     public TlsOptions? Tls { get; init; }
     /// <summary>How long the split-brain resolver waits for a stable view before it downs the unreachable side.</summary>
     public TimeSpan StableAfter { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long a member's heartbeats may stop before the failure detector calls it unreachable (Akka's default is
+    /// 3 s). Members share machines with busy neighbours, and a container that has just been restarted compiles its
+    /// code while it starts: a pause of a few seconds is load, not a crash. A crashed member that comes back on its
+    /// address replaces its old incarnation at once, whatever this setting.
+    /// </summary>
+    public TimeSpan HeartbeatPause { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Settings that take precedence over the generated ones (tuning, or tests).</summary>
     public Akka.Configuration.Config? Overrides { get; init; }
 
@@ -114,6 +121,7 @@ public sealed record ClusterSettings
               cluster {
                 roles = [{{string.Join(", ", Roles.Select(Q))}}]
                 seed-nodes = [{{string.Join(", ", seeds.Select(Q))}}]
+                failure-detector.acceptable-heartbeat-pause = {{(int)HeartbeatPause.TotalMilliseconds}}ms
                 downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
                 split-brain-resolver {
                   active-strategy = keep-majority

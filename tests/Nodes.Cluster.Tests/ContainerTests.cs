@@ -113,11 +113,6 @@ public sealed class ContainerTests(ContainerLab lab, ITestOutputHelper output) :
     [SkippableFact, Step(3)]
     public void A_member_container_killed_is_restarted_by_the_engine_rejoins_and_the_tunnel_comes_back_through_DPD_and_demand_dial()
     {
-        // While other test assemblies share the two cores, the restarted member can be starved into a second restart
-        // and the cluster driver can time out waiting for its summary (ClusterDriver's Finish ask): until that is
-        // fixed, this test runs when asked for (NODES_CONTAINER_KILL_TEST=1), not by default.
-        Skip.IfNot(Environment.GetEnvironmentVariable("NODES_CONTAINER_KILL_TEST") == "1",
-            "the kill-and-restart container test runs with NODES_CONTAINER_KILL_TEST=1 (it is not stable while other tests load the machine)");
         lab.Up();
         var gateway = lab.Container("azure-gw");
         Assert.Equal("unless-stopped", lab.Run(lab.Podman, ["inspect", "--format", "{{ .HostConfig.RestartPolicy.Name }}", gateway]).StdOut.Trim());
