@@ -76,8 +76,13 @@ public sealed record ClusterSettings
     public IReadOnlyList<string> SeedNodes { get; init; } = [];
     public IReadOnlyList<string> Roles { get; init; } = [];
     public TlsOptions? Tls { get; init; }
-    /// <summary>How long the split-brain resolver waits for a stable view before it downs the unreachable side.</summary>
-    public TimeSpan StableAfter { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long the split-brain resolver waits for a stable view before it downs the unreachable side (Akka's default,
+    /// 20 s). A member that has just restarted on a busy machine can miss its heartbeats for a while and see its
+    /// neighbours as unreachable in turn; within this time it recovers and nothing is downed, where a shorter wait
+    /// downs it with everyone it could not hear, the cluster driver included.
+    /// </summary>
+    public TimeSpan StableAfter { get; init; } = TimeSpan.FromSeconds(20);
     /// <summary>
     /// How long a member's heartbeats may stop before the failure detector calls it unreachable (Akka's default is
     /// 3 s). Members share machines with busy neighbours, and a container that has just been restarted compiles its
