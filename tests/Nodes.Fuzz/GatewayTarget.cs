@@ -61,7 +61,6 @@ public static class GatewayTarget
         using var peer = new PeerKeys(rrasSa);
         var nat = azureSa.Remote; // RRAS's NAT mapping, as Azure sees it
         var azure = new Ipv4Endpoint(GatewayLab.AzurePublic, UdpPorts.IkeNatTraversal);
-        var child = lab.Rras.ChildrenOf(lab.Rras.Tunnels.Single()).First(c => c.OutboundActive);
         uint toAzure = 2, toRras = 0;
         int vnetBefore = lab.ToVnet.Count, homeBefore = lab.ToHomeLan.Count;
         ushort ident = 1;
@@ -83,7 +82,10 @@ public static class GatewayTarget
                     lab.AtAzureFromInternet(Udp(nat, azure, Marked(peer.Seal(fromInitiator: true, Exchange(bytes[0]), response: true, (uint)(bytes[0] >> 1), bytes)), ident++));
                     break;
                 case Kind.EspToAzure:
-                    if (child.Seal(bytes, out var esp) == Esp.EspSealStatus.Sealed) lab.AtAzureFromInternet(Udp(nat, azure, esp, ident++));
+                    // RRAS's current outbound SA: the one the input began with may have been rekeyed or deleted since.
+                    if (lab.Rras.ChildrenOf(lab.Rras.Tunnels.Single()).FirstOrDefault(c => c.OutboundActive) is { } child
+                        && child.Seal(bytes, out var esp) == Esp.EspSealStatus.Sealed)
+                        lab.AtAzureFromInternet(Udp(nat, azure, esp, ident++));
                     break;
                 case Kind.RawToAzure:
                     Frames.FixIpv4Checksum(bytes);
