@@ -12,7 +12,9 @@ namespace Nodes.Host;
 /// over processes: subscribes to every lab member's <c>/user/capture</c> (also members that come back after a
 /// restart), acknowledges each batch at once, and hands frames and keys to a tap as if the links were in this process.
 /// Members flush every 50 ms, each on its own, so frames are held for <see cref="Hold"/> and released in the time
-/// order the links recorded them: a ping's hops through three members then follow one another as they did.
+/// order the links recorded them: a ping's hops through three members then follow one another as they did. Members on
+/// other machines have other clocks: each member's frames are moved onto this process's clock first
+/// (<see cref="MemberClocks"/>, from the send time every batch carries), so that the order holds across machines.
 /// </summary>
 public sealed class CaptureFeedReceiver : ReceiveActor, IWithTimers
 {
@@ -24,6 +26,7 @@ public sealed class CaptureFeedReceiver : ReceiveActor, IWithTimers
 
     private readonly ICaptureTap _tap;
     private readonly PriorityQueue<CapturedFrame, (long At, long Order)> _held = new();
+    private readonly MemberClocks _clocks = new();
     private readonly Action<NodeEvent>? _onEvent;
     private readonly Dictionary<Address, (long Missed, long Told, DateTimeOffset At)> _missed = [];
     private long _order;
@@ -49,9 +52,16 @@ public sealed class CaptureFeedReceiver : ReceiveActor, IWithTimers
         Receive<CapturedFrames>(batch =>
         {
             Sender.Tell(CaptureAck.Instance);
+            var member = Sender.Path.Address;
+            _clocks.Observe(member, batch.SentAtUnixUs, CapturedFrame.UnixUs(DateTimeOffset.UtcNow));
             foreach (var e in batch.Esp) _tap.Keys(e);
             foreach (var k in batch.Ike) _tap.Keys(k);
-            foreach (var f in batch.Frames) _held.Enqueue(f, (f.AtUnixUs, _order++));
+            var offset = _clocks.OffsetUs(member);
+            foreach (var f in batch.Frames)
+            {
+                var on = offset == 0 ? f : f with { AtUnixUs = f.AtUnixUs + offset };
+                _held.Enqueue(on, (on.AtUnixUs, _order++));
+            }
             var m = _missed.GetValueOrDefault(Sender.Path.Address);
             _missed[Sender.Path.Address] = m with { Missed = batch.Missed };
             while (_held.Count > MaxHeld) Emit(_held.Dequeue());

@@ -80,7 +80,7 @@ public sealed class InProcessTests : IDisposable
             [new CapturedFrame("home-lan", "rras", "wan", 0xc0a81d01, 1_764_000_000_123_456, [0x45, 0, 0, 20, 1, 2, 3])],
             [new Nodes.Capture.EspSaKeyEntry("203.0.113.10", "52.172.171.0", 0xc1a0_0001, gcm, new Nodes.Crypto.SecretKey([1, 2, 3, 4]), null)],
             [new Nodes.Capture.IkeSaKeyEntry(0x1122334455667788, 0x99aabbccddeeff00, cbc, new([5]), new([6]), new([7, 7]), null)],
-            42);
+            42, 1_764_000_000_200_000);
         var s = (Akka.Serialization.SerializerWithStringManifest)system.Serialization.FindSerializerFor(batch);
         Assert.IsType<CaptureFeedSerializer>(s);
         var back = (CapturedFrames)s.FromBinary(s.ToBinary(batch), s.Manifest(batch));
@@ -95,7 +95,7 @@ public sealed class InProcessTests : IDisposable
         Assert.Equal((0x1122334455667788ul, 0x99aabbccddeeff00ul, cbc), (ike.InitiatorSpi, ike.ResponderSpi, ike.Suite));
         Assert.Equal(("05", "06", "0707"), (Convert.ToHexString(ike.SkEi.Expose()), Convert.ToHexString(ike.SkEr.Expose()), Convert.ToHexString(ike.SkAi!.Expose())));
         Assert.Null(ike.SkAr);
-        Assert.Equal(42, back.Missed);
+        Assert.Equal((42, 1_764_000_000_200_000L), (back.Missed, back.SentAtUnixUs));
         // What a log line would show of it: counts, never key bytes.
         Assert.DoesNotContain("1, 2, 3", back.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("redacted", batch.ToString(), StringComparison.Ordinal);

@@ -33,8 +33,11 @@ public sealed record SubscribeCapture : IClusterControlMessage
 /// many frames the subscriber has missed in all because it acknowledged too slowly (or the member's buffer was full).
 /// Key bytes cross only to a subscriber that asked, as they go into a capture folder when the user asks for one;
 /// they print as <c>[redacted]</c> (<see cref="SecretKey.ToString"/>), so no log line carries them.
+/// <paramref name="SentAtUnixUs"/> is the member's clock when it sent the batch: the subscriber compares it with its own
+/// to put frames of members whose clocks differ on one time line (0 when unknown).
 /// </summary>
-public sealed record CapturedFrames(IReadOnlyList<CapturedFrame> Frames, IReadOnlyList<EspSaKeyEntry> Esp, IReadOnlyList<IkeSaKeyEntry> Ike, long Missed) : IClusterControlMessage
+public sealed record CapturedFrames(IReadOnlyList<CapturedFrame> Frames, IReadOnlyList<EspSaKeyEntry> Esp, IReadOnlyList<IkeSaKeyEntry> Ike, long Missed,
+    long SentAtUnixUs = 0) : IClusterControlMessage
 {
     public override string ToString() => $"CapturedFrames({Frames.Count} frames, {Esp.Count} ESP and {Ike.Count} IKE key entries, {Missed} missed)";
 }
@@ -199,7 +202,7 @@ public sealed class CaptureFeedActor : ReceiveActor, IWithTimers
                 s.EspSent += esp.Length;
                 s.IkeSent += ike.Length;
                 s.InFlight++;
-                who.Tell(new CapturedFrames(frames, esp, ike, s.Missed + missed));
+                who.Tell(new CapturedFrames(frames, esp, ike, s.Missed + missed, CapturedFrame.UnixUs(DateTimeOffset.UtcNow)));
                 sent = true;
             }
             if (!sent || frames.Count == 0) return;
@@ -271,6 +274,7 @@ public sealed class CaptureFeedSerializer(ExtendedActorSystem system) : Serializ
                         Key(w, 7, k.SkAr);
                     });
                     o.WriteTag(4, WireFormat.WireType.Varint); o.WriteInt64(c.Missed);
+                    if (c.SentAtUnixUs != 0) { o.WriteTag(5, WireFormat.WireType.Varint); o.WriteInt64(c.SentAtUnixUs); }
                     o.Flush();
                     return ms.ToArray();
                 }
@@ -292,7 +296,7 @@ public sealed class CaptureFeedSerializer(ExtendedActorSystem system) : Serializ
                     List<CapturedFrame> frames = [];
                     List<EspSaKeyEntry> esp = [];
                     List<IkeSaKeyEntry> ike = [];
-                    long missed = 0;
+                    long missed = 0, sentAt = 0;
                     uint tag;
                     while ((tag = i.ReadTag()) != 0)
                     {
@@ -302,10 +306,11 @@ public sealed class CaptureFeedSerializer(ExtendedActorSystem system) : Serializ
                             case 2: esp.Add(ReadEsp(new CodedInputStream(i.ReadBytes().ToByteArray()))); break;
                             case 3: ike.Add(ReadIke(new CodedInputStream(i.ReadBytes().ToByteArray()))); break;
                             case 4: missed = i.ReadInt64(); break;
+                            case 5: sentAt = i.ReadInt64(); break;
                             default: i.SkipLastField(); break;
                         }
                     }
-                    return new CapturedFrames(frames, esp, ike, missed);
+                    return new CapturedFrames(frames, esp, ike, missed, sentAt);
                 }
                 catch (Exception e) when (e is InvalidProtocolBufferException or InvalidDataException)
                 {
