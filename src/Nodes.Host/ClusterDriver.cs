@@ -129,6 +129,8 @@ public static class ClusterDriver
                 LabRunner.PlanFaults(lab, scenario, n => ready.Nodes.GetValueOrDefault(n), l => ready.Links.GetValueOrDefault(l)), observed, trafficStart), "faults");
             watch.Tell(new RunWatch.ForwardTo(conductor));
             var collector = system.ActorOf(Props.Create(() => new PingCollector(watch)), "pings");
+            // A fault at 0 s is in place before the first packet.
+            await conductor.Ask<FaultConductor.Started>(FaultConductor.WhenStarted.Instance, FaultConductor.StartPatience + TimeSpan.FromSeconds(5), cancel);
             var expected = 0;
             foreach (var t in scenario.Traffic.OfType<PingSpec>())
             {

@@ -53,6 +53,30 @@ public sealed class FaultConductor : ReceiveActor, IWithTimers
         public static readonly Finish Instance = new();
     }
 
+    /// <summary>
+    /// Asked before traffic starts: answered with <see cref="Started"/> once every fault at 0 s has been applied by each
+    /// of its targets (they are part of the lab from its first packet), or after <see cref="StartPatience"/>.
+    /// </summary>
+    public sealed record WhenStarted : INoSerializationVerificationNeeded
+    {
+        public static readonly WhenStarted Instance = new();
+    }
+
+    public sealed record Started : INoSerializationVerificationNeeded
+    {
+        public static readonly Started Instance = new();
+    }
+
+    /// <summary>How long <see cref="WhenStarted"/> waits for the targets of the faults at 0 s to answer.</summary>
+    public static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(10);
+
+    private sealed record StartDue : INoSerializationVerificationNeeded
+    {
+        public static readonly StartDue Instance = new();
+    }
+
+    private readonly List<IActorRef> _waitingForStart = [];
+
     private sealed record Due(int Index) : INoSerializationVerificationNeeded;
 
     private sealed record Snapshot(Injection Injection, IReadOnlyList<NodeStatus> Statuses) : INoSerializationVerificationNeeded;
@@ -140,6 +164,7 @@ public sealed class FaultConductor : ReceiveActor, IWithTimers
                 // The answer to our own injection (it also comes through the events: keep one).
                 var mine = _injections.FirstOrDefault(i => i.Id == a.Id);
                 if (mine is not null && !mine.Answers.Any(x => x.Target == a.Target)) mine.Answers.Add(a);
+                if (_waitingForStart.Count > 0 && StartFaultsApplied) AnswerStart();
                 return;
             }
             // A fault injected live: measured from now, against the state right after it. A fault with several targets
@@ -160,6 +185,17 @@ public sealed class FaultConductor : ReceiveActor, IWithTimers
             _live[a.Id] = injection;
             TakeSnapshot(injection);
         });
+        Receive<WhenStarted>(_ =>
+        {
+            if (StartFaultsApplied)
+            {
+                Sender.Tell(Started.Instance);
+                return;
+            }
+            _waitingForStart.Add(Sender);
+            if (!Timers.IsTimerActive("start")) Timers.StartSingleTimer("start", StartDue.Instance, StartPatience);
+        });
+        Receive<StartDue>(_ => AnswerStart());
         Receive<PingResult>(_pings.Add);
         Receive<NodeEvent>(e =>
         {
@@ -217,6 +253,18 @@ public sealed class FaultConductor : ReceiveActor, IWithTimers
             var delay = _plan[i].Spec.At - (Context.System.Scheduler.Now - _start);
             Timers.StartSingleTimer($"fault-{i}", new Due(i), delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
         }
+    }
+
+    /// <summary>Every target of every fault at 0 s has answered its injection.</summary>
+    private bool StartFaultsApplied =>
+        _plan.Select((p, i) => (Plan: p, Id: $"f{i + 1}")).Where(x => x.Plan.Spec.At <= TimeSpan.Zero)
+            .All(x => _injections.FirstOrDefault(j => j.Id == x.Id) is { } injection && x.Plan.Targets.All(t => injection.Answers.Any(a => a.Target == t.Target)));
+
+    private void AnswerStart()
+    {
+        Timers.Cancel("start");
+        foreach (var w in _waitingForStart) w.Tell(Started.Instance);
+        _waitingForStart.Clear();
     }
 
     private void TakeSnapshot(Injection injection)

@@ -146,6 +146,8 @@ public static class LabRunner
         forward.To = conductor;
         options.OnStarted?.Invoke(new RunningLab(system, lab, actors.Nodes, actors.Links, context.Epoch));
         var collector = system.ActorOf(Props.Create(() => new PingCollector(conductor)), "pings");
+        // A fault at 0 s is in place before the first packet.
+        await conductor.Ask<FaultConductor.Started>(FaultConductor.WhenStarted.Instance, FaultConductor.StartPatience + TimeSpan.FromSeconds(5), cancel);
         var expected = 0;
         foreach (var t in scenario.Traffic.OfType<PingSpec>())
         {
