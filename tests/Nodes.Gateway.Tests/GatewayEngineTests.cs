@@ -105,6 +105,29 @@ public sealed class GatewayEngineTests
         Assert.Single(lab.ToVnet);
     }
 
+    // Found by the gateway-engine fuzz target (tests/Nodes.Fuzz/regressions/gateway-engine/vnet-source-ttl-0): cleartext
+    // on the internet side with the VM's address as its source and TTL 0 made the gateway answer "time exceeded"
+    // into the VNet; with a larger TTL it was routed back out to the internet.
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(64)]
+    public void Cleartext_from_the_internet_claiming_a_vnet_source_must_be_discarded_and_answer_nobody(byte ttl)
+    {
+        using var lab = Up();
+        var forged = GatewayLab.Echo(GatewayLab.Vm, Ipv4Address.Parse("192.143.29.55"), 3);
+        forged[8] = ttl;
+        forged[10] = forged[11] = 0;
+        var sum = Nodes.Wire.InternetChecksum.Compute(forged.AsSpan(0, Ipv4Header.MinLength));
+        (forged[10], forged[11]) = ((byte)(sum >> 8), (byte)sum);
+        var internet = lab.OnInternet.Count;
+        lab.AtAzureFromInternet(forged);
+        lab.Run();
+        Assert.Single(lab.ToVnet);
+        Assert.Equal(internet, lab.OnInternet.Count);
+        Assert.Equal(1, lab.AzurePort.Dropped("spd-discard"));
+    }
+
     [Fact]
     public void Cleartext_claiming_the_vm_address_must_not_reach_the_client()
     {

@@ -30,7 +30,9 @@ public sealed record SpdTunnel(string Name, ImmutableArray<Ipv4Prefix> Local, Im
 /// <item>from a tunnel's remote networks to its local ones is discarded: that traffic must arrive through the SA
 /// (section 5.2, "unprotected inbound traffic that the SPD says must be protected");</item>
 /// <item>from the public side toward an isolated network (an Azure VNet, reachable from outside only through its
-/// tunnels) is discarded;</item>
+/// tunnels) is discarded, and so is a packet on the public side whose source claims to be in one: it can only be
+/// forged (RFC 3704 ingress filtering), and neither routing it on nor answering it (an ICMP error would go into the
+/// isolated network) is any use to anyone but its forger;</item>
 /// <item>toward a tunnel's remote networks is protected into that tunnel (the longest remote prefix wins) only when it
 /// comes from the protected side and from the tunnel's local networks; otherwise it is discarded (section 5.1), so a
 /// forged source cannot get a packet encrypted for the peer;</item>
@@ -66,6 +68,8 @@ public sealed class SecurityPolicyDatabase
         var publicSide = !_protectedInterfaces.Contains(ingress);
         if (publicSide && Covers(_isolated, destination))
             return new(SpdAction.Discard, null, $"{source} → {destination} arrived in clear on the public interface {ingress}; {destination} is reachable from outside only through a tunnel");
+        if (publicSide && Covers(_isolated, source))
+            return new(SpdAction.Discard, null, $"{source} → {destination} arrived on the public interface {ingress} with a source behind the gateway: forged (RFC 3704 ingress filtering)");
         if (Longest(destination) is not { } to) return SpdVerdict.Bypass;
         if (publicSide)
             return new(SpdAction.Discard, to.Name, $"{source} → {destination} arrived on the public interface {ingress}; only the protected side sends into {to.Name}");

@@ -24,6 +24,7 @@ public class SecurityPolicyDatabaseTests
     [InlineData("192.168.29.55", "10.0.10.4", "internet", SpdAction.Discard, "home traffic in clear must have come out of the SA")]
     [InlineData("203.0.113.10", "52.172.171.0", "internet", SpdAction.Bypass, "IKE and ESP to the public address pass")]
     [InlineData("10.0.10.4", "8.8.8.8", "gateway-subnet", SpdAction.Bypass, "traffic for nobody's tunnel is routed")]
+    [InlineData("10.0.10.4", "192.143.29.55", "internet", SpdAction.Discard, "a VNet source on the public side is forged: it is not routed back out, nor answered into the VNet")]
     public void Azure_gateway_must_protect_pass_or_discard_cleartext_by_policy(string src, string dst, string ingress, SpdAction expected, string why)
     {
         var verdict = Azure.Classify(A(src), A(dst), ingress);
