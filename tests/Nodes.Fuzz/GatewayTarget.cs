@@ -143,8 +143,10 @@ public static class GatewayTarget
         return marked;
     }
 
+    /// <summary>The payload in IPv4 and UDP; a payload too long for one datagram (a frame near 64 KiB, sealed) is cut to fit.</summary>
     private static byte[] Udp(Ipv4Endpoint from, Ipv4Endpoint to, ReadOnlySpan<byte> payload, ushort ident)
     {
+        payload = payload[..Math.Min(payload.Length, ushort.MaxValue - Ipv4PacketWriter.UdpPayloadOffset)];
         var datagram = new byte[Ipv4PacketWriter.UdpDatagramLength(payload.Length)];
         Ipv4PacketWriter.WriteUdp(datagram, new Ipv4Template(from.Address, to.Address, ident, 64), from.Port, to.Port, payload);
         return datagram;
