@@ -140,6 +140,25 @@ public class RouterTests
         Assert.Equal(expected, last.Datagram);
     }
 
+    // Found by the gateway-engine fuzz target: the last fragment of a datagram that could never be reassembled (its data
+    // ends past octet 65,535) is forwarded onto a smaller MTU; its pieces' offsets would not fit 13 bits.
+    [Fact]
+    public void Router_must_drop_a_fragment_that_cannot_be_fragmented_again_instead_of_failing()
+    {
+        var sent = Packets.Udp("192.168.29.52", 4500, "52.172.171.0", 4500, payloadLength: 1480);
+        var header = Ipv4Header.TryParse(sent, out var h, out _) ? h : throw new InvalidOperationException();
+        (header with { FragmentOffset = 8190 }).Encode(sent);
+        var router = Home();
+
+        var result = router.Forward(sent, "lan");
+
+        Assert.Equal(ForwardDisposition.Dropped, result.Disposition);
+        Assert.Equal(DropReason.Malformed, result.Reason);
+        Assert.Empty(result.Transmissions);
+        Assert.False(Ipv4Fragmenter.TryFragment(sent, 1400, out var pieces));
+        Assert.Empty(pieces);
+    }
+
     [Fact]
     public void Router_must_not_send_errors_about_icmp_errors_non_first_fragments_or_broadcasts()
     {

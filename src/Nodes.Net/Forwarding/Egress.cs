@@ -15,7 +15,8 @@ public static class Egress
     /// Adds the transmissions of <paramref name="datagram"/> on <paramref name="egress"/> to <paramref name="into"/>:
     /// the datagram itself when it fits <paramref name="mtu"/> (the interface's unless a smaller one is given), its
     /// fragments when it does not and DF is clear. Returns <see cref="DropReason.FragmentationNeeded"/> when DF forbids
-    /// fragmenting, else <see cref="DropReason.None"/>.
+    /// fragmenting, <see cref="DropReason.Malformed"/> for a fragment that cannot be fragmented again (its data ends
+    /// past octet 65,535), else <see cref="DropReason.None"/>.
     /// </summary>
     public static DropReason Emit(byte[] datagram, bool dontFragment, Ipv4Address nextHop, IpInterface egress, List<Transmission> into, int? mtu = null)
     {
@@ -25,7 +26,8 @@ public static class Egress
             into.Add(new Transmission(egress.Name, nextHop, datagram));
             return DropReason.None;
         }
-        if (dontFragment || !Ipv4Fragmenter.TryFragment(datagram, egress.Mtu, out var fragments)) return DropReason.FragmentationNeeded;
+        if (dontFragment) return DropReason.FragmentationNeeded;
+        if (!Ipv4Fragmenter.TryFragment(datagram, egress.Mtu, out var fragments)) return DropReason.Malformed;
         foreach (var f in fragments) into.Add(new Transmission(egress.Name, nextHop, f));
         return DropReason.None;
     }

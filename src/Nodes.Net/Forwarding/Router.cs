@@ -173,10 +173,14 @@ public sealed class Router
             return DropWithError(DropReason.FragmentationNeeded, Icmpv4Header.FragmentationNeeded((ushort)egress.Mtu), packet.Datagram);
         }
 
-        Counters.Forwarded++;
-        if (datagram.Length <= egress.Mtu) return new ForwardResult(ForwardDisposition.Forwarded, DropReason.None, [new Transmission(egress.Name, nextHop, datagram)], null);
+        if (datagram.Length <= egress.Mtu)
+        {
+            Counters.Forwarded++;
+            return new ForwardResult(ForwardDisposition.Forwarded, DropReason.None, [new Transmission(egress.Name, nextHop, datagram)], null);
+        }
         var transmissions = new List<Transmission>();
-        Egress.Emit(datagram, dontFragment: false, nextHop, egress, transmissions);
+        if (Egress.Emit(datagram, dontFragment: false, nextHop, egress, transmissions) is not DropReason.None and var refused) return Drop(refused);
+        Counters.Forwarded++;
         Counters.Fragmented++;
         Counters.FragmentsCreated += transmissions.Count;
         return new ForwardResult(ForwardDisposition.Forwarded, DropReason.None, transmissions, null);

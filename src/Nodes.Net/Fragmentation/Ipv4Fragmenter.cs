@@ -15,11 +15,14 @@ public static class Ipv4Fragmenter
     private const byte OptionEndOfList = 0;
     private const byte OptionNoOperation = 1;
     private const byte OptionCopiedFlag = 0x80;
+    private const int MaxFragmentOffset = 0x1FFF;
 
     /// <summary>
     /// Fragments <paramref name="datagram"/> (a datagram that parsed) for <paramref name="mtu"/>
     /// (at least 68). A datagram that already fits is returned as its single piece, copied. Returns
-    /// false, with no output, when the bytes are not a datagram or the MTU is below 68.
+    /// false, with no output, when the bytes are not a datagram, the MTU is below 68, or the datagram is a
+    /// fragment whose pieces' offsets would not fit the header's 13 bits (its data ends past octet 65,535:
+    /// no reassembler could ever use it).
     /// </summary>
     public static bool TryFragment(ReadOnlySpan<byte> datagram, int mtu, out List<byte[]> fragments)
     {
@@ -37,6 +40,7 @@ public static class Ipv4Fragmenter
         ReadOnlySpan<byte> laterOptions = copiedBuffer[..copiedLength];
 
         var payload = packet.Payload;
+        if (header.FragmentOffset + (payload.Length - 1) / 8 > MaxFragmentOffset) return false;
         var offset = 0;
         while (offset < payload.Length)
         {
