@@ -56,14 +56,14 @@ public sealed class CaptureFeedReceiver : ReceiveActor, IWithTimers
             _clocks.Observe(member, batch.SentAtUnixUs, CapturedFrame.UnixUs(DateTimeOffset.UtcNow));
             foreach (var e in batch.Esp) _tap.Keys(e);
             foreach (var k in batch.Ike) _tap.Keys(k);
-            var offset = _clocks.OffsetUs(member);
+            var corrected = _clocks.OffsetUs(member) != 0;
             foreach (var f in batch.Frames)
             {
-                var on = offset == 0 ? f : f with { AtUnixUs = f.AtUnixUs + offset };
+                var on = corrected ? f with { AtUnixUs = _clocks.Correct(member, f.AtUnixUs) } : f;
                 _held.Enqueue(on, (on.AtUnixUs, _order++));
             }
-            var m = _missed.GetValueOrDefault(Sender.Path.Address);
-            _missed[Sender.Path.Address] = m with { Missed = batch.Missed };
+            var m = _missed.GetValueOrDefault(member);
+            _missed[member] = m with { Missed = batch.Missed };
             while (_held.Count > MaxHeld) Emit(_held.Dequeue());
         });
         Receive<Release>(_ =>

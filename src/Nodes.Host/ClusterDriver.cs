@@ -225,26 +225,10 @@ public static class ClusterDriver
             var (view, problem) = await TryResolveAsync(system, topology, scenario, null, cancel, requireConnected: false);
             if (view is not null)
             {
-                var nodes = topology.Nodes.Select(n => n.Name).Where(view.Nodes.ContainsKey).Order(StringComparer.Ordinal).Select(n => (Name: n, Actor: view.Nodes[n]));
-                var links = view.Links.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => (Name: l.Key, Actor: l.Value));
-                var asked = nodes.Concat(links).Select(async e =>
-                {
-                    try
-                    {
-                        return (e.Name, Status: await e.Actor.Ask<NodeStatus>(new QueryStatus { Requester = "driver" }, TimeSpan.FromSeconds(5), cancel));
-                    }
-                    catch (Exception x) when (x is AskTimeoutException or TaskCanceledException && !cancel.IsCancellationRequested)
-                    {
-                        return (e.Name, Status: (NodeStatus?)null);
-                    }
-                }).ToList();
-                var answers = await Task.WhenAll(asked);
-                var silent = answers.Where(a => a.Status is null).Select(a => a.Name).ToList();
-                if (silent.Count == 0)
-                {
-                    var nodeCount = view.Nodes.Count(n => topology.Nodes.Any(t => t.Name == n.Key));
-                    return (view, answers.Take(nodeCount).Select(a => a.Status!).ToList(), answers.Skip(nodeCount).Select(a => a.Status!).ToList());
-                }
+                var nodes = await AskAll(view.Nodes, cancel);
+                var links = await AskAll(view.Links, cancel);
+                var silent = nodes.Concat(links).Where(a => a.Status is null).Select(a => a.Name).ToList();
+                if (silent.Count == 0) return (view, nodes.Select(a => a.Status!).ToList(), links.Select(a => a.Status!).ToList());
                 problem = "no status from " + string.Join(", ", silent);
             }
             if (DateTime.UtcNow >= deadline)
@@ -252,6 +236,20 @@ public static class ClusterDriver
             await Task.Delay(1000, cancel);
         }
     }
+
+    /// <summary>Each actor's status in name order, asked all at once; null for one that did not answer in 5 s.</summary>
+    private static Task<(string Name, NodeStatus? Status)[]> AskAll(ImmutableDictionary<string, IActorRef> actors, CancellationToken cancel) =>
+        Task.WhenAll(actors.OrderBy(a => a.Key, StringComparer.Ordinal).Select(async a =>
+        {
+            try
+            {
+                return (a.Key, (NodeStatus?)await a.Value.Ask<NodeStatus>(new QueryStatus { Requester = "driver" }, TimeSpan.FromSeconds(5), cancel));
+            }
+            catch (Exception x) when (x is AskTimeoutException or TaskCanceledException && !cancel.IsCancellationRequested)
+            {
+                return (a.Key, null);
+            }
+        }));
 
     private static async Task<(LabView? View, string Problem)> TryResolveAsync(ActorSystem system, TopologySpec topology, ScenarioSpec scenario,
         string? fingerprint, CancellationToken cancel, bool requireConnected = true)

@@ -40,10 +40,4 @@ public sealed class MemberClocks
 
     /// <summary>A time the member stamped, on this process's clock.</summary>
     public long Correct(Address member, long atUs) => atUs + OffsetUs(member);
-
-    public void Forget(Address member)
-    {
-        _samples.Remove(member);
-        _offset.Remove(member);
-    }
 }
