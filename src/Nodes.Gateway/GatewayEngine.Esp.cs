@@ -1,6 +1,7 @@
 using Nodes.Esp;
 using Nodes.Ike;
 using Nodes.Net;
+using Nodes.Net.Forwarding;
 using Nodes.Telemetry;
 using Nodes.Wire.Ip;
 
@@ -11,6 +12,7 @@ public sealed partial class GatewayEngine
 {
     private void IntoTunnel(Tunnel t, Ipv4Header ip, byte[] datagram, string traceparent)
     {
+        ClampMss(datagram);
         if (t.Current is { } h && ActiveChild(h, ip) is { } child)
         {
             Seal(child, datagram, traceparent);
@@ -176,7 +178,14 @@ public sealed partial class GatewayEngine
             Drop(DropReason.TtlExceeded);
             return;
         }
+        ClampMss(inner);
         Originate(inner, context);
+    }
+
+    /// <summary>Lowers the MSS of a TCP SYN crossing the tunnel to the profile's clamp (in place, checksum patched).</summary>
+    private void ClampMss(byte[] datagram)
+    {
+        if (_profile.MssClamp is { } mss) TcpMssClamp.TryClamp(datagram, mss);
     }
 
     private void Drop(string reason) => _port.Dropped(reason, null);

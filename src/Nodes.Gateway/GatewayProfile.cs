@@ -31,6 +31,12 @@ public sealed record TunnelProfile(
 /// </summary>
 public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4Address PublicAddress, ImmutableArray<TunnelProfile> Tunnels, ImmutableArray<Ipv4Prefix> Isolated)
 {
+    /// <summary>
+    /// The MSS the gateway lowers TCP SYNs to, in both directions, as they enter and leave a tunnel (the topology's
+    /// <c>mss-clamp</c>; Azure asks for 1350 on the path); null leaves TCP alone.
+    /// </summary>
+    public ushort? MssClamp { get; init; }
+
     public static GatewayProfile Rras(RrasSpec spec, TimeScale lab)
     {
         var wan = spec.FindInterface(spec.InternetInterface)!;
@@ -59,7 +65,7 @@ public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4A
             tunnels = [new TunnelProfile(v.InterfaceName, v.Destination, v.Ipv4Subnets.Select(s => s.Prefix).ToImmutableArray(), local, config, config,
                 Initiates: true, Responds: true, DemandDial: !v.Persistent, TimeSpan.FromSeconds(Math.Max(1, v.RetryIntervalSeconds)), Math.Max(1, v.NumberOfTries))];
         }
-        return new GatewayProfile("rras", spec.InternetInterface, wan.Address, tunnels, []);
+        return new GatewayProfile("rras", spec.InternetInterface, wan.Address, tunnels, []) { MssClamp = (ushort?)spec.MssClamp };
     }
 
     public static GatewayProfile Azure(AzureVpnGatewaySpec spec, TimeScale lab)
@@ -96,7 +102,7 @@ public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4A
                 TimeSpan.FromSeconds(5), int.MaxValue);
         }).ToImmutableArray();
         // The VNet is reachable from the internet only through the gateway's tunnels.
-        return new GatewayProfile("azure-vpn-gateway", wan.Name, spec.PublicAddress, tunnels, spec.VnetAddressSpaces);
+        return new GatewayProfile("azure-vpn-gateway", wan.Name, spec.PublicAddress, tunnels, spec.VnetAddressSpaces) { MssClamp = (ushort?)spec.MssClamp };
     }
 
     private static readonly Ipv4Prefix AnyPrefix = new(new Ipv4Address(0), 0);

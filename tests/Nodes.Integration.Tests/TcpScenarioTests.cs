@@ -76,8 +76,8 @@ public class TcpScenarioTests
                         + tshark.Run(file, dir, "-o", "tcp.check_checksum:TRUE", "-o", "tcp.desegment_tcp_streams:FALSE", "-Y", bad, "-V"));
             }
 
-            // On the public link the TCP is inside ESP: tshark decrypts it with the keys the lab wrote. The clamp sits
-            // behind the Azure gateway, so the client's SYNs still say 1460 here and the VM's SYN,ACKs already say 1350.
+            // On the public link the TCP is inside ESP: tshark decrypts it with the keys the lab wrote. The Azure gateway
+            // clamps as a SYN leaves or enters its tunnel, so the client's SYNs still say 1460 here and the VM's SYN,ACKs already say 1350.
             Assert.True(Count(azure, "esp && tcp") > 200);
             Assert.True(Count(azure, "esp && tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.options.mss_val == 1460") >= 2);
             Assert.True(Count(azure, "esp && tcp.flags.syn == 1 && tcp.flags.ack == 1 && tcp.options.mss_val == 1350") >= 2);

@@ -24,7 +24,8 @@ public class TcpScenarioTests
         Assert.Equal((5001, 300_000L, TimeSpan.FromSeconds(30)), (flows[0].Port, flows[0].Bytes, flows[0].Limit));
         Assert.Equal((10, 200, 6000, TimeSpan.FromSeconds(2)), (flows[1].Requests, flows[1].RequestSize, flows[1].ResponseSize, flows[1].Start));
         Assert.Equal(CountComparison.All, clamped.Expect.TcpCompleted!.Comparison);
-        Assert.Equal(1350, ((RouterSpec)lab.ForScenario(clamped).FindNode("vnet-router")!).MssClamp);
+        Assert.Equal(1350, ((AzureVpnGatewaySpec)lab.ForScenario(clamped).FindNode("azure-gw")!).MssClamp);
+        Assert.Null(((AzureVpnGatewaySpec)lab.FindNode("azure-gw")!).MssClamp);
     }
 
     [Theory]

@@ -254,7 +254,7 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
             vpnOk = vpn is not null;
         }
         if (lan is null || internet is null || !vpnOk) return null;
-        return new RrasSpec(name, interfaces, routes, gw, at, lan, internet, vpn);
+        return new RrasSpec(name, interfaces, routes, gw, at, lan, internet, vpn) { MssClamp = ctx.Int(m["mss-clamp"], $"mss-clamp of node '{name}'", 536, 9000) };
     }
 
     private RrasVpnSpec? RrasVpn(string node, YNode body)
@@ -452,7 +452,10 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
         // everything it sends, responses included (unlike RFC 7296 section 2.11).
         var follows = m.Has("nat-rebinding") ? ctx.Choice(m["nat-rebinding"], "nat-rebinding", [("follow", true), ("ignore", false)]) : true;
         if (!ok || publicAddress is null || subnet is null || vpnType is null || spaces.Count == 0 || follows is null) return null;
-        return new AzureVpnGatewaySpec(name, interfaces, routes, gw, at, publicAddress.Value, [.. spaces], subnet.Value, vpnType.Value, connections.ToImmutable(), follows.Value);
+        return new AzureVpnGatewaySpec(name, interfaces, routes, gw, at, publicAddress.Value, [.. spaces], subnet.Value, vpnType.Value, connections.ToImmutable(), follows.Value)
+        {
+            MssClamp = ctx.Int(m["mss-clamp"], $"mss-clamp of node '{name}'", 536, 9000),
+        };
     }
 
     private AzureConnectionSpec? Connection(string node, YNode body, List<Ipv4Prefix> vnetSpaces)

@@ -13,8 +13,8 @@ internal static class TopologyKeys
     public static readonly string[] Host = [.. NodeCommon, "os"];
     public static readonly string[] Router = [.. NodeCommon, "mss-clamp"];
     public static readonly string[] NatRouter = [.. NodeCommon, "nat"];
-    public static readonly string[] Rras = [.. NodeCommon, "lan-interface", "internet-interface", "vpn"];
-    public static readonly string[] AzureVpnGateway = [.. NodeCommon, "public-address", "vnet-address-spaces", "gateway-subnet", "vpn-type", "connections", "nat-rebinding"];
+    public static readonly string[] Rras = [.. NodeCommon, "mss-clamp", "lan-interface", "internet-interface", "vpn"];
+    public static readonly string[] AzureVpnGateway = [.. NodeCommon, "mss-clamp", "public-address", "vnet-address-spaces", "gateway-subnet", "vpn-type", "connections", "nat-rebinding"];
     public static readonly string[] AnyNode = [.. Host.Union(Router).Union(NatRouter).Union(Rras).Union(AzureVpnGateway)];
     public static readonly string[] Interface = ["address", "mtu", "external"];
     public static readonly string[] External = ["address"];

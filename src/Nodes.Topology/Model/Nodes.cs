@@ -103,6 +103,9 @@ public sealed record RrasSpec(
     : NodeSpec(Name, Interfaces, Routes, DefaultGateway, Location)
 {
     public override NodeKind Kind => NodeKind.Rras;
+
+    /// <summary>Lower the MSS option of TCP SYNs entering and leaving the tunnel to this value; null leaves TCP alone.</summary>
+    public int? MssClamp { get; init; }
 }
 
 /// <summary>Azure's gateway type; only route-based gateways speak IKEv2.</summary>
@@ -128,6 +131,9 @@ public sealed record AzureVpnGatewaySpec(
     : NodeSpec(Name, Interfaces, Routes, DefaultGateway, Location)
 {
     public override NodeKind Kind => NodeKind.AzureVpnGateway;
+
+    /// <summary>Lower the MSS option of TCP SYNs entering and leaving its tunnels to this value; null leaves TCP alone.</summary>
+    public int? MssClamp { get; init; }
 
     /// <summary>The first host address of the GatewaySubnet (Azure reserves it as the subnet's gateway).</summary>
     public Ipv4Address VnetNextHop => new(GatewaySubnet.Network.Value + 1);
