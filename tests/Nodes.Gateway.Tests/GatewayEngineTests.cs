@@ -2,6 +2,7 @@ using Nodes.Crypto;
 using Nodes.Ike;
 using Nodes.TestKit;
 using Nodes.Wire.Ip;
+using Nodes.Wire.Tcp;
 
 namespace Nodes.Gateway.Tests;
 
@@ -189,6 +190,43 @@ public sealed class GatewayEngineTests
         foreach (var f in fragments) lab.FromClient(f);
         var reply = Assert.Single(lab.ToHomeLan, d => Ipv4Header.TryParse(d, out var h, out _) && h.Destination == GatewayLab.Client && !h.IsFragment);
         Assert.Equal(big.Length, reply.Length);
+    }
+
+    [Theory]
+    [InlineData(null, 1460)]
+    [InlineData(1350, 1350)]
+    public void An_mss_clamp_must_lower_the_syns_crossing_the_tunnel_in_both_directions(int? clamp, int expected)
+    {
+        using var lab = new GatewayLab(edit: clamp is null ? null : text => text.Replace("      public-address: 52.172.171.0\n",
+            $"      public-address: 52.172.171.0\n      mss-clamp: {clamp}\n", StringComparison.Ordinal));
+        Assert.Equal((ushort?)clamp, lab.Azure.Profile.MssClamp);
+        lab.FromClient(GatewayLab.Echo(GatewayLab.Client, GatewayLab.Vm, 1));
+        lab.Run(TimeSpan.FromMilliseconds(100));
+        lab.ToVnet.Clear();
+
+        // The client's SYN leaves the Azure gateway's tunnel toward the VM; the VM's SYN,ACK enters it toward the client.
+        lab.FromClient(Syn(GatewayLab.Client, GatewayLab.Vm, ack: false));
+        lab.Run();
+        AssertMss(Assert.Single(lab.ToVnet), expected);
+        lab.FromVnet(Syn(GatewayLab.Vm, GatewayLab.Client, ack: true));
+        lab.Run();
+        AssertMss(Assert.Single(lab.ToHomeLan, d => Ipv4Header.TryParse(d, out var h, out _) && h.Protocol == IpProtocol.Tcp), expected);
+
+        static byte[] Syn(Ipv4Address from, Ipv4Address to, bool ack)
+        {
+            var tcp = new TcpHeader(49152, 5001, 1000, ack ? 2000u : 0, ack ? TcpFlags.Syn | TcpFlags.Ack : TcpFlags.Syn, 64240, Options: new TcpOptions(MaximumSegmentSize: 1460, WindowScale: 8, SackPermitted: true));
+            var datagram = new byte[Ipv4PacketWriter.TcpDatagramLength(tcp, 0)];
+            Ipv4PacketWriter.WriteTcp(datagram, new Ipv4Template(from, to, 7, 128), tcp, []);
+            return datagram;
+        }
+
+        static void AssertMss(byte[] datagram, int mss)
+        {
+            Assert.True(Ipv4Header.TryParse(datagram, out var ip, out _, out var segment, out _));
+            Assert.True(TcpHeader.VerifyChecksum(segment, ip.Source, ip.Destination), "the clamp must leave a valid TCP checksum");
+            Assert.True(TcpHeader.TryParse(segment, out var tcp, out _, out _));
+            Assert.Equal((ushort)mss, tcp.Options.MaximumSegmentSize);
+        }
     }
 
     private static GatewayLab Up()
