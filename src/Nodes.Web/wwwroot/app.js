@@ -22,8 +22,20 @@ const W = 150, NW = 118, NH = 58;
 // ---------------------------------------------------------------------------------------------------------------
 // Topology
 
+// Above this many nodes the drawing keeps a box and a name per node (the rest is in its tooltip), drops the subnet
+// labels, and starts zoomed out on the whole lab: the wheel zooms, a drag pans.
+const LARGE = 150;
+
+// What the page changes after drawing, found once instead of by selector: lines per link, each node's box and
+// drop counter, each tunnel's path and labels, and the last state written to each (so that a status update
+// touches only what changed).
+const dom = { links: new Map(), nodes: new Map(), tunnels: new Map(), linkState: new Map(), nodeDrops: new Map(), active: [] };
+const linkByName = new Map();
+const view = { x: 0, y: 0, w: 600, h: 300, full: null };
+
 function layout(topo) {
-  // A graph of nodes and shared segments, laid out in columns by distance from the first node.
+  // A graph of nodes and shared segments, laid out in columns by distance from the first node. A column taller
+  // than the drawing allows is folded into several side by side, so that every node is inside the drawing.
   const adj = new Map();
   const add = (a, b) => { (adj.get(a) ?? adj.set(a, []).get(a)).push(b); (adj.get(b) ?? adj.set(b, []).get(b)).push(a); };
   for (const n of topo.nodes) adj.set(n.name, []);
@@ -33,100 +45,183 @@ function layout(topo) {
   }
   const layer = new Map([[topo.nodes[0].name, 0]]);
   const queue = [topo.nodes[0].name];
-  while (queue.length) {
-    const v = queue.shift();
+  for (let head = 0; head < queue.length; head++) {
+    const v = queue[head];
     for (const w of adj.get(v) ?? []) if (!layer.has(w)) { layer.set(w, layer.get(v) + 1); queue.push(w); }
   }
-  let extra = Math.max(0, ...layer.values()) + 1;
+  let extra = 0;
+  for (const v of layer.values()) extra = Math.max(extra, v + 1);
   for (const v of adj.keys()) if (!layer.has(v)) layer.set(v, extra++);
   const columns = new Map();
   for (const [v, c] of layer) (columns.get(c) ?? columns.set(c, []).get(c)).push(v);
-  const height = 300;
-  for (const [c, vs] of columns) vs.forEach((v, i) => state.pos.set(v, { x: 70 + c * W, y: 175 + (i - (vs.length - 1) / 2) * 110 }));
-  return { width: 70 + (columns.size - 1) * W + 80, height };
+  const maxRows = Math.max(2, Math.ceil(Math.sqrt(adj.size)));
+  const rowsUsed = Math.min(maxRows, Math.max(...[...columns.values()].map((vs) => vs.length)));
+  const height = Math.max(300, rowsUsed * 110 + 80);
+  const middle = height / 2 + 25;
+  let slot = 0;
+  for (const c of [...columns.keys()].sort((a, b) => a - b)) {
+    const vs = columns.get(c);
+    for (let first = 0; first < vs.length; first += maxRows) {
+      const part = vs.slice(first, first + maxRows);
+      part.forEach((v, i) => state.pos.set(v, { x: 70 + slot * W, y: middle + (i - (part.length - 1) / 2) * 110 }));
+      slot++;
+    }
+  }
+  return { width: 70 + (slot - 1) * W + 80, height };
+}
+
+function setView(x, y, w, h) {
+  Object.assign(view, { x, y, w, h });
+  const box = `${x} ${y} ${w} ${h}`;
+  $('#topology').setAttribute('viewBox', box);
+  $('#overlay').setAttribute('viewBox', box);
+}
+
+function enableZoom(svg) {
+  // The wheel zooms around the pointer; a drag pans; a double click shows the whole lab again.
+  const toLab = (ev) => {
+    const r = svg.getBoundingClientRect();
+    const scale = Math.max(view.w / r.width, view.h / r.height);
+    return { x: view.x + view.w / 2 + (ev.clientX - r.left - r.width / 2) * scale, y: view.y + view.h / 2 + (ev.clientY - r.top - r.height / 2) * scale, scale };
+  };
+  svg.addEventListener('wheel', (ev) => {
+    ev.preventDefault();
+    const p = toLab(ev), f = ev.deltaY > 0 ? 1.25 : 0.8;
+    const w = Math.min(view.full.w * 2, Math.max(150, view.w * f)), k = w / view.w;
+    setView(p.x - (p.x - view.x) * k, p.y - (p.y - view.y) * k, w, view.h * k);
+  }, { passive: false });
+  let drag = null;
+  svg.addEventListener('pointerdown', (ev) => { drag = { x: ev.clientX, y: ev.clientY, vx: view.x, vy: view.y, moved: false }; });
+  svg.addEventListener('pointermove', (ev) => {
+    if (!drag || !(ev.buttons & 1)) return;
+    const { scale } = toLab(ev), dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
+    if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
+    if (drag.moved) setView(drag.vx - dx * scale, drag.vy - dy * scale, view.w, view.h);
+  });
+  svg.addEventListener('pointerup', () => { setTimeout(() => { drag = null; }, 0); });
+  svg.addEventListener('click', (ev) => { if (drag?.moved) ev.stopPropagation(); }, true);
+  svg.addEventListener('dblclick', () => setView(view.full.x, view.full.y, view.full.w, view.full.h));
 }
 
 function drawTopology() {
   const topo = state.topo;
+  const large = topo.nodes.length > LARGE;
   const svg = $('#topology');
   svg.replaceChildren();
-  const { width } = layout(topo);
-  svg.setAttribute('viewBox', `0 0 ${Math.max(width, 600)} 300`);
-  const links = el('g'); const nodes = el('g'); const over = el('g', { id: 'packets' });
-  svg.append(el('g', { id: 'tunnels' }), links, nodes, over);
+  for (const l of topo.links) linkByName.set(l.name, l);
+  const { width, height } = layout(topo);
+  view.full = { x: 0, y: 0, w: Math.max(width, 600), h: height };
+  setView(0, 0, Math.max(width, 600), height);
+  enableZoom(svg);
+  const links = el('g'); const nodes = el('g');
+  svg.append(el('g', { id: 'tunnels' }), links, nodes);
+  const lineOf = (l, a, b) => {
+    const line = el('line', { class: 'link', x1: a.x, y1: a.y, x2: b.x, y2: b.y, 'data-link': l.name });
+    (dom.links.get(l.name) ?? dom.links.set(l.name, []).get(l.name)).push(line);
+    return line;
+  };
   for (const l of topo.links) {
     const seg = l.segment || l.endpoints.length > 2;
     const g = el('g', { 'data-link': l.name });
     if (seg) {
       const p = state.pos.get('seg:' + l.name);
-      for (const e of l.endpoints) {
-        const q = state.pos.get(e.node);
-        g.append(el('line', { class: 'link', x1: p.x, y1: p.y, x2: q.x, y2: q.y, 'data-link': l.name }));
-      }
+      for (const e of l.endpoints) g.append(lineOf(l, p, state.pos.get(e.node)));
       const s = el('g', { class: 'segment' });
-      s.append(el('rect', { x: p.x - 40, y: p.y - 12, width: 80, height: 24 }), el('text', { class: 'subnet', x: p.x, y: p.y - 16 }, l.subnets.join(' ')),
-        el('text', { class: 'subnet', x: p.x, y: p.y + 4, 'font-weight': 700 }, l.segment ?? l.name));
+      s.append(el('rect', { x: p.x - 40, y: p.y - 12, width: 80, height: 24 }));
+      if (!large) s.append(el('text', { class: 'subnet', x: p.x, y: p.y - 16 }, l.subnets.join(' ')));
+      s.append(el('text', { class: 'subnet', x: p.x, y: p.y + 4, 'font-weight': 700 }, l.segment ?? l.name));
       nodes.append(s);
     } else {
       const a = state.pos.get(l.endpoints[0].node), b = state.pos.get(l.endpoints[1].node);
-      g.append(el('line', { class: 'link', x1: a.x, y1: a.y, x2: b.x, y2: b.y, 'data-link': l.name }));
+      g.append(lineOf(l, a, b));
       // Below the boxes; a slanted link's label starts at its middle so that it clears the lower box.
       const slanted = a.y !== b.y;
-      g.append(el('text', { class: 'subnet', x: (a.x + b.x) / 2 - (slanted ? 4 : 0), y: (a.y + b.y) / 2 + 42, ...(slanted ? { style: 'text-anchor:start' } : {}) }, l.subnets.join(' ')));
+      if (!large) g.append(el('text', { class: 'subnet', x: (a.x + b.x) / 2 - (slanted ? 4 : 0), y: (a.y + b.y) / 2 + 42, ...(slanted ? { style: 'text-anchor:start' } : {}) }, l.subnets.join(' ')));
     }
-    g.append(el('title', {}, `${l.name}\n${l.endpoints.map((e) => `${e.node}:${e.interface} ${e.address ?? ''}`).join('\n')}`));
+    g.append(el('title', {}, `${l.name} ${l.subnets.join(' ')}\n${l.endpoints.map((e) => `${e.node}:${e.interface} ${e.address ?? ''}`).join('\n')}`));
     links.append(g);
   }
   for (const n of topo.nodes) {
     const p = state.pos.get(n.name);
     const g = el('g', { class: `node kind-${n.kind}`, 'data-node': n.name, transform: `translate(${p.x - NW / 2},${p.y - NH / 2})` });
     g.append(el('rect', { width: NW, height: NH }), el('text', { class: 'name', x: NW / 2, y: 16 }, n.name), el('text', { class: 'kind', x: NW / 2, y: 30 }, KIND[n.kind] ?? n.kind));
-    n.interfaces.slice(0, 2).forEach((i, k) => g.append(el('text', { x: NW / 2, y: 43 + k * 11, 'font-size': 10 }, i.cidr)));
-    g.append(el('text', { class: 'drops', x: NW - 4, y: 12, 'text-anchor': 'end' }));
+    if (!large) n.interfaces.slice(0, 2).forEach((i, k) => g.append(el('text', { x: NW / 2, y: 43 + k * 11, 'font-size': 10 }, i.cidr)));
+    const drops = el('text', { class: 'drops', x: NW - 4, y: 12, 'text-anchor': 'end' });
+    g.append(drops);
     g.append(el('title', {}, `${n.name} (${KIND[n.kind] ?? n.kind})\n${n.interfaces.map((i) => `${i.name} ${i.cidr}`).join('\n')}`));
     g.addEventListener('click', () => { $('#node-filter').value = state.node === n.name ? '' : n.name; $('#node-filter').dispatchEvent(new Event('change')); });
+    dom.nodes.set(n.name, { g, drops });
     nodes.append(g);
   }
-  drawTunnels();
+  drawTunnels(large);
 }
 
-function drawTunnels() {
+function drawTunnels(large) {
+  // Drawn once; their state and labels change in place (updateTunnels).
   const g = $('#tunnels');
-  if (!g) return;
-  g.replaceChildren();
   for (const t of state.topo.tunnels) {
     const a = state.pos.get(t.from), b = state.pos.get(t.to);
     const top = Math.min(a.y, b.y) - NH / 2 - 70;
+    const path = el('path', { class: 'tunnel Unknown', d: `M${a.x},${a.y - NH / 2} C${a.x},${top} ${b.x},${top} ${b.x},${b.y - NH / 2}`, 'data-tunnel': t.name, 'data-state': 'Unknown' });
+    const entry = { t, path, key: null };
+    if (large) {
+      entry.title = el('title', {});
+      path.append(entry.title);
+      g.append(path);
+    } else {
+      entry.label = el('text', { class: 'tunnel-label', x: (a.x + b.x) / 2, y: top + 14, id: 'tunnel-label' });
+      entry.label2 = el('text', { class: 'tunnel-label', x: (a.x + b.x) / 2, y: top + 28, id: 'tunnel-peer', 'data-peer': '' });
+      g.append(path, entry.label, entry.label2);
+    }
+    dom.tunnels.set(t.name, entry);
+  }
+  updateTunnels();
+}
+
+function updateTunnels() {
+  for (const entry of dom.tunnels.values()) {
+    const t = entry.t;
     const st = state.status?.nodes?.[t.from]?.tunnels?.find((x) => x.name) ?? null;
     const peer = state.status?.nodes?.[t.to]?.tunnels?.[0] ?? null;
     const s = st?.state ?? 'Unknown';
-    const path = el('path', { class: `tunnel ${s}`, d: `M${a.x},${a.y - NH / 2} C${a.x},${top} ${b.x},${top} ${b.x},${b.y - NH / 2}`, 'data-tunnel': t.name, 'data-state': s });
-    const label = el('text', { class: 'tunnel-label', x: (a.x + b.x) / 2, y: top + 14, id: 'tunnel-label' },
-      `tunnel ${t.name}: ${s}${st?.natDetected ? ', NAT detected' : ''}`);
-    const label2 = el('text', { class: 'tunnel-label', x: (a.x + b.x) / 2, y: top + 28, id: 'tunnel-peer', 'data-peer': peer?.remoteEndpoint ?? '' },
-      peer ? `${t.to} sees peer ${peer.remoteEndpoint || '?'} · ${t.from} at ${st?.localEndpoint || '?'}` : '');
-    g.append(path, label, label2);
+    const text = `tunnel ${t.name}: ${s}${st?.natDetected ? ', NAT detected' : ''}`;
+    const peerText = peer ? `${t.to} sees peer ${peer.remoteEndpoint || '?'} · ${t.from} at ${st?.localEndpoint || '?'}` : '';
+    const key = `${s}|${text}|${peerText}|${peer?.remoteEndpoint ?? ''}`;
+    if (key === entry.key) continue;
+    entry.key = key;
+    entry.path.setAttribute('class', `tunnel ${s}`);
+    entry.path.dataset.state = s;
+    if (entry.title) entry.title.textContent = `${text}\n${peerText}`;
+    if (entry.label) {
+      entry.label.textContent = text;
+      entry.label2.textContent = peerText;
+      entry.label2.dataset.peer = peer?.remoteEndpoint ?? '';
+    }
   }
 }
 
 function applyStatus() {
   const s = state.status;
   if (!s) return;
-  for (const line of document.querySelectorAll('#topology line.link')) {
-    const ls = s.links?.[line.dataset.link]?.state;
-    line.classList.remove('up', 'down', 'impaired');
-    if (ls) line.classList.add(ls);
+  for (const [name, lines] of dom.links) {
+    const ls = s.links?.[name]?.state ?? '';
+    if (dom.linkState.get(name) === ls) continue;
+    dom.linkState.set(name, ls);
+    for (const line of lines) {
+      line.classList.remove('up', 'down', 'impaired');
+      if (ls) line.classList.add(ls);
+    }
   }
-  for (const g of document.querySelectorAll('#topology .node')) {
-    const n = s.nodes?.[g.dataset.node];
+  for (const [name, { drops: t }] of dom.nodes) {
+    const n = s.nodes?.[name];
     const drops = n ? Object.values(n.drops).reduce((a, b) => a + b, 0) : 0;
-    const t = g.querySelector('.drops');
-    t.textContent = drops ? `${drops} dropped` : '';
-    t.innerHTML = '';
+    const reasons = drops ? Object.entries(n.drops).map(([r, c]) => `${r}: ${c}`).join('\n') : '';
+    if (dom.nodeDrops.get(name) === reasons) continue;
+    dom.nodeDrops.set(name, reasons);
     t.textContent = drops ? `✕${drops}` : '';
-    if (drops) t.append(el('title', {}, Object.entries(n.drops).map(([r, c]) => `${r}: ${c}`).join('\n')));
+    if (drops) t.append(el('title', {}, reasons));
   }
-  drawTunnels();
+  updateTunnels();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -135,14 +230,14 @@ function applyStatus() {
 const visible = () => state.hops.filter((h) => state.filter.has(h.protocol) && (!state.node || h.from === state.node || h.to.includes(state.node)));
 
 function route(h) {
-  const l = state.topo.links.find((x) => x.name === h.link);
+  const l = linkByName.get(h.link);
   const a = state.pos.get(h.from), b = state.pos.get(h.to[0] ?? h.from);
   if (l && (l.segment || l.endpoints.length > 2)) return [a, state.pos.get('seg:' + l.name), b];
   return [a, b];
 }
 
 function animate(h, duration) {
-  const g = $('#packets');
+  const g = $('#overlay');
   g.replaceChildren();
   const pts = route(h);
   const dot = el('circle', { r: 8, class: `packet ${h.protocol}`, cx: pts[0].x, cy: pts[0].y, 'data-hop': h.id });
@@ -173,9 +268,9 @@ function show(index, animateIt) {
   if (!list.length) { $('#position').textContent = 'no hop yet'; return; }
   state.cursor = Math.max(0, Math.min(index, list.length - 1));
   const h = list[state.cursor];
-  for (const x of document.querySelectorAll('.active')) if (!x.matches('.tabs button, .tab')) x.classList.remove('active');
-  for (const x of document.querySelectorAll(`#topology [data-link="${CSS.escape(h.link)}"] line, #topology line[data-link="${CSS.escape(h.link)}"]`)) x.classList.add('active');
-  for (const n of [h.from, ...h.to]) document.querySelector(`#topology .node[data-node="${CSS.escape(n)}"]`)?.classList.add('active');
+  for (const x of dom.active) x.classList.remove('active');
+  dom.active = [...(dom.links.get(h.link) ?? []), ...[h.from, ...h.to].map((n) => dom.nodes.get(n)?.g).filter((g) => g)];
+  for (const x of dom.active) x.classList.add('active');
   animate(h, animateIt ? 450 : 0);
   $('#position').textContent = `hop ${state.cursor + 1} / ${list.length}${state.live ? ' · live' : ' · paused'}`;
   const cur = $('#current-hop');
