@@ -211,22 +211,57 @@ public sealed class GatewayEngineTests
         lab.FromVnet(Syn(GatewayLab.Vm, GatewayLab.Client, ack: true));
         lab.Run();
         AssertMss(Assert.Single(lab.ToHomeLan, d => Ipv4Header.TryParse(d, out var h, out _) && h.Protocol == IpProtocol.Tcp), expected);
+    }
 
-        static byte[] Syn(Ipv4Address from, Ipv4Address to, bool ack)
-        {
-            var tcp = new TcpHeader(49152, 5001, 1000, ack ? 2000u : 0, ack ? TcpFlags.Syn | TcpFlags.Ack : TcpFlags.Syn, 64240, Options: new TcpOptions(MaximumSegmentSize: 1460, WindowScale: 8, SackPermitted: true));
-            var datagram = new byte[Ipv4PacketWriter.TcpDatagramLength(tcp, 0)];
-            Ipv4PacketWriter.WriteTcp(datagram, new Ipv4Template(from, to, 7, 128), tcp, []);
-            return datagram;
-        }
+    [Fact]
+    public void A_clamping_gateway_must_drop_a_forged_esp_syn_and_leave_a_syn_with_malformed_options_as_it_is()
+    {
+        using var lab = new GatewayLab(edit: text => text.Replace("      public-address: 52.172.171.0\n", "      public-address: 52.172.171.0\n      mss-clamp: 1350\n", StringComparison.Ordinal));
+        lab.FromClient(GatewayLab.Echo(GatewayLab.Client, GatewayLab.Vm, 1));
+        lab.Run(TimeSpan.FromMilliseconds(100));
+        lab.ToVnet.Clear();
+        byte[]? sealedSyn = null;
+        lab.Intercept = d => IsEspToAzure(d) && (sealedSyn ??= d) == d;
+        lab.FromClient(Syn(GatewayLab.Client, GatewayLab.Vm, ack: false));
+        lab.Run();
+        lab.Intercept = null;
+        Assert.NotNull(sealedSyn);
 
-        static void AssertMss(byte[] datagram, int mss)
-        {
-            Assert.True(Ipv4Header.TryParse(datagram, out var ip, out _, out var segment, out _));
-            Assert.True(TcpHeader.VerifyChecksum(segment, ip.Source, ip.Destination), "the clamp must leave a valid TCP checksum");
-            Assert.True(TcpHeader.TryParse(segment, out var tcp, out _, out _));
-            Assert.Equal((ushort)mss, tcp.Options.MaximumSegmentSize);
-        }
+        // Without the key nobody can make the gateway rewrite, or deliver, a SYN: a changed ICV is dropped before the clamp.
+        var forged = sealedSyn.ToArray();
+        forged[^1] ^= 0x01;
+        lab.AtAzureFromInternet(forged);
+        Assert.Equal(1, lab.AzurePort.Dropped("esp-integrity"));
+        Assert.Empty(lab.ToVnet);
+        lab.AtAzureFromInternet(sealedSyn);
+        AssertMss(Assert.Single(lab.ToVnet), 1350);
+
+        // A SYN whose option list runs past its header is forwarded untouched, never read beyond its bytes.
+        var odd = Syn(GatewayLab.Client, GatewayLab.Vm, ack: false);
+        odd[Ipv4PacketWriter.TransportOffset + 20] = 30; // an unknown kind first ...
+        odd[Ipv4PacketWriter.TransportOffset + 21] = 40; // ... whose length is past the header
+        var sent = odd.ToArray();
+        lab.ToVnet.Clear();
+        lab.FromClient(odd);
+        lab.Run();
+        var delivered = Assert.Single(lab.ToVnet);
+        Assert.Equal(sent[Ipv4PacketWriter.TransportOffset..], delivered[Ipv4PacketWriter.TransportOffset..]);
+    }
+
+    private static byte[] Syn(Ipv4Address from, Ipv4Address to, bool ack)
+    {
+        var tcp = new TcpHeader(49152, 5001, 1000, ack ? 2000u : 0, ack ? TcpFlags.Syn | TcpFlags.Ack : TcpFlags.Syn, 64240, Options: new TcpOptions(MaximumSegmentSize: 1460, WindowScale: 8, SackPermitted: true));
+        var datagram = new byte[Ipv4PacketWriter.TcpDatagramLength(tcp, 0)];
+        Ipv4PacketWriter.WriteTcp(datagram, new Ipv4Template(from, to, 7, 128), tcp, []);
+        return datagram;
+    }
+
+    private static void AssertMss(byte[] datagram, int mss)
+    {
+        Assert.True(Ipv4Header.TryParse(datagram, out var ip, out _, out var segment, out _));
+        Assert.True(TcpHeader.VerifyChecksum(segment, ip.Source, ip.Destination), "the clamp must leave a valid TCP checksum");
+        Assert.True(TcpHeader.TryParse(segment, out var tcp, out _, out _));
+        Assert.Equal((ushort)mss, tcp.Options.MaximumSegmentSize);
     }
 
     private static GatewayLab Up()

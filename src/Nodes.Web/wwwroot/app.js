@@ -77,6 +77,8 @@ function setView(x, y, w, h) {
   $('#overlay').setAttribute('viewBox', box);
 }
 
+const showWhole = () => setView(view.full.x, view.full.y, view.full.w, view.full.h);
+
 function enableZoom(svg) {
   // The wheel zooms around the pointer; a drag pans; a double click shows the whole lab again.
   const toLab = (ev) => {
@@ -100,7 +102,7 @@ function enableZoom(svg) {
   });
   svg.addEventListener('pointerup', () => { setTimeout(() => { drag = null; }, 0); });
   svg.addEventListener('click', (ev) => { if (drag?.moved) ev.stopPropagation(); }, true);
-  svg.addEventListener('dblclick', () => setView(view.full.x, view.full.y, view.full.w, view.full.h));
+  svg.addEventListener('dblclick', showWhole);
 }
 
 function drawTopology() {
@@ -111,7 +113,7 @@ function drawTopology() {
   for (const l of topo.links) linkByName.set(l.name, l);
   const { width, height } = layout(topo);
   view.full = { x: 0, y: 0, w: Math.max(width, 600), h: height };
-  setView(0, 0, Math.max(width, 600), height);
+  showWhole();
   enableZoom(svg);
   const links = el('g'); const nodes = el('g');
   svg.append(el('g', { id: 'tunnels' }), links, nodes);
