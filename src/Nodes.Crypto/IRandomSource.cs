@@ -57,7 +57,7 @@ public sealed class SeededRandomSource : IRandomSource
         Span<byte> input = stackalloc byte[_seed.Length + 8];
         _seed.CopyTo(input);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(input[_seed.Length..], _counter++);
-        SHA256.HashData(input, _block);
+        NativeDigests.HashSha256(input, _block);
         _blockUsed = 0;
     }
 }

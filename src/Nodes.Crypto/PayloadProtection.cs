@@ -121,19 +121,27 @@ internal sealed class GcmProtection : PayloadProtection
     }
 }
 
-/// <summary>AES-CBC (RFC 3602), 3DES-CBC (RFC 2451) or NULL (RFC 2410) with truncated HMAC (RFC 2404, RFC 4868).</summary>
+/// <summary>
+/// AES-CBC (RFC 3602), 3DES-CBC (RFC 2451) or NULL (RFC 2410) with truncated HMAC (RFC 2404, RFC 4868). AES runs on
+/// <see cref="AesNiCbc"/> where the processor has AES instructions, the HMAC on <see cref="PrekeyedHmac"/>.
+/// </summary>
 internal sealed class CbcHmacProtection : PayloadProtection
 {
     private readonly SymmetricAlgorithm? _cipher;
     private readonly BouncyTripleDesCbc? _tripleDes;     // 3DES keys that .NET refuses as weak
-    private readonly IncrementalHash _mac;
+    private readonly AesNiCbc? _aesNi;                   // AES on the processor's instructions, where it has them
+    private readonly PrekeyedHmac _mac;
     private readonly byte[] _macKey;
     private ChainedCbc? _encryptor;
     private ChainedCbc? _decryptor;
 
     public CbcHmacProtection(CipherSuite suite, SecretKey encryptionKey, SecretKey integrityKey) : base(suite)
     {
-        if (suite.Encryption == EncryptionAlgorithm.AesCbc)
+        if (suite.Encryption == EncryptionAlgorithm.AesCbc && AesNiCbc.IsSupported)
+        {
+            _aesNi = new AesNiCbc(encryptionKey.Expose());
+        }
+        else if (suite.Encryption == EncryptionAlgorithm.AesCbc)
         {
             _cipher = Aes.Create();
             _cipher.Key = encryptionKey.Expose().ToArray();
@@ -155,7 +163,7 @@ internal sealed class CbcHmacProtection : PayloadProtection
             }
         }
         _macKey = integrityKey.Expose().ToArray();
-        _mac = IncrementalHash.CreateHMAC(suite.Integrity switch
+        _mac = new PrekeyedHmac(suite.Integrity switch
         {
             IntegrityAlgorithm.HmacSha1_96 => HashAlgorithmName.SHA1,
             IntegrityAlgorithm.HmacSha256_128 => HashAlgorithmName.SHA256,
@@ -167,7 +175,8 @@ internal sealed class CbcHmacProtection : PayloadProtection
     public override void Seal(ReadOnlySpan<byte> aad, ReadOnlySpan<byte> iv, Span<byte> body, Span<byte> icv, ReadOnlySpan<byte> macTrailer = default)
     {
         CheckShapes(iv, body.Length, icv.Length);
-        if (_tripleDes is not null) _tripleDes.Encrypt(iv, body);
+        if (_aesNi is not null) _aesNi.Encrypt(iv, body);
+        else if (_tripleDes is not null) _tripleDes.Encrypt(iv, body);
         else if (_cipher is not null) (_encryptor ??= new ChainedCbc(_cipher, encrypt: true)).Transform(iv, body);
         ComputeIcv(aad, iv, body, macTrailer, icv);
     }
@@ -178,7 +187,8 @@ internal sealed class CbcHmacProtection : PayloadProtection
         Span<byte> expected = stackalloc byte[icv.Length];
         ComputeIcv(aad, iv, body, macTrailer, expected);
         if (!CryptographicOperations.FixedTimeEquals(expected, icv)) return false;
-        if (_tripleDes is not null) _tripleDes.Decrypt(iv, body);
+        if (_aesNi is not null) _aesNi.Decrypt(iv, body);
+        else if (_tripleDes is not null) _tripleDes.Decrypt(iv, body);
         else if (_cipher is not null) (_decryptor ??= new ChainedCbc(_cipher, encrypt: false)).Transform(iv, body);
         return true;
     }
@@ -186,19 +196,21 @@ internal sealed class CbcHmacProtection : PayloadProtection
     private void ComputeIcv(ReadOnlySpan<byte> aad, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> trailer, Span<byte> icv)
     {
         // ESP and the SK payload lay out header, IV and ciphertext back to back: one update instead of three.
+        _mac.Begin();
         if (Follows(aad, iv) && Follows(iv, ciphertext))
         {
-            _mac.AppendData(MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetReference(aad), aad.Length + iv.Length + ciphertext.Length));
+            _mac.Append(MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetReference(aad), aad.Length + iv.Length + ciphertext.Length));
         }
         else
         {
-            _mac.AppendData(aad);
-            _mac.AppendData(iv);
-            _mac.AppendData(ciphertext);
+            _mac.Append(aad);
+            _mac.Append(iv);
+            _mac.Append(ciphertext);
         }
-        if (!trailer.IsEmpty) _mac.AppendData(trailer);
+        if (!trailer.IsEmpty) _mac.Append(trailer);
         Span<byte> full = stackalloc byte[64];
-        var n = _mac.GetHashAndReset(full);
+        var n = _mac.OutputLength;
+        _mac.Finish(full);
         full[..icv.Length].CopyTo(icv);
         CryptographicOperations.ZeroMemory(full[..n]);
     }
@@ -212,6 +224,7 @@ internal sealed class CbcHmacProtection : PayloadProtection
         _encryptor?.Dispose();
         _decryptor?.Dispose();
         _cipher?.Dispose();
+        _aesNi?.Dispose();
         _tripleDes?.Dispose();
         _mac.Dispose();
         CryptographicOperations.ZeroMemory(_macKey);
