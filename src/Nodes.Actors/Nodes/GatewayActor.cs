@@ -112,7 +112,14 @@ public sealed class GatewayActor : NodeActor
     }
 
     /// <summary>The times of now: the lab's, the node's own clock (a clock-skew fault moves it), time since the lab started.</summary>
-    private GatewayTime Time => new(Now, _clock.Now(Now), LabNow);
+    private GatewayTime Time
+    {
+        get
+        {
+            var now = Now; // one clock read: each costs about as much as routing the frame
+            return new(now, _clock.Now(now), Lab.Since(now));
+        }
+    }
 
     /// <summary>
     /// After each input to the engine: makes sure the IKE timer fires no later than the table's next deadline. A

@@ -337,9 +337,11 @@ public sealed class HostActor : NodeActor
         while (_stack.PingInUse(id)) id = _nextIdentifier++;
         _quiet = m.SummaryOnly || (m.IntervalMs == 0 && m.Count > 100); // a flood reports its summary only
         var size = m.Size == 0 ? 32 : (int)m.Size;
-        var session = _stack.StartPing(new PingOptions(destination, id, size, m.DontFragment, TimeSpan.FromSeconds(4)));
+        var flood = m.IntervalMs == 0 ? (int)Math.Min(m.Count, ushort.MaxValue + 1u) : 0;
+        var session = _stack.StartPing(new PingOptions(destination, id, size, m.DontFragment, TimeSpan.FromSeconds(4)), flood);
         var interval = TimeSpan.FromMilliseconds(m.IntervalMs);
         _runs[id] = new PingRun(m, session, Sender, interval);
+        _runs[id].Reported.EnsureCapacity(flood);
         if (!_quiet) Report("ping", $"pinging {destination} with {size} bytes of data, {m.Count} times");
         Self.Tell(new PingTick(id));
         Timers.StartPeriodicTimer("stack", new StackTick(), TimeSpan.FromMilliseconds(250));
@@ -366,9 +368,9 @@ public sealed class HostActor : NodeActor
         Send(output.Transmissions, traceparent);
         if (output.Drop != Net.DropReason.None) Drop(output.Drop);
         AfterTcp();
-        foreach (var e in output.Events)
+        for (var i = 0; i < output.Events.Count; i++)
         {
-            switch (e)
+            switch (output.Events[i])
             {
                 case PingReplied r when _runs.TryGetValue(r.Identifier, out var run):
                     run.Reported.Add(r.Sequence);

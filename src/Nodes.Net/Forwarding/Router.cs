@@ -40,15 +40,54 @@ public enum ForwardDisposition : byte
     Dropped,
 }
 
-/// <summary>The outcome of forwarding one datagram: plain values, owned by the caller.</summary>
-public sealed record ForwardResult(
+/// <summary>The outcome of forwarding one datagram: plain values, owned by the caller. A value, not an object: routers answer one per datagram.</summary>
+public readonly record struct ForwardResult(
     ForwardDisposition Disposition,
     DropReason Reason,
-    IReadOnlyList<Transmission> Transmissions,
+    TransmissionList Transmissions,
     byte[]? LocalDatagram)
 {
     /// <summary>The ICMP error sent back to the source, if any (only with <see cref="ForwardDisposition.Dropped"/>).</summary>
     public Transmission? IcmpError => Disposition == ForwardDisposition.Dropped && Transmissions.Count > 0 ? Transmissions[0] : null;
+}
+
+/// <summary>
+/// None, one or several transmissions without a collection for the common case of one (a datagram forwarded whole).
+/// Indexing, <c>Count</c> and <c>foreach</c> allocate nothing; passed as an <see cref="IReadOnlyList{T}"/> it is boxed.
+/// </summary>
+public readonly struct TransmissionList : IReadOnlyList<Transmission>
+{
+    private readonly Transmission? _one;
+    private readonly IReadOnlyList<Transmission>? _many;
+
+    public TransmissionList(Transmission one) => _one = one;
+
+    public TransmissionList(IReadOnlyList<Transmission> many) => _many = many;
+
+    public int Count => _many?.Count ?? (_one is null ? 0 : 1);
+
+    public Transmission this[int index] => _many is not null ? _many[index]
+        : index == 0 && _one is not null ? _one
+        : throw new ArgumentOutOfRangeException(nameof(index));
+
+    public Enumerator GetEnumerator() => new(this);
+
+    IEnumerator<Transmission> IEnumerable<Transmission>.GetEnumerator()
+    {
+        for (var i = 0; i < Count; i++) yield return this[i];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => ((IEnumerable<Transmission>)this).GetEnumerator();
+
+    /// <summary>Walks the list without allocating.</summary>
+    public struct Enumerator(TransmissionList list)
+    {
+        private int _index = -1;
+
+        public readonly Transmission Current => list[_index];
+
+        public bool MoveNext() => ++_index < list.Count;
+    }
 }
 
 /// <summary>Counts of a router's work.</summary>
@@ -142,7 +181,7 @@ public sealed class Router
         if (IsLocalAddress(header.Destination) || AddressClass.IsLimitedBroadcast(header.Destination) || IsDirectedBroadcast(header.Destination))
         {
             Counters.Delivered++;
-            return new ForwardResult(ForwardDisposition.Local, DropReason.None, [], Owned(packet.Datagram, owned));
+            return new ForwardResult(ForwardDisposition.Local, DropReason.None, default, Owned(packet.Datagram, owned));
         }
 
         // RFC 1812 §5.3.1: a router never forwards with TTL 0 or 1; it answers time exceeded.
@@ -176,14 +215,14 @@ public sealed class Router
         if (datagram.Length <= egress.Mtu)
         {
             Counters.Forwarded++;
-            return new ForwardResult(ForwardDisposition.Forwarded, DropReason.None, [new Transmission(egress.Name, nextHop, datagram)], null);
+            return new ForwardResult(ForwardDisposition.Forwarded, DropReason.None, new TransmissionList(new Transmission(egress.Name, nextHop, datagram)), null);
         }
         var transmissions = new List<Transmission>();
         if (Egress.Emit(datagram, dontFragment: false, nextHop, egress, transmissions) is not DropReason.None and var refused) return Drop(refused);
         Counters.Forwarded++;
         Counters.Fragmented++;
         Counters.FragmentsCreated += transmissions.Count;
-        return new ForwardResult(ForwardDisposition.Forwarded, DropReason.None, transmissions, null);
+        return new ForwardResult(ForwardDisposition.Forwarded, DropReason.None, new TransmissionList(transmissions), null);
     }
 
     /// <summary>The route and egress interface toward <paramref name="destination"/>, for a datagram the node sends itself.</summary>
@@ -227,12 +266,12 @@ public sealed class Router
     {
         var icmp = BuildIcmpError(error, offending);
         Counters.Drops.Add(reason);
-        return new ForwardResult(ForwardDisposition.Dropped, reason, icmp is null ? [] : [icmp], null);
+        return new ForwardResult(ForwardDisposition.Dropped, reason, icmp is null ? default : new TransmissionList(icmp), null);
     }
 
     private ForwardResult Drop(DropReason reason)
     {
         Counters.Drops.Add(reason);
-        return new ForwardResult(ForwardDisposition.Dropped, reason, [], null);
+        return new ForwardResult(ForwardDisposition.Dropped, reason, default, null);
     }
 }

@@ -44,8 +44,8 @@ public sealed record IcmpErrorReceived(
 /// <summary>A datagram of a protocol the stack leaves to applications (TCP, ESP, ...), reassembled.</summary>
 public sealed record DatagramDelivered(IpProtocol Protocol, byte[] Datagram, string Interface, TimeSpan At) : HostEvent(At);
 
-/// <summary>What one call into the host produced: datagrams to send, events, and the drop reason when the input was discarded.</summary>
-public sealed record HostOutput(IReadOnlyList<Transmission> Transmissions, IReadOnlyList<HostEvent> Events, DropReason Drop)
+/// <summary>What one call into the host produced: datagrams to send, events, and the drop reason when the input was discarded (a value: one per datagram).</summary>
+public readonly record struct HostOutput(IReadOnlyList<Transmission> Transmissions, IReadOnlyList<HostEvent> Events, DropReason Drop)
 {
     /// <summary>Nothing happened.</summary>
     public static HostOutput Empty { get; } = new([], [], DropReason.None);

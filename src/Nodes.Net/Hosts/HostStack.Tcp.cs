@@ -26,7 +26,17 @@ public sealed partial class HostStack
     public List<TcpServerSession> TcpSessions { get; } = [];
 
     /// <summary>When a TCP timer next runs, or null when none does.</summary>
-    public TimeSpan? NextTcpDeadline => _tcp.Values.Select(e => e.Connection.NextDeadline).Where(d => d is not null).DefaultIfEmpty(null).Min();
+    public TimeSpan? NextTcpDeadline
+    {
+        get
+        {
+            // Asked after every datagram the host handles: a loop, not a query that allocates three iterators.
+            TimeSpan? next = null;
+            foreach (var e in _tcp.Values)
+                if (e.Connection.NextDeadline is { } d && (next is null || d < next)) next = d;
+            return next;
+        }
+    }
 
     /// <summary>Open TCP connections (TIME-WAIT included).</summary>
     public int TcpConnections => _tcp.Count;

@@ -91,10 +91,12 @@ public sealed partial class HostStack
     private bool IsDirectedBroadcast(Ipv4Address address) => InterfaceSet.HasDirectedBroadcast(_interfaces.Values, address);
 
     /// <summary>Registers a ping run; its identifier must not be in use.</summary>
-    public PingSession StartPing(PingOptions options)
+    public PingSession StartPing(PingOptions options, int expected = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(options.DataLength);
         var session = new PingSession(options);
+        // A flood has every request outstanding at once: the tables are sized once instead of doubling their way up.
+        if (expected > 0) session.Reserve(Math.Min(expected, ushort.MaxValue + 1));
         _pings.Add(options.Identifier, session);
         return session;
     }
@@ -126,7 +128,7 @@ public sealed partial class HostStack
     {
         var options = session.Options;
         var sequence = session.NextSequence++;
-        var data = new byte[options.DataLength];
+        Span<byte> data = options.DataLength <= 1024 ? stackalloc byte[options.DataLength] : new byte[options.DataLength];
         for (var i = 0; i < data.Length; i++) data[i] = EchoPattern[i % EchoPattern.Length];
 
         if (!TryRoute(options.Destination, out var route, out var egress))
@@ -243,6 +245,8 @@ public sealed partial class HostStack
         var broadcast = AddressClass.IsLimitedBroadcast(destination) || IsDirectedBroadcast(destination);
         if (!IsLocalAddress(destination) && !broadcast) return Drop(DropReason.NotForThisHost);
 
+        // ICMP is answered from the received bytes; everything else keeps a copy of its own.
+        if (!packet.Header.IsFragment && packet.Header.Protocol == IpProtocol.Icmp) return ReceiveIcmp(packet.Header, packet.Payload, broadcast, now);
         var datagram = packet.Datagram.ToArray();
         if (packet.Header.IsFragment)
         {
@@ -256,17 +260,16 @@ public sealed partial class HostStack
         var payload = payloadSpan.ToArray();
         return header.Protocol switch
         {
-            IpProtocol.Icmp => ReceiveIcmp(header, payload, datagram, broadcast, now),
+            IpProtocol.Icmp => ReceiveIcmp(header, payload, broadcast, now),
             IpProtocol.Udp => ReceiveUdp(header, payload, datagram, broadcast, now),
             IpProtocol.Tcp when !broadcast => ReceiveTcp(header, payload, now),
             _ => new HostOutput([], [new DatagramDelivered(header.Protocol, datagram, ingress, now)], DropReason.None),
         };
     }
 
-    private HostOutput ReceiveIcmp(Ipv4Header header, byte[] message, byte[] datagram, bool broadcast, TimeSpan now)
+    private HostOutput ReceiveIcmp(Ipv4Header header, ReadOnlySpan<byte> message, bool broadcast, TimeSpan now)
     {
-        if (!Icmpv4Header.TryParse(message, out var icmp, out var dataSpan, out _)) return Drop(DropReason.Malformed);
-        var data = dataSpan.ToArray();
+        if (!Icmpv4Header.TryParse(message, out var icmp, out var data, out _)) return Drop(DropReason.Malformed);
         switch (icmp.Type)
         {
             case Icmpv4Type.EchoRequest when Options.AnswerEcho && !broadcast:
@@ -289,7 +292,7 @@ public sealed partial class HostStack
         }
     }
 
-    private HostOutput ReceiveIcmpError(Ipv4Header header, Icmpv4Header icmp, byte[] data, TimeSpan now)
+    private HostOutput ReceiveIcmpError(Ipv4Header header, Icmpv4Header icmp, ReadOnlySpan<byte> data, TimeSpan now)
     {
         if (!Icmpv4Header.TryParseQuotedDatagram(data, out var quoted, out var quotedPayload, out _)) return Drop(DropReason.Malformed);
         if (!IsLocalAddress(quoted.Source)) return Drop(DropReason.UnmatchedIcmp);
@@ -357,13 +360,13 @@ public sealed partial class HostStack
     private bool TryRoute(Ipv4Address destination, out Route route, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IpInterface? egress) =>
         Egress.TryRoute(Routes, _interfaces, destination, out route, out egress);
 
-    private List<Transmission> Emit(byte[] datagram, Route route, IpInterface egress, out DropReason reason)
+    private IReadOnlyList<Transmission> Emit(byte[] datagram, Route route, IpInterface egress, out DropReason reason)
     {
         Ipv4Header.TryParse(datagram, out var header, out _);
         // A DF datagram is held to the path MTU learned from ICMP; fragments are cut to the interface's.
         var limit = header.DontFragment ? Math.Min(egress.Mtu, PathMtu(header.Destination) ?? egress.Mtu) : egress.Mtu;
         reason = DropReason.None;
-        if (datagram.Length <= limit) return [new Transmission(egress.Name, route.NextHopFor(header.Destination), datagram)];
+        if (datagram.Length <= limit) return new[] { new Transmission(egress.Name, route.NextHopFor(header.Destination), datagram) };
         var sent = new List<Transmission>();
         reason = Egress.Emit(datagram, header.DontFragment, route.NextHopFor(header.Destination), egress, sent, limit);
         if (reason != DropReason.None) Drops.Add(reason);

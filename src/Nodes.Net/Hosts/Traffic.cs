@@ -72,6 +72,12 @@ public sealed class PingSession
 
     internal Dictionary<ushort, TimeSpan> Pending { get; } = new();
 
+    internal void Reserve(int requests)
+    {
+        Pending.EnsureCapacity(requests);
+        _roundTrips.Capacity = Math.Max(_roundTrips.Capacity, requests);
+    }
+
     internal void Matched(TimeSpan roundTrip)
     {
         Received++;
