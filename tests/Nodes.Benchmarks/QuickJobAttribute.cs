@@ -17,10 +17,12 @@ namespace Nodes.Benchmarks;
 public sealed class QuickJobAttribute : JobConfigBaseAttribute
 {
     /// <param name="iterationCount">Measured iterations; more for benchmarks whose single operation is long and noisy.</param>
-    public QuickJobAttribute(int iterationCount = 5)
+    /// <param name="warmupCount">Iterations before measuring; more where a benchmark runs through many methods that the JIT
+    /// recompiles (tier 0, then optimised with the profile it gathered) only after they have run for a while.</param>
+    public QuickJobAttribute(int iterationCount = 5, int warmupCount = 3)
         : base(Job.Default
             .WithLaunchCount(1)
-            .WithWarmupCount(3)
+            .WithWarmupCount(warmupCount)
             .WithIterationCount(iterationCount)
             .WithIterationTime(TimeInterval.FromMilliseconds(250))
             .WithToolchain(InProcessEmitToolchain.Instance)
