@@ -58,7 +58,7 @@ public sealed record IpInterface
 /// <param name="Interface">Name of the egress interface.</param>
 /// <param name="NextHop">Address the link layer delivers to (the gateway, or the destination when on-link).</param>
 /// <param name="Datagram">The whole IPv4 datagram; owned by the receiver of this value.</param>
-public sealed record Transmission(string Interface, Ipv4Address NextHop, byte[] Datagram)
+public readonly record struct Transmission(string Interface, Ipv4Address NextHop, byte[] Datagram)
 {
     /// <summary>One transmission per datagram (the fragments of one), all out of <paramref name="egress"/> to <paramref name="nextHop"/>.</summary>
     internal static List<Transmission> Each(string egress, Ipv4Address nextHop, IEnumerable<byte[]> datagrams) =>

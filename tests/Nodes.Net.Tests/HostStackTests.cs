@@ -57,7 +57,7 @@ public class HostStackTests
         var ping = client.StartPing(new PingOptions(A("10.0.10.4"), DataLength: 1472, DontFragment: true));
 
         var request = Assert.Single(client.SendPing(ping, TimeSpan.Zero).Transmissions);
-        var error = router.Forward(request.Datagram, "lan").IcmpError!;
+        var error = router.Forward(request.Datagram, "lan").IcmpError!.Value;
         var failed = Assert.IsType<PingFailed>(Assert.Single(client.Receive(error.Datagram, "eth0", TimeSpan.FromMilliseconds(1)).Events));
         Assert.Equal((ushort?)1400, failed.NextHopMtu);
         Assert.Equal(A("192.168.29.52"), failed.ReportedBy);

@@ -70,8 +70,8 @@ public class RouterTests
         var result = Home().Forward(sent, "lan");
 
         Assert.Equal(DropReason.TtlExceeded, result.Reason);
-        var error = result.IcmpError!.Datagram;
-        Assert.Equal("lan", result.IcmpError.Interface);
+        var error = result.IcmpError!.Value.Datagram;
+        Assert.Equal("lan", result.IcmpError!.Value.Interface);
 
         // 20 IP + 8 ICMP + 20 quoted header + 8 quoted data = 56.
         Assert.Equal(
@@ -87,7 +87,7 @@ public class RouterTests
         var router = new Router([IpInterface.Parse("lan", "192.168.29.1/24")]);
         var result = router.Forward(Packets.Udp("192.168.29.55", 1000, "10.0.10.4", 53), "lan");
         Assert.Equal(DropReason.NoRoute, result.Reason);
-        var error = result.IcmpError!.Datagram;
+        var error = result.IcmpError!.Value.Datagram;
         Assert.Equal((byte)Icmpv4Type.DestinationUnreachable, error[20]);
         Assert.Equal((byte)DestinationUnreachableCode.NetUnreachable, error[21]);
         Assert.Equal(1, router.Counters.Drops[DropReason.NoRoute]);
@@ -100,7 +100,7 @@ public class RouterTests
         var result = Home().Forward(sent, "lan");
 
         Assert.Equal(DropReason.FragmentationNeeded, result.Reason);
-        var error = result.IcmpError!.Datagram;
+        var error = result.IcmpError!.Value.Datagram;
         Assert.True(Icmpv4Header.TryParse(error.AsSpan(20), out var icmp, out var data, out _));
         Assert.Equal(Icmpv4Type.DestinationUnreachable, icmp.Type);
         Assert.Equal((byte)DestinationUnreachableCode.FragmentationNeeded, icmp.Code);

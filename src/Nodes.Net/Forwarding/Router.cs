@@ -67,7 +67,7 @@ public readonly struct TransmissionList : IReadOnlyList<Transmission>
     public int Count => _many?.Count ?? (_one is null ? 0 : 1);
 
     public Transmission this[int index] => _many is not null ? _many[index]
-        : index == 0 && _one is not null ? _one
+        : index == 0 && _one is { } one ? one
         : throw new ArgumentOutOfRangeException(nameof(index));
 
     public Enumerator GetEnumerator() => new(this);
@@ -266,7 +266,7 @@ public sealed class Router
     {
         var icmp = BuildIcmpError(error, offending);
         Counters.Drops.Add(reason);
-        return new ForwardResult(ForwardDisposition.Dropped, reason, icmp is null ? default : new TransmissionList(icmp), null);
+        return new ForwardResult(ForwardDisposition.Dropped, reason, icmp is null ? default : new TransmissionList(icmp.Value), null);
     }
 
     private ForwardResult Drop(DropReason reason)

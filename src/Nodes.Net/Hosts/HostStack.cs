@@ -343,7 +343,7 @@ public sealed partial class HostStack
             ? BuildIcmpError(Icmpv4Header.DestinationUnreachable(DestinationUnreachableCode.PortUnreachable), datagram)
             : null;
         Drops.Add(DropReason.NoListener);
-        return new HostOutput(error is null ? [] : [error], [], DropReason.NoListener);
+        return new HostOutput(error is null ? [] : [error.Value], [], DropReason.NoListener);
     }
 
     private Transmission? BuildIcmpError(Icmpv4Header error, byte[] offending)

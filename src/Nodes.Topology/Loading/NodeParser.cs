@@ -22,7 +22,7 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
 
     public NodeSpec? Parse(YScalar nameNode, YNode body)
     {
-        var name = nameNode.Value;
+        var name = ctx.Name(nameNode.Value);
         if (!NameRule().IsMatch(name))
         {
             ctx.Error(nameNode, $"node name '{name}' is not allowed", "use letters, digits, '-', '_' and '.', starting with a letter or digit (':' separates node and interface in links)");
@@ -141,7 +141,7 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
             ctx.Error(addressNode!, $"{text} is the {which} address of {subnet}", $"use a host address such as {new Ipv4Address(subnet.Network.Value + 1)}/{subnet.Length}, or a /31 for a point-to-point link");
             return null;
         }
-        return new InterfaceSpec(name, address, subnet, mtu.Value, external, at);
+        return new InterfaceSpec(ctx.Name(name), address, subnet, mtu.Value, external, at);
     }
 
     private ImmutableArray<RouteSpec> Routes(string node, MapReader m)
@@ -163,7 +163,7 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
     {
         if (ctx.Text(node, what) is not { } t) return null;
         var names = declared["interfaces"] is YMap im ? im.Entries.Select(e => e.Key.Value).ToArray() : [];
-        if (names.Contains(t)) return interfaces.Any(i => i.Name == t) ? t : null;
+        if (names.Contains(t)) return interfaces.Any(i => i.Name == t) ? ctx.Name(t) : null;
         var near = Suggest.Closest(t, names);
         ctx.Error(node!, $"{what} '{t}' is not an interface of node '{nodeName}'", near is not null ? $"did you mean '{near}'?" : $"its interfaces are: {string.Join(", ", names)}");
         return null;

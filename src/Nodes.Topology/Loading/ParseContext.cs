@@ -17,6 +17,19 @@ internal sealed class ParseContext(string file)
     /// <summary>Nodes and "node:interface" names declared in the file but dropped from the model because of an error.</summary>
     public HashSet<string> Broken { get; } = new(StringComparer.Ordinal);
 
+    private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// One instance per node and interface name of the file, wherever it is written: every frame is matched against
+    /// them (links, routers, gateways), and equal names that are the same object compare at once.
+    /// </summary>
+    public string Name(string name)
+    {
+        if (_names.TryGetValue(name, out var known)) return known;
+        _names[name] = name;
+        return name;
+    }
+
     public void Error(YNode at, string message, string? hint) => Error(at.At, message, hint);
 
     public void Error(SourceLocation at, string message, string? hint) => Diagnostics.Add(TopologyDiagnostic.At(at, message, hint));

@@ -157,7 +157,7 @@ internal sealed class TopologyParser(ParseContext ctx)
                 ok = false;
                 continue;
             }
-            endpoints.Add(new EndpointSpec(text[..colon], text[(colon + 1)..], e.At));
+            endpoints.Add(new EndpointSpec(ctx.Name(text[..colon]), ctx.Name(text[(colon + 1)..]), e.At));
         }
         string? segment = null;
         if (m.Has("segment"))
