@@ -28,7 +28,9 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "run as root (rootful podman): sudo $0"
 
 # 1. Packages.
-packages=(podman podman-compose runc netavark aardvark-dns debootstrap)
+# netavark sets up each network's forwarding and NAT through the iptables command (nft tables with Debian's iptables-nft):
+# without it every container fails to start with "netavark: No such file or directory".
+packages=(podman podman-compose runc netavark aardvark-dns iptables debootstrap)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
