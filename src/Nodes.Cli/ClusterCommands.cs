@@ -25,10 +25,11 @@ internal static class ClusterCommands
         var timeScale = Commands.TimeScaleOption();
         var quiet = new Option<bool>("--quiet") { Description = "Do not print the nodes' events (a driver still receives them)" };
         var healthPort = HealthPortOption("--health-port", "Answer health probes over HTTP on this port: /live (the node actors answer) and /ready (and the member is Up); default the environment variable NODES_HEALTH_PORT, else none");
+        var stateDir = new Option<DirectoryInfo?>("--state-dir") { Description = "Where the member keeps the record of its runs at its address (how many, when last alive), so that a member restarted after a crash waits until the cluster has removed its old incarnation and draws fresh random numbers (default: the temporary folder)" };
         var tls = TlsOptionSet.Create();
         var command = new Command("host", "Start a cluster member hosting some nodes of a lab; a driver (nodes run FILE --cluster ADDRESS) starts the traffic")
         {
-            file, node, process, hostname, publicHostname, port, seeds, scenario, seed, timeScale, quiet, healthPort,
+            file, node, process, hostname, publicHostname, port, seeds, scenario, seed, timeScale, quiet, healthPort, stateDir,
         };
         tls.AddTo(command);
         command.SetAction(async (parse, cancel) =>
@@ -58,8 +59,30 @@ internal static class ClusterCommands
                 SeedNodes = (parse.GetValue(seeds) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Tls = tlsOptions,
             };
-            var started = DateTimeOffset.UtcNow;
             var name = parse.GetValue(process) ?? string.Join("+", nodes);
+            // A member that ran at this address a moment ago (crashed, killed, restarted by its supervisor) is still in
+            // the cluster: stay silent until the cluster has removed it (MemberIncarnation says why).
+            if (parse.GetValue(stateDir) is { } dir && !dir.Exists)
+            {
+                Console.Error.WriteLine($"--state-dir {dir.FullName}: no such folder; create it or give another");
+                return 2;
+            }
+            using var incarnation = settings.Port == 0
+                ? MemberIncarnation.Unrecorded()
+                : MemberIncarnation.Begin(settings.SelfAddress, settings.RemovalTime, DateTimeOffset.UtcNow, parse.GetValue(stateDir)?.FullName);
+            if (incarnation.Wait > TimeSpan.Zero)
+            {
+                Console.Out.WriteLine($"member {name}: an earlier run at {settings.SelfAddress} did not leave the cluster and may still be in it; waiting {incarnation.Wait.TotalSeconds:0} s for the cluster to remove that incarnation before joining as incarnation {incarnation.Number}");
+                try
+                {
+                    await Task.Delay(incarnation.Wait, cancel);
+                }
+                catch (OperationCanceledException)
+                {
+                    return 0;
+                }
+            }
+            var started = DateTimeOffset.UtcNow;
             Nodes.Host.ClusterMember member;
             try
             {
@@ -71,7 +94,9 @@ internal static class ClusterCommands
                     Seed = parse.GetValue(seed),
                     TimeScale = parse.GetValue(timeScale),
                     OnEvent = parse.GetValue(quiet) ? null : e => Console.Out.WriteLine(Line(e, started)),
+                    Incarnation = incarnation.Number,
                 });
+                incarnation.StartBeating();
             }
             catch (Exception e) when (e is InvalidOperationException or FileNotFoundException or System.Security.Cryptography.CryptographicException)
             {
@@ -102,7 +127,11 @@ internal static class ClusterCommands
             using var healthStops = endpoint;
             using var registration = cancel.Register(() => _ = member.LeaveAsync());
             await member.WhenTerminated;
-            if (cancel.IsCancellationRequested) return 0;
+            if (cancel.IsCancellationRequested)
+            {
+                incarnation.Left(); // left gracefully: nothing of this run is left in the cluster
+                return 0;
+            }
             Console.Error.WriteLine($"member {name} left the cluster (downed by the split-brain resolver or removed); restart it with the same command to rejoin");
             return 3;
         });

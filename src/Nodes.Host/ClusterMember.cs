@@ -22,6 +22,8 @@ public sealed record MemberOptions
     public Action<string>? OnMessage { get; init; }
     /// <summary>Where the member's spans and metrics go; by default the standard OTEL_* environment variables decide.</summary>
     public TelemetrySettings? Telemetry { get; init; }
+    /// <summary>How many times the member has started at its address before (<see cref="MemberIncarnation"/>).</summary>
+    public int Incarnation { get; init; }
 }
 
 /// <summary>
@@ -109,7 +111,7 @@ public sealed class ClusterMember : IAsyncDisposable
         var labActor = system.ActorOf(MemberLabActor.Props(info, onEvent, lab.Links, recorder.Snapshot), MemberLabActor.Name);
         system.ActorOf(CaptureFeedActor.Props(feed), CaptureFeedActor.Name);
         var capture = new CaptureSink(null, recorder);
-        var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, labActor, capture) { Roots = telemetry?.Roots };
+        var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, labActor, capture) { Roots = telemetry?.Roots, MemberIncarnation = options.Incarnation };
         var actors = LabBuilder.Build(system, lab, context, hosted.Contains,
             peer => system.ActorOf(RemotePort.Props(peer.PortName, peer.Role, peer.ActorName, labActor), peer.PortName));
         labActor.Tell(new MemberLabActor.ExpectPorts(actors.Ports!.Keys.ToArray()));

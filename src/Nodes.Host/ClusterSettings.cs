@@ -90,6 +90,12 @@ public sealed record ClusterSettings
     /// address replaces its old incarnation at once, whatever this setting.
     /// </summary>
     public TimeSpan HeartbeatPause { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long the cluster may take to remove a member that fell silent: the failure detector's pause, the
+    /// split-brain resolver's stable-after, and ten seconds for the leader's removal to reach every member.
+    /// </summary>
+    public TimeSpan RemovalTime => HeartbeatPause + StableAfter + TimeSpan.FromSeconds(10);
+
     /// <summary>Settings that take precedence over the generated ones (tuning, or tests).</summary>
     public Akka.Configuration.Config? Overrides { get; init; }
 

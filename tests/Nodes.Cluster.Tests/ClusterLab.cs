@@ -177,8 +177,11 @@ public sealed class ClusterLab : IDisposable
         return ports;
     }
 
+    /// <summary>This lab's members keep the record of their runs here, apart from other labs that may reuse a port.</summary>
+    public string StateDirectory { get; } = Directory.CreateTempSubdirectory("nodes-clusterlab-").FullName;
+
     public IReadOnlyList<string> HostArgs(string node) =>
-        LabCommandLine.Host(LabCommandLine.Topology, node, HostOf(node), null, PortOf(node), Seeds, TimeScale);
+        [.. LabCommandLine.Host(LabCommandLine.Topology, node, HostOf(node), null, PortOf(node), Seeds, TimeScale), "--state-dir", StateDirectory];
 
     public NodesProcess Start(string node)
     {
@@ -214,6 +217,14 @@ public sealed class ClusterLab : IDisposable
             p.Kill();
             _output.WriteLine($"--- member {n} (exit {(p.Process.HasExited ? p.Process.ExitCode : -1)})\n{p.StdOut}{p.StdErr}");
             p.Dispose();
+        }
+        try
+        {
+            Directory.Delete(StateDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a member still writing its record as it died: the folder is in the temporary folder anyway
         }
     }
 }

@@ -20,6 +20,12 @@ public sealed record LabContext(DateTimeOffset Epoch, ulong Seed, double TimeSca
     /// </summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, NodeCountersCarried> Carried { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// How many times this process's member has started at its address before (0 in one process, and on a member's
+    /// first run): a restarted member's devices draw fresh random numbers, as a node restart's do.
+    /// </summary>
+    public int MemberIncarnation { get; init; }
+
     /// <summary>The lab's sampler for the roots of packet journeys (an echo request's span); null when tracing is off.</summary>
     public global::Nodes.Telemetry.RootSampler? Roots { get; init; }
 

@@ -160,9 +160,10 @@ public sealed class GatewayActor : NodeActor
 
     /// <summary>
     /// Every SA's own seeded stream, numbered in creation order, so that a seeded run repeats; a restarted device
-    /// draws fresh numbers.
+    /// (a node restart, or its member's process started again at the same address) draws fresh numbers.
     /// </summary>
-    private SeededRandomSource NewRandom() => new(_seed, Incarnation == 0 ? $"{Name}/{++_streams}" : $"{Name}#{Incarnation}/{++_streams}");
+    private SeededRandomSource NewRandom() =>
+        new(_seed, $"{Name}{(Lab.MemberIncarnation == 0 ? "" : $"@{Lab.MemberIncarnation}")}{(Incarnation == 0 ? "" : $"#{Incarnation}")}/{++_streams}");
 
     protected override NodeStatus Status()
     {
