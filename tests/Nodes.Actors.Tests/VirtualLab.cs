@@ -39,10 +39,10 @@ public abstract class VirtualLabSpec : Akka.TestKit.Xunit2.TestKit
         return loaded.Topology.ForScenario(s!);
     }
 
-    protected LabActors Build(TopologySpec topology, double timeScale = 1, ulong seed = 1)
+    protected LabActors Build(TopologySpec topology, double timeScale = 1, ulong seed = 1, int memberIncarnation = 0)
     {
         var events = Sys.ActorOf(Props.Create(() => new EventSink(Events)));
-        var context = new LabContext(Clock.Now, seed, timeScale, events, null);
+        var context = new LabContext(Clock.Now, seed, timeScale, events, null) { MemberIncarnation = memberIncarnation };
         var lab = LabBuilder.Build(Sys, topology, context);
         // A top-level actor finishes starting on a thread of its own: until every node and link has answered, a frame
         // could be handled there while this thread moves the clock, and the run would depend on how busy the machine is.
