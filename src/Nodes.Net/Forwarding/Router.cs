@@ -128,7 +128,7 @@ public sealed class RouterCounters
 /// </summary>
 public sealed class Router
 {
-    private readonly Dictionary<string, IpInterface> _interfaces = new(StringComparer.Ordinal);
+    private readonly InterfaceSet _set = new();
     private ushort _identification;
 
     /// <summary>Creates a router with its interfaces; their connected routes are added to <paramref name="routes"/> (or a new table).</summary>
@@ -139,7 +139,7 @@ public sealed class Router
         _identification = Options.InitialIdentification;
         foreach (var iface in interfaces)
         {
-            _interfaces.Add(iface.Name, iface);
+            _set.Add(iface);
             Routes.AddConnected(iface);
         }
     }
@@ -154,10 +154,10 @@ public sealed class Router
     public RouterCounters Counters { get; } = new();
 
     /// <summary>The interfaces by name.</summary>
-    public IReadOnlyDictionary<string, IpInterface> Interfaces => _interfaces;
+    public IReadOnlyDictionary<string, IpInterface> Interfaces => _set.ByName;
 
     /// <summary>True when <paramref name="address"/> is one of the router's own addresses.</summary>
-    public bool IsLocalAddress(Ipv4Address address) => InterfaceSet.HasAddress(_interfaces.Values, address);
+    public bool IsLocalAddress(Ipv4Address address) => _set.HasAddress(address);
 
     /// <summary>Forwards one received datagram. Never throws on any input bytes.</summary>
     public ForwardResult Forward(ReadOnlySpan<byte> received, string ingress) => Forward(received, null, ingress);
@@ -171,7 +171,7 @@ public sealed class Router
 
     private ForwardResult Forward(ReadOnlySpan<byte> received, byte[]? owned, string ingress)
     {
-        if (!_interfaces.ContainsKey(ingress)) return Drop(DropReason.UnknownInterface);
+        if (!_set.ByName.ContainsKey(ingress)) return Drop(DropReason.UnknownInterface);
         if (!Ipv4Packet.TryParse(received, out var packet, out _)) return Drop(DropReason.Malformed);
         var header = packet.Header;
 
@@ -190,7 +190,7 @@ public sealed class Router
             return DropWithError(DropReason.TtlExceeded, Icmpv4Header.TimeExceeded(TimeExceededCode.TtlExceededInTransit), packet.Datagram);
         }
 
-        if (!Routes.TryLookup(header.Destination, out var route) || !_interfaces.TryGetValue(route.Interface, out var egress))
+        if (!Routes.TryLookup(header.Destination, out var route) || !_set.ByName.TryGetValue(route.Interface, out var egress))
         {
             return DropWithError(DropReason.NoRoute, Icmpv4Header.DestinationUnreachable(DestinationUnreachableCode.NetUnreachable), packet.Datagram);
         }
@@ -227,7 +227,7 @@ public sealed class Router
 
     /// <summary>The route and egress interface toward <paramref name="destination"/>, for a datagram the node sends itself.</summary>
     public bool TryRoute(Ipv4Address destination, out Route route, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IpInterface? egress) =>
-        Egress.TryRoute(Routes, _interfaces, destination, out route, out egress);
+        Egress.TryRoute(Routes, _set.ByName, destination, out route, out egress);
 
     /// <summary>
     /// Builds an ICMP error about <paramref name="offending"/> from this router, routed back to its
@@ -242,7 +242,7 @@ public sealed class Router
         }
 
         var source = Ipv4Address.Read(offending[Ipv4Header.Field.Source..]);
-        if (!Routes.TryLookup(source, out var back) || !_interfaces.TryGetValue(back.Interface, out var egress))
+        if (!Routes.TryLookup(source, out var back) || !_set.ByName.TryGetValue(back.Interface, out var egress))
         {
             Counters.IcmpErrorsSuppressed++;
             return null;
@@ -260,7 +260,7 @@ public sealed class Router
     private static byte[] Owned(ReadOnlySpan<byte> datagram, byte[]? owned) =>
         owned is not null && owned.Length == datagram.Length ? owned : datagram.ToArray();
 
-    private bool IsDirectedBroadcast(Ipv4Address address) => InterfaceSet.HasDirectedBroadcast(_interfaces.Values, address);
+    private bool IsDirectedBroadcast(Ipv4Address address) => _set.HasDirectedBroadcast(address);
 
     private ForwardResult DropWithError(DropReason reason, Icmpv4Header error, ReadOnlySpan<byte> offending)
     {

@@ -46,7 +46,7 @@ public sealed record HostOptions
 public sealed partial class HostStack
 {
     private static readonly byte[] EchoPattern = "abcdefghijklmnopqrstuvw"u8.ToArray();
-    private readonly Dictionary<string, IpInterface> _interfaces = new(StringComparer.Ordinal);
+    private readonly InterfaceSet _set = new();
     private readonly Dictionary<ushort, PingSession> _pings = new();
     private readonly Dictionary<ushort, UdpReceiver> _udp = new();
     private readonly Dictionary<Ipv4Address, int> _pathMtu = new();
@@ -61,7 +61,7 @@ public sealed partial class HostStack
         _reassembler = new Ipv4Reassembler(options.Reassembly);
         foreach (var iface in options.Interfaces)
         {
-            _interfaces.Add(iface.Name, iface);
+            _set.Add(iface);
             Routes.AddConnected(iface);
         }
 
@@ -86,9 +86,9 @@ public sealed partial class HostStack
     public int? PathMtu(Ipv4Address destination) => _pathMtu.TryGetValue(destination, out var mtu) ? mtu : null;
 
     /// <summary>True when <paramref name="address"/> is one of the host's addresses.</summary>
-    public bool IsLocalAddress(Ipv4Address address) => InterfaceSet.HasAddress(_interfaces.Values, address);
+    public bool IsLocalAddress(Ipv4Address address) => _set.HasAddress(address);
 
-    private bool IsDirectedBroadcast(Ipv4Address address) => InterfaceSet.HasDirectedBroadcast(_interfaces.Values, address);
+    private bool IsDirectedBroadcast(Ipv4Address address) => _set.HasDirectedBroadcast(address);
 
     /// <summary>Registers a ping run; its identifier must not be in use.</summary>
     public PingSession StartPing(PingOptions options, int expected = 0)
@@ -239,7 +239,7 @@ public sealed partial class HostStack
     /// <summary>Takes a datagram received on <paramref name="ingress"/>. Never throws on any input bytes.</summary>
     public HostOutput Receive(ReadOnlySpan<byte> received, string ingress, TimeSpan now)
     {
-        if (!_interfaces.ContainsKey(ingress)) return Drop(DropReason.UnknownInterface);
+        if (!_set.ByName.ContainsKey(ingress)) return Drop(DropReason.UnknownInterface);
         if (!Ipv4Packet.TryParse(received, out var packet, out _)) return Drop(DropReason.Malformed);
         var destination = packet.Header.Destination;
         var broadcast = AddressClass.IsLimitedBroadcast(destination) || IsDirectedBroadcast(destination);
@@ -358,7 +358,7 @@ public sealed partial class HostStack
     }
 
     private bool TryRoute(Ipv4Address destination, out Route route, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IpInterface? egress) =>
-        Egress.TryRoute(Routes, _interfaces, destination, out route, out egress);
+        Egress.TryRoute(Routes, _set.ByName, destination, out route, out egress);
 
     private IReadOnlyList<Transmission> Emit(byte[] datagram, Route route, IpInterface egress, out DropReason reason)
     {
