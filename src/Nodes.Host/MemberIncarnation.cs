@@ -71,8 +71,10 @@ public sealed class MemberIncarnation : IDisposable
             number = earlier.Number + 1;
             if (!earlier.Left)
             {
+                // Never longer than the removal time: a record claiming a sign of life in the future (a wrong clock, or a
+                // file someone else put in a shared temporary folder) cannot hold the member back for longer.
                 var removed = earlier.LastAlive + removalTime;
-                if (removed > now) wait = removed - now;
+                if (removed > now) wait = removed - now < removalTime ? removed - now : removalTime;
             }
         }
         return new MemberIncarnation(file, number, wait);
@@ -103,8 +105,11 @@ public sealed class MemberIncarnation : IDisposable
             try
             {
                 var text = string.Create(CultureInfo.InvariantCulture, $"incarnation {Number}\nlast-alive {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}\nleft {(left ? "yes" : "no")}\n");
-                var temporary = _file + ".new";
-                File.WriteAllText(temporary, text);
+                // A new file of an unpredictable name, never one that is already there: in a shared temporary folder a
+                // name fixed in advance could be a link someone else planted to a file of the member's user.
+                var temporary = $"{_file}.{Guid.NewGuid():n}";
+                using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+                using (var writer = new StreamWriter(stream)) writer.Write(text);
                 File.Move(temporary, _file, overwrite: true);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

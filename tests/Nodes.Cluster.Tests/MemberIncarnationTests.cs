@@ -54,6 +54,14 @@ public sealed class MemberIncarnationTests : IDisposable
     }
 
     [Fact]
+    public void A_record_from_the_future_holds_the_member_back_no_longer_than_the_removal_time()
+    {
+        File.WriteAllText(MemberIncarnation.FileFor(Address, _dir), $"incarnation 3\nlast-alive {DateTimeOffset.UtcNow.AddYears(1).ToUnixTimeMilliseconds()}\nleft no\n");
+        using var next = MemberIncarnation.Begin(Address, Removal, DateTimeOffset.UtcNow, _dir);
+        Assert.Equal((4, Removal), (next.Number, next.Wait));
+    }
+
+    [Fact]
     public void A_member_on_port_zero_keeps_no_record()
     {
         using (var run = MemberIncarnation.Unrecorded())

@@ -134,6 +134,53 @@ public class PayloadProtectionTests
     }
 
     [Theory]
+    [InlineData(IntegrityAlgorithm.HmacSha1_96)]
+    [InlineData(IntegrityAlgorithm.HmacSha256_128)]
+    [InlineData(IntegrityAlgorithm.HmacSha512_256)]
+    public void Cbc_open_must_refuse_a_forged_packet_and_decrypt_nothing_of_it(IntegrityAlgorithm integrity)
+    {
+        // AES-CBC with a prekeyed HMAC: a peer without the integrity key, or a bit changed on the way, gets nothing.
+        var suite = new CipherSuite(EncryptionAlgorithm.AesCbc, 256, integrity);
+        var encryption = new SecretKey(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+        using var protection = suite.CreateProtection(encryption, new SecretKey(Enumerable.Range(50, suite.IntegrityKeyLength).Select(i => (byte)i).ToArray()));
+        using var forger = suite.CreateProtection(encryption, new SecretKey(new byte[suite.IntegrityKeyLength]));
+        var aad = Hex.Decode("0000a5f8 0000000a");
+        var iv = Hex.Decode("000102030405060708090a0b0c0d0e0f");
+        var body = Encoding.ASCII.GetBytes("a ping's worth of payload, 32 B.");
+        var icv = new byte[suite.IcvLength];
+        protection.Seal(aad, iv, body, icv);
+        var sealedBody = body.ToArray();
+
+        var forged = Encoding.ASCII.GetBytes("a forged payload of 32 bytes ...");
+        var forgedIcv = new byte[suite.IcvLength];
+        forger.Seal(aad, iv, forged, forgedIcv);
+        var forgedCopy = forged.ToArray();
+        Assert.False(protection.Open(aad, iv, forged, forgedIcv));
+        Assert.Equal(forgedCopy, forged); // refused before any decryption
+        foreach (var (a, v, b, t) in new[]
+        {
+            (aad, iv, Flip(sealedBody, 5), icv),
+            (aad, Flip(iv, 0), sealedBody.ToArray(), icv),
+            (Flip(aad, 7), iv, sealedBody.ToArray(), icv),
+            (aad, iv, sealedBody.ToArray(), Flip(icv, icv.Length - 1)),
+        })
+        {
+            var before = b.ToArray();
+            Assert.False(protection.Open(a, v, b, t));
+            Assert.Equal(before, b);
+        }
+        Assert.True(protection.Open(aad, iv, sealedBody, icv));
+        Assert.Equal("a ping's worth of payload, 32 B.", Encoding.ASCII.GetString(sealedBody));
+    }
+
+    private static byte[] Flip(byte[] bytes, int at)
+    {
+        var copy = bytes.ToArray();
+        copy[at] ^= 0x80;
+        return copy;
+    }
+
+    [Theory]
     [InlineData(EncryptionAlgorithm.AesGcm8)]
     [InlineData(EncryptionAlgorithm.AesGcm12)]
     [InlineData(EncryptionAlgorithm.AesGcm16)]
