@@ -15,7 +15,11 @@ internal sealed class ModpGroup
         Q = q is null ? null : new BigInteger(Strip(q), 16);
         PMinusOne = P.Subtract(BigInteger.One);
         Length = (P.BitLength + 7) / 8;
+        GBytes = G.ToByteArrayUnsigned();
     }
+
+    /// <summary>The generator, big-endian, for the native exponentiation.</summary>
+    public byte[] GBytes { get; }
 
     public DhGroup Id { get; }
     public BigInteger P { get; }
@@ -106,13 +110,24 @@ internal sealed class ModpKeyExchange : IKeyExchange
 {
     private readonly ModpGroup _group;
     private BigInteger? _x;
+    // The exponent's bytes for the native path (NativeModPow), zeroed on dispose; null when BouncyCastle computes.
+    private byte[]? _xBytes;
+    private readonly NativeModPow? _native;
     private readonly byte[] _publicKey;
 
     private ModpKeyExchange(ModpGroup group, BigInteger x)
     {
         _group = group;
         _x = x;
-        _publicKey = group.Encode(group.G.ModPow(x, group.P));
+        _native = NativeModPow.For(group);
+        if (_native is null)
+        {
+            _publicKey = group.Encode(group.G.ModPow(x, group.P));
+            return;
+        }
+        _xBytes = x.ToByteArrayUnsigned();
+        _publicKey = new byte[group.Length];
+        _native.ModPow(group.GBytes, _xBytes, _publicKey);
     }
 
     public DhGroup Group => _group.Id;
@@ -172,13 +187,34 @@ internal sealed class ModpKeyExchange : IKeyExchange
         if (y.CompareTo(BigInteger.One) <= 0 || y.CompareTo(_group.PMinusOne) >= 0) return false;
         // RFC 5114 groups are not safe primes: a peer value must lie in the order-q subgroup (NIST SP 800-56A 5.6.2.3.1).
         if (_group.Q is { } q && !y.ModPow(q, _group.P).Equals(BigInteger.One)) return false;
+        if (_native is not null && _xBytes is not null)
+        {
+            var secret = new byte[_group.Length];
+            _native.ModPow(peerPublicKey, _xBytes, secret);
+            // z = 1 only for y of order dividing x: refused like the BouncyCastle path does.
+            if (secret.AsSpan(0, secret.Length - 1).IndexOfAnyExcept((byte)0) < 0 && secret[^1] == 1)
+            {
+                CryptographicOperations.ZeroMemory(secret);
+                return false;
+            }
+            sharedSecret = SecretKey.Own(secret);
+            return true;
+        }
         var z = y.ModPow(x, _group.P);
         if (z.Equals(BigInteger.One)) return false;
         sharedSecret = SecretKey.Own(_group.Encode(z));
         return true;
     }
 
-    public void Dispose() => _x = null;
+    /// <summary>True when the exponentiations run on OpenSSL's BIGNUM functions (<see cref="NativeModPow"/>).</summary>
+    internal bool IsNative => _native is not null;
+
+    public void Dispose()
+    {
+        _x = null;
+        if (_xBytes is not null) CryptographicOperations.ZeroMemory(_xBytes);
+        _xBytes = null;
+    }
 
     public override string ToString() => $"{Names.Of(Group)} key exchange";
 }

@@ -170,6 +170,34 @@ public class KeyExchangeTests
         Assert.Equal(Hex.Decode(A3Z), Derive(b, Hex.Decode(A3YA)));
     }
 
+    [Theory]
+    [MemberData(nameof(ModpGroups))]
+    public void Modp_exchanges_must_run_natively_and_agree_with_an_independent_modpow(DhGroup group)
+    {
+        if (!OperatingSystem.IsLinux()) throw new Xunit.SkipException("the native exponentiation needs OpenSSL's libcrypto.so.3 (Linux); elsewhere BouncyCastle computes");
+        var p = Big(ModpGroup.Of(group).P.ToByteArrayUnsigned());
+        var length = ModpGroup.Of(group).Length;
+        var random = new SeededRandomSource(7, "native-modpow");
+        var bytesA = new byte[31]; // below group 24's q, and a valid exponent of every group
+        var bytesB = new byte[31];
+        for (var i = 0; i < 20; i++)
+        {
+            random.Fill(bytesA);
+            random.Fill(bytesB);
+            bytesA[0] |= 0x40;
+            bytesB[0] |= 0x40;
+            using var a = (ModpKeyExchange)KeyExchange.FromPrivateKey(group, bytesA);
+            using var b = (ModpKeyExchange)KeyExchange.FromPrivateKey(group, bytesB);
+            Assert.True(a.IsNative);
+            var xa = Big(bytesA);
+            var xb = Big(bytesB);
+            var g = Big(ModpGroup.Of(group).G.ToByteArrayUnsigned());
+            // System.Numerics' ModPow is a third implementation, neither OpenSSL's nor BouncyCastle's.
+            Assert.Equal(Padded(BigInteger.ModPow(g, xa, p), length), a.PublicKey.ToArray());
+            Assert.Equal(Padded(BigInteger.ModPow(BigInteger.ModPow(g, xb, p), xa, p), length), Derive(a, b.PublicKey));
+        }
+    }
+
     private static byte[] Padded(BigInteger value, int length)
     {
         var raw = value.ToByteArray(isUnsigned: true, isBigEndian: true);
