@@ -9,7 +9,10 @@ namespace Nodes.Crypto;
 /// </summary>
 internal sealed class EcpKeyExchange : IKeyExchange
 {
-    private readonly ECDiffieHellman _key;
+    // .NET's key where the native path (NativeEcdh) is missing; else the scalar's bytes, zeroed on dispose.
+    private readonly ECDiffieHellman? _key;
+    private readonly byte[]? _scalar;
+    private readonly NativeEcdh? _native;
     private readonly byte[] _publicKey;
     private readonly ECCurve _curve;
     private bool _disposed;
@@ -24,6 +27,15 @@ internal sealed class EcpKeyExchange : IKeyExchange
     {
         Group = group;
         _curve = CurveOf(group);
+        var size = FieldLength(group);
+        _publicKey = new byte[2 * size];
+        _native = NativeEcdh.For(group);
+        if (_native is not null)
+        {
+            _scalar = scalar.ToArray();
+            _native.PublicKey(_scalar, _publicKey);
+            return;
+        }
         var d = scalar.ToArray();
         try
         {
@@ -35,8 +47,6 @@ internal sealed class EcpKeyExchange : IKeyExchange
             CryptographicOperations.ZeroMemory(d);
         }
         var q = _key.ExportParameters(includePrivateParameters: false).Q;
-        var size = FieldLength(group);
-        _publicKey = new byte[2 * size];
         q.X!.CopyTo(_publicKey.AsSpan(size - q.X!.Length));
         q.Y!.CopyTo(_publicKey.AsSpan(2 * size - q.Y!.Length));
     }
@@ -86,6 +96,17 @@ internal sealed class EcpKeyExchange : IKeyExchange
         var size = FieldLength(Group);
         // RFC 5903 section 7: x ‖ y and nothing else (no SEC 1 0x04 tag, no compressed form).
         if (peerPublicKey.Length != 2 * size) return false;
+        if (_native is not null)
+        {
+            var z = new byte[size];
+            if (!_native.TrySharedX(_scalar, peerPublicKey, z))
+            {
+                CryptographicOperations.ZeroMemory(z);
+                return false;
+            }
+            sharedSecret = SecretKey.Own(z);
+            return true;
+        }
         ECDiffieHellman peer;
         try
         {
@@ -105,7 +126,7 @@ internal sealed class EcpKeyExchange : IKeyExchange
             try
             {
                 // RFC 5903 section 7: the shared secret is the x coordinate of d·Q alone.
-                var x = _key.DeriveRawSecretAgreement(peer.PublicKey);
+                var x = _key!.DeriveRawSecretAgreement(peer.PublicKey);
                 if (x.Length != size)
                 {
                     CryptographicOperations.ZeroMemory(x);
@@ -124,9 +145,13 @@ internal sealed class EcpKeyExchange : IKeyExchange
     public void Dispose()
     {
         if (_disposed) return;
-        _key.Dispose();
+        _key?.Dispose();
+        if (_scalar is not null) CryptographicOperations.ZeroMemory(_scalar);
         _disposed = true;
     }
+
+    /// <summary>True when the multiplications run on OpenSSL's EC_POINT functions (<see cref="NativeEcdh"/>).</summary>
+    internal bool IsNative => _native is not null;
 
     public override string ToString() => $"{Names.Of(Group)} key exchange";
 }

@@ -89,7 +89,8 @@ internal sealed class NativeModPow : IDisposable
         BN_free(_modulus);
     }
 
-    private static IntPtr Context()
+    /// <summary>This thread's BN_CTX (also the native ECDH's).</summary>
+    internal static IntPtr Context()
     {
         if (t_context == IntPtr.Zero)
         {
