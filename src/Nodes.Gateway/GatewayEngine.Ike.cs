@@ -70,7 +70,7 @@ public sealed partial class GatewayEngine
     {
         // The table routes by our own SPI, answers IKE_SA_INIT with the connection of the sender's address (cookies
         // when too many SAs are half-open), and drops what belongs to no SA of ours, with a reason.
-        _ike.Receive(message, from, to, _now.Node);
+        _ike.Receive(message, from, to, _now.Node, _ike.Options.KeyExchangeQueue is null ? null : new QueuedArrival(traceparent, from));
         RunIke(traceparent, from);
     }
 
@@ -90,6 +90,9 @@ public sealed partial class GatewayEngine
         RunIke();
     }
 
+    /// <summary>The end of the line reported for each new responder SA (one key exchange of ours).</summary>
+    public const string AnsweringAsResponder = "answering as responder";
+
     /// <summary>The link of an SA the table made, a responder's for a new IKE_SA_INIT the first time it speaks.</summary>
     private IkeLink? LinkFor(IkeSa sa, string traceparent)
     {
@@ -98,7 +101,7 @@ public sealed partial class GatewayEngine
         h = new IkeLink(sa, tunnel);
         _links[sa] = h;
         _port.IkeSaStarted(sa, tunnel.Profile.Name, initiator: false, traceparent);
-        _port.Report("ike", $"{tunnel.Profile.Name}: IKE_SA_INIT from {sa.Remote}, answering as responder");
+        _port.Report("ike", $"{tunnel.Profile.Name}: IKE_SA_INIT from {sa.Remote}, {AnsweringAsResponder}");
         return h;
     }
 

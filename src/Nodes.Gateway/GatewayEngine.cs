@@ -48,7 +48,8 @@ public sealed partial class GatewayEngine : IDisposable
 
     /// <param name="node">The node's name, for spans and metrics.</param>
     /// <param name="random">A fresh random stream each call: one for the IKE table, one per Child SA, in creation order (a seeded run repeats).</param>
-    public GatewayEngine(string node, GatewayProfile profile, Router router, Func<IRandomSource> random, IGatewayPort port)
+    /// <param name="ikeOptions">The IKE table's tuning (cookies, the key exchange queue); its defaults when null.</param>
+    public GatewayEngine(string node, GatewayProfile profile, Router router, Func<IRandomSource> random, IGatewayPort port, IkeResponderOptions? ikeOptions = null)
     {
         _node = node;
         _profile = profile;
@@ -56,7 +57,7 @@ public sealed partial class GatewayEngine : IDisposable
         _random = random;
         _port = port;
         foreach (var t in profile.Tunnels) _tunnels[t.Name] = new Tunnel(t);
-        _ike = new IkeResponder(new IkeEnvironment(random()), Connections());
+        _ike = new IkeResponder(new IkeEnvironment(random()), Connections(), ikeOptions);
         // The protected side: every interface but the internet one (a one-armed RRAS has only the one).
         var inside = router.Interfaces.Keys.Where(n => n != profile.InternetInterface).ToList();
         _spd = new SecurityPolicyDatabase(profile.Tunnels.Select(t => new SpdTunnel(t.Name, t.LocalPrefixes, t.RemotePrefixes)),
@@ -73,6 +74,15 @@ public sealed partial class GatewayEngine : IDisposable
 
     /// <summary>IKE SAs half-open now (IKE_SA_INIT answered, no IKE_AUTH yet).</summary>
     public int HalfOpen => _ike.HalfOpen;
+
+    /// <summary>IKE_SA_INIT requests waiting for their key exchange (<see cref="IkeResponderOptions.KeyExchangeQueue"/>).</summary>
+    public int QueuedKeyExchanges => _ike.Queued;
+
+    /// <summary>When the oldest queued IKE_SA_INIT request arrived (node clock), or null when none waits.</summary>
+    public DateTimeOffset? OldestQueuedKeyExchange => _ike.OldestQueuedAt;
+
+    /// <summary>IKE_SA_INIT requests taken up for a new responder SA so far.</summary>
+    public int KeyExchangesAnswered => _ike.KeyExchangesAnswered;
 
     /// <summary>Cookie challenges sent (RFC 7296 section 2.6).</summary>
     public int CookiesSent => _ike.CookiesSent;
@@ -110,6 +120,18 @@ public sealed partial class GatewayEngine : IDisposable
         _ike.Tick(asked > now.Node ? now.Node : asked);
         RunIke();
     }
+
+    /// <summary>Answers the oldest IKE_SA_INIT request waiting for its key exchange, if one waits.</summary>
+    public void RunQueuedKeyExchange(GatewayTime now)
+    {
+        _now = now;
+        if (!_ike.RunQueued(now.Node, out var tag)) return;
+        var arrival = (QueuedArrival)tag!;
+        RunIke(arrival.Traceparent, arrival.From);
+    }
+
+    /// <summary>What a queued IKE_SA_INIT keeps of the frame it came in: its trace and its sender.</summary>
+    private sealed record QueuedArrival(string Traceparent, Ipv4Endpoint From);
 
     /// <summary>The node's clock moved (a clock-skew fault): timers that are due now fire.</summary>
     public void ClockChanged(GatewayTime now) => Tick(now, now.Node);

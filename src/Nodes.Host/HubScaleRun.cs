@@ -22,6 +22,9 @@ public sealed record HubScaleResult(
     int FirstPingsAnswered,
     int PingsAnswered,
     int IkeRetransmissions,
+    int InitRetransmissions,
+    int HubKeyExchanges,
+    IReadOnlyDictionary<string, ulong> HubIkeDrops,
     long ManagedBytesBeforeTraffic,
     long ManagedBytes,
     long ResidentBytes,
@@ -48,7 +51,15 @@ public static class HubScaleRun
         var lab = topology.ForScenario(scenario!);
         using var system = ActorSystem.Create("hub-scale", LabRunner.AkkaConfig(serializeAll: false));
         var retransmits = 0;
-        var events = system.ActorOf(Props.Create(() => new RetransmitCounter(() => Interlocked.Increment(ref retransmits))), "events");
+        var initRetransmits = 0;
+        var hubKeyExchanges = 0;
+        Action<bool> count = init =>
+        {
+            Interlocked.Increment(ref retransmits);
+            if (init) Interlocked.Increment(ref initRetransmits);
+        };
+        Action answered = () => Interlocked.Increment(ref hubKeyExchanges);
+        var events = system.ActorOf(Props.Create(() => new RetransmitCounter(count, answered)), "events");
         var before = GC.GetTotalMemory(forceFullCollection: true);
         var residentBefore = Process.GetCurrentProcess().WorkingSet64;
         var clock = Stopwatch.StartNew();
@@ -78,21 +89,32 @@ public static class HubScaleRun
         var second = clients.Select(Ping).ToArray();
         Task.WaitAll(second);
         var up = clock.Elapsed;
+        var hubDrops = hub.Ask<NodeStatus>(new QueryStatus(), TimeSpan.FromSeconds(30)).Result.Drops
+            .Where(d => d.Reason.StartsWith("ike-", StringComparison.Ordinal)).ToDictionary(d => d.Reason, d => d.Count);
         var after = GC.GetTotalMemory(forceFullCollection: true);
         var resident = Process.GetCurrentProcess();
         var result = new HubScaleResult(branches, proposal?.ToString() ?? "device defaults", seed, actors.Nodes.Count, actors.Links.Count, built, tunnelsUp, up,
             connected, first.Count(t => t.Result.Received == 1), second.Count(t => t.Result.Received == 1), Volatile.Read(ref retransmits),
-            afterBuild - before, after - before, resident.WorkingSet64 - residentBefore, resident.PeakWorkingSet64);
+            Volatile.Read(ref initRetransmits), Volatile.Read(ref hubKeyExchanges), hubDrops, afterBuild - before, after - before, resident.WorkingSet64 - residentBefore, resident.PeakWorkingSet64);
         system.Terminate().Wait();
         return result;
     }
 
-    /// <summary>Counts the IKE retransmissions the lab's nodes report.</summary>
+    /// <summary>
+    /// Counts the IKE retransmissions the lab's nodes report, telling those of IKE_SA_INIT requests apart, and the
+    /// responder SAs the hub made (each one key exchange it paid for).
+    /// </summary>
     private sealed class RetransmitCounter : ReceiveActor
     {
-        public RetransmitCounter(Action count) => Receive<NodeEvent>(e =>
+        private static readonly string Init = $"{Wire.Ike.ExchangeType.IkeSaInit} message ID";
+
+        public RetransmitCounter(Action<bool> count, Action hubAnswered) => Receive<NodeEvent>(e =>
         {
-            if (e.Kind == "ike" && e.Text.Contains(Ike.IkeEventKinds.ToName(Ike.IkeEventKind.Retransmit), StringComparison.Ordinal)) count();
+            if (e.Kind != "ike") return;
+            if (e.Text.Contains(Ike.IkeEventKinds.ToName(Ike.IkeEventKind.Retransmit), StringComparison.Ordinal))
+                count(e.Text.Contains(Init, StringComparison.Ordinal));
+            else if (e.Node == "azure-gw" && e.Text.EndsWith(Gateway.GatewayEngine.AnsweringAsResponder, StringComparison.Ordinal))
+                hubAnswered();
         });
     }
 }

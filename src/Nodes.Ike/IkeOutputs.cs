@@ -96,6 +96,10 @@ public enum IkeDropReason
     InitMismatch,
     /// <summary>A Delete payload of an authenticated peer names a Child SA we do not have (any more): ignored, the request is answered (RFC 7296 section 1.4.1).</summary>
     DeleteForUnknownSa,
+    /// <summary>A copy of an IKE_SA_INIT request still waiting in the key exchange queue: the one queued gets the answer.</summary>
+    AlreadyQueued,
+    /// <summary>The key exchange queue is full: the IKE_SA_INIT request is not answered, and the initiator's retransmission comes back later.</summary>
+    Overloaded,
 }
 
 /// <summary>The IKE endpoint or an IKE SA dropped a message, with the reason a counter is kept under and a line for the log.</summary>
@@ -121,6 +125,8 @@ public sealed record IkeDropped(IkeDropReason Reason, string Detail) : IkeOutput
         IkeDropReason.UnusableResponse => "ike-unusable-response",
         IkeDropReason.InitMismatch => "ike-init-mismatch",
         IkeDropReason.DeleteForUnknownSa => "ike-delete-unknown-sa",
+        IkeDropReason.AlreadyQueued => "ike-already-queued",
+        IkeDropReason.Overloaded => "ike-overloaded",
         _ => "ike-dropped",
     };
 

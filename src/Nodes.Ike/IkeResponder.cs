@@ -19,6 +19,16 @@ public sealed record IkeResponderOptions
     /// <summary>How long one cookie secret is used before a new one is drawn.</summary>
     public TimeSpan CookieSecretLifetime { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// When set, a new IKE_SA_INIT request that needs a key exchange waits in a queue of at most this many and is
+    /// answered by <see cref="IkeResponder.RunQueued"/>, one at a time, so that the owner can serve the exchanges of SAs
+    /// already under way (IKE_AUTH, answers from the cache) before the next key exchange: under a crowd of new
+    /// initiators those SAs finish instead of timing out behind it. A copy of a queued request (the initiator
+    /// retransmitted while it waited) is dropped, since the queued one gets the answer; a request beyond the bound
+    /// is dropped and its initiator's retransmission comes back later. Null answers every request at once.
+    /// </summary>
+    public int? KeyExchangeQueue { get; init; }
+
     /// <summary>Answer a request for an unknown IKE SA with an unprotected N(INVALID_IKE_SPI) (RFC 7296 section 2.21.4).</summary>
     public bool ReportInvalidIkeSpi { get; init; }
 }
@@ -54,6 +64,11 @@ public sealed class IkeResponder : IDisposable
     private readonly PriorityQueue<IkeSa, DateTimeOffset> _deadlines = new();
     private readonly HashSet<IkeSa> _halfOpen = [];
     private readonly Action<IkeSa> _onOutputs;
+    // IKE_SA_INIT requests waiting for their key exchange (Options.KeyExchangeQueue), oldest first, and their keys.
+    private readonly Queue<QueuedInit> _queue = new();
+    private readonly HashSet<(ulong SpiI, Ipv4Endpoint From)> _queuedKeys = [];
+
+    private sealed record QueuedInit(IkeSaConfig Config, IkeMessage Request, byte[] Message, Ipv4Endpoint From, Ipv4Endpoint To, object? Tag, DateTimeOffset Arrived);
 
     private sealed class Entry
     {
@@ -93,6 +108,15 @@ public sealed class IkeResponder : IDisposable
     /// <summary>IKE SAs that answered IKE_SA_INIT and wait for IKE_AUTH.</summary>
     public int HalfOpen => _halfOpen.Count;
 
+    /// <summary>IKE_SA_INIT requests waiting for their key exchange.</summary>
+    public int Queued => _queue.Count;
+
+    /// <summary>When the oldest queued IKE_SA_INIT request arrived, or null when none waits.</summary>
+    public DateTimeOffset? OldestQueuedAt => _queue.TryPeek(out var q) ? q.Arrived : null;
+
+    /// <summary>IKE_SA_INIT requests taken up for a new SA so far (made, or refused): the key exchanges this table paid for or refused.</summary>
+    public int KeyExchangesAnswered { get; private set; }
+
     /// <summary>Cookie challenges sent so far.</summary>
     public int CookiesSent { get; private set; }
 
@@ -115,7 +139,8 @@ public sealed class IkeResponder : IDisposable
     }
 
     /// <summary>Handles one received IKE message (without the non-ESP marker) from <paramref name="from"/> to <paramref name="to"/>.</summary>
-    public void Receive(byte[] message, Ipv4Endpoint from, Ipv4Endpoint to, DateTimeOffset now)
+    /// <param name="tag">The owner's note for this message, given back by <see cref="RunQueued"/> when it is a queued IKE_SA_INIT.</param>
+    public void Receive(byte[] message, Ipv4Endpoint from, Ipv4Endpoint to, DateTimeOffset now, object? tag = null)
     {
         if (!IkeHeader.TryParse(message, out var header, out var error))
         {
@@ -139,7 +164,12 @@ public sealed class IkeResponder : IDisposable
                 Collect(halfOpen);
                 return;
             }
-            AnswerInit(message, from, to, now);
+            if (_queuedKeys.Contains((header.InitiatorSpi, from)))
+            {
+                Drop(IkeDropReason.AlreadyQueued, $"IKE_SA_INIT from {from} for {header.InitiatorSpi:x16}_i again while the first copy waits for its key exchange");
+                return;
+            }
+            AnswerInit(message, from, to, now, tag);
             return;
         }
         // The sender's I flag says which of the two SPIs is ours (RFC 7296 section 3.1).
@@ -161,7 +191,7 @@ public sealed class IkeResponder : IDisposable
         }
     }
 
-    private void AnswerInit(byte[] message, Ipv4Endpoint from, Ipv4Endpoint to, DateTimeOffset now)
+    private void AnswerInit(byte[] message, Ipv4Endpoint from, Ipv4Endpoint to, DateTimeOffset now, object? tag)
     {
         if (!IkeMessage.TryParse(message, out var request, out var error))
         {
@@ -174,7 +204,8 @@ public sealed class IkeResponder : IDisposable
             Drop(IkeDropReason.NoConnection, $"IKE_SA_INIT from {from}, which is no configured peer");
             return;
         }
-        if (Options.CookieThreshold is { } threshold && HalfOpen >= threshold)
+        // Queued requests count as half-open: each becomes one as soon as its turn comes.
+        if (Options.CookieThreshold is { } threshold && HalfOpen + Queued >= threshold)
         {
             var nonce = request!.PayloadsOf<NoncePayload>().FirstOrDefault();
             if (nonce is null)
@@ -190,12 +221,44 @@ public sealed class IkeResponder : IDisposable
                 var challenge = new IkeMessage(request.InitiatorSpi, 0, ExchangeType.IkeSaInit, IkeFlags.Response, 0, new IkePayload[] { NotifyPayload.Cookie(cookie) });
                 CookiesSent++;
                 _outputs.Add(new IkeSaOutput(null, new IkeDropped(IkeDropReason.CookieRequired,
-                    $"{HalfOpen} half-open IKE SAs (threshold {threshold}): {from} must repeat IKE_SA_INIT with a cookie{(presented is null ? "" : "; the one it sent is not valid")}")));
+                    $"{HalfOpen + Queued} half-open or queued IKE SAs (threshold {threshold}): {from} must repeat IKE_SA_INIT with a cookie{(presented is null ? "" : "; the one it sent is not valid")}")));
                 _outputs.Add(new IkeSaOutput(null, new IkeSend(to, from, challenge.ToArray(), ExchangeType.IkeSaInit, 0, IsResponse: true, IsRetransmission: false)));
                 return;
             }
         }
-        var sa = IkeSa.RespondToInit(config, _env, request!, message, from, to, now, out var reply, out var refusal, out var dropped);
+        if (Options.KeyExchangeQueue is { } bound)
+        {
+            if (_queue.Count >= bound)
+            {
+                Drop(IkeDropReason.Overloaded, $"IKE_SA_INIT from {from}: {_queue.Count} key exchanges already waiting (bound {bound}); the initiator retransmits");
+                return;
+            }
+            _queue.Enqueue(new QueuedInit(config, request!, message, from, to, tag, now));
+            _queuedKeys.Add((request!.InitiatorSpi, from));
+            return;
+        }
+        Respond(config, request!, message, from, to, now);
+    }
+
+    /// <summary>
+    /// Answers the oldest queued IKE_SA_INIT request (<see cref="IkeResponderOptions.KeyExchangeQueue"/>) at
+    /// <paramref name="now"/>: its key exchange and its SA, or its refusal. False when none waits; else true, with the
+    /// tag given to <see cref="Receive"/> for it.
+    /// </summary>
+    public bool RunQueued(DateTimeOffset now, out object? tag)
+    {
+        tag = null;
+        if (!_queue.TryDequeue(out var q)) return false;
+        _queuedKeys.Remove((q.Request.InitiatorSpi, q.From));
+        tag = q.Tag;
+        Respond(q.Config, q.Request, q.Message, q.From, q.To, now);
+        return true;
+    }
+
+    private void Respond(IkeSaConfig config, IkeMessage request, byte[] message, Ipv4Endpoint from, Ipv4Endpoint to, DateTimeOffset now)
+    {
+        KeyExchangesAnswered++;
+        var sa = IkeSa.RespondToInit(config, _env, request, message, from, to, now, out var reply, out var refusal, out var dropped);
         if (dropped is { } why) Drop(why, $"IKE_SA_INIT from {from}: {refusal}");
         if (refusal is not null) _outputs.Add(new IkeSaOutput(null, refusal));
         if (reply is not null)

@@ -130,6 +130,60 @@ public class ResponderTests
     }
 
     [Fact]
+    public void Queued_key_exchanges_must_wait_their_turn_absorb_copies_refuse_beyond_the_bound_and_not_hold_up_sas_under_way()
+    {
+        using var gw = new IkeResponder(new IkeEnvironment(new SeededRandomSource(9, "gw")), [new IkeConnection(IkePair.Azure())],
+            new IkeResponderOptions { CookieThreshold = null, KeyExchangeQueue = 2 });
+        var (a, initA) = NewInitiator(5, new Ipv4Endpoint(IkePair.NatPublic, 500));
+        var (b, initB) = NewInitiator(6, new Ipv4Endpoint(IkePair.NatPublic, 501));
+        var (c, initC) = NewInitiator(7, new Ipv4Endpoint(IkePair.NatPublic, 502));
+
+        // A waits: no answer, no SA, nothing of the request kept but its place in the queue.
+        gw.Receive(initA, a.Local, IkePair.AzureGw, T0, tag: "a");
+        Assert.Empty(gw.TakeOutputs());
+        Assert.Equal(1, gw.Queued);
+        Assert.Equal(T0, gw.OldestQueuedAt);
+        Assert.Empty(gw.Sas);
+        // A's retransmission while it waits is dropped: the queued copy gets the answer.
+        gw.Receive(initA, a.Local, IkePair.AzureGw, T0 + TimeSpan.FromSeconds(4));
+        Assert.Equal(IkeDropReason.AlreadyQueued, Assert.IsType<IkeDropped>(Assert.Single(gw.TakeOutputs()).Output).Reason);
+        gw.Receive(initB, b.Local, IkePair.AzureGw, T0, tag: "b");
+        Assert.Empty(gw.TakeOutputs());
+        // Beyond the bound: dropped, its initiator retransmits later.
+        gw.Receive(initC, c.Local, IkePair.AzureGw, T0);
+        Assert.Equal(IkeDropReason.Overloaded, Assert.IsType<IkeDropped>(Assert.Single(gw.TakeOutputs()).Output).Reason);
+        Assert.Equal(2, gw.Queued);
+        Assert.Equal(0, gw.KeyExchangesAnswered);
+
+        // A's turn: its answer, its SA, with the tag it came with.
+        var t1 = T0 + TimeSpan.FromSeconds(5);
+        Assert.True(gw.RunQueued(t1, out var tag));
+        Assert.Equal("a", tag);
+        var answer = gw.TakeOutputs().Select(o => o.Output).OfType<IkeSend>().Single();
+        Assert.Equal(ExchangeType.IkeSaInit, answer.Exchange);
+        Assert.Single(gw.Sas);
+        Assert.Equal(1, gw.KeyExchangesAnswered);
+
+        // A's IKE_AUTH is answered at once, with B still waiting for its key exchange.
+        a.Receive(answer.Message, answer.From, answer.To, t1);
+        var auth = a.TakeOutputs().OfType<IkeSend>().Single(s => s.Exchange == ExchangeType.IkeAuth);
+        gw.Receive(auth.Message, auth.From, auth.To, t1);
+        Assert.Contains(gw.TakeOutputs().Select(o => o.Output), o => o is IkeSend { Exchange: ExchangeType.IkeAuth, IsResponse: true });
+        Assert.Equal(IkeSaState.Established, Assert.Single(gw.Sas).State);
+        Assert.Equal(1, gw.Queued);
+
+        Assert.True(gw.RunQueued(t1, out tag));
+        Assert.Equal("b", tag);
+        Assert.Equal(ExchangeType.IkeSaInit, gw.TakeOutputs().Select(o => o.Output).OfType<IkeSend>().Single().Exchange);
+        Assert.False(gw.RunQueued(t1, out _));
+        Assert.Null(gw.OldestQueuedAt);
+        Assert.Equal(2, gw.KeyExchangesAnswered);
+        a.Dispose();
+        b.Dispose();
+        c.Dispose();
+    }
+
+    [Fact]
     public void Responder_must_answer_a_retransmitted_ike_sa_init_with_the_same_bytes_and_keep_one_sa()
     {
         using var gw = Gateway(threshold: null);

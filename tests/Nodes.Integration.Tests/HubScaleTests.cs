@@ -18,6 +18,10 @@ public class HubScaleTests
         Assert.Equal(branches, r.PingsAnswered);
         // A storm is more retransmissions than tunnels: every initiator repeating itself into an overloaded hub.
         Assert.True(r.IkeRetransmissions < branches, $"{r.IkeRetransmissions} IKE retransmissions for {branches} tunnels");
+        // Paced, not repeated: the hub paid one key exchange per tunnel, and no exchange after IKE_SA_INIT timed out
+        // behind the queue of new ones.
+        Assert.Equal(branches, r.HubKeyExchanges);
+        Assert.Equal(0, r.IkeRetransmissions - r.InitRetransmissions);
         Assert.True(r.ManagedBytes > 0 && r.ManagedBytesBeforeTraffic > 0 && r.ManagedBytesBeforeTraffic < r.ManagedBytes,
             $"memory before traffic {r.ManagedBytesBeforeTraffic} B, after {r.ManagedBytes} B");
         Assert.True(r.UpAt >= r.TunnelsUpAt && r.TunnelsUpAt >= r.Built);

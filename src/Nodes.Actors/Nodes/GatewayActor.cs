@@ -36,6 +36,23 @@ public sealed class GatewayActor : NodeActor
     private sealed record ReassemblyTick : INoSerializationVerificationNeeded;
     private sealed record Redial(string Tunnel) : INoSerializationVerificationNeeded;
     private sealed record DisconnectTimeout : INoSerializationVerificationNeeded;
+    private sealed record RunKeyExchange : INoSerializationVerificationNeeded
+    {
+        public static readonly RunKeyExchange Instance = new();
+    }
+
+    /// <summary>
+    /// IKE_SA_INIT requests that need a key exchange wait in the engine's queue, bound like this, and this actor
+    /// answers one per pass through its mailbox: what arrived meanwhile (IKE_AUTH of SAs under way, ESP, retransmitted
+    /// copies) is served first. Enough for a hub's crowd of branches dialing at once; beyond it a request is dropped
+    /// and its initiator retransmits.
+    /// </summary>
+    public const int KeyExchangeQueue = 16_384;
+
+    /// <summary>Half of strongSwan's and Windows' first retransmission timeout (4 s, <see cref="Ike.RetransmitPolicy.Default"/>).</summary>
+    private static readonly TimeSpan KeyExchangeUrgency = Ike.RetransmitPolicy.Default.Timeout / 2;
+
+    private bool _keyExchangePosted;
 
     /// <summary>Delete every IKE SA (the device is being switched off); answered with <see cref="DisconnectDone"/>.</summary>
     public sealed record Disconnect : INoSerializationVerificationNeeded;
@@ -53,9 +70,17 @@ public sealed class GatewayActor : NodeActor
         if (spec is AzureVpnGatewaySpec az && interfaces.FirstOrDefault(i => i.Prefix.Contains(az.VnetNextHop)) is { } gwSubnet)
             foreach (var space in az.VnetAddressSpaces) routes.Add(new Net.Routing.Route(space, az.VnetNextHop, gwSubnet.Name, 10));
         _telemetry = new GatewayIkeTelemetry(Name, NodeTag, () => Now, lab.Capture);
-        _engine = new GatewayEngine(Name, profile, new Router(interfaces, routes), NewRandom, new Port(this));
+        _engine = new GatewayEngine(Name, profile, new Router(interfaces, routes), NewRandom, new Port(this),
+            new Ike.IkeResponderOptions { KeyExchangeQueue = KeyExchangeQueue });
 
         Receive<Frame>(OnFrame);
+        Receive<RunKeyExchange>(_ =>
+        {
+            _keyExchangePosted = false;
+            _engine.RunQueuedKeyExchange(Time);
+            ArmIkeTimer();
+            PostKeyExchange();
+        });
         Receive<IkeTick>(t =>
         {
             _ikeTimerAt = null;
@@ -147,8 +172,21 @@ public sealed class GatewayActor : NodeActor
         CountIn();
         using var span = ForwardSpan(frame);
         var traceparent = Spans.Context(span, frame.Traceparent);
-        _engine.Receive(frame.TakePacket(), frame.Interface, traceparent, Time);
+        var now = Time;
+        _engine.Receive(frame.TakePacket(), frame.Interface, traceparent, now);
+        // A request that has waited half an initiator's first retransmission timeout is served with this frame too:
+        // new SAs are not starved by the exchanges of SAs under way, and no frame waits behind more than one.
+        if (_engine.OldestQueuedKeyExchange is { } since && now.Node - since >= KeyExchangeUrgency) _engine.RunQueuedKeyExchange(now);
         ArmIkeTimer();
+        PostKeyExchange();
+    }
+
+    /// <summary>Asks this actor, behind what its mailbox holds now, to answer the next queued IKE_SA_INIT.</summary>
+    private void PostKeyExchange()
+    {
+        if (_keyExchangePosted || _engine.QueuedKeyExchanges == 0) return;
+        _keyExchangePosted = true;
+        Self.Tell(RunKeyExchange.Instance);
     }
 
     private void Disconnected()
