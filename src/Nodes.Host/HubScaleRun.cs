@@ -44,8 +44,11 @@ public static class HubScaleRun
 {
     public static HubScaleResult Run(int branches, Proposal? proposal = null, ulong seed = 1, Action<string>? progress = null)
     {
+        var phase = Stopwatch.StartNew();
         var topology = HubTopology.Generate(branches, seed, proposal);
+        var generated = phase.Elapsed;
         var problems = Topology.Validation.TopologyValidator.Validate(topology);
+        progress?.Invoke($"topology generated in {generated.TotalSeconds:0.00} s, validated in {(phase.Elapsed - generated).TotalSeconds:0.00} s");
         if (problems.Length > 0) throw new InvalidOperationException(string.Join('\n', problems.Select(p => p.ToString())));
         topology.TrySelectScenario(null, out var scenario, out _);
         var lab = topology.ForScenario(scenario!);
@@ -64,6 +67,9 @@ public static class HubScaleRun
         var residentBefore = Process.GetCurrentProcess().WorkingSet64;
         var clock = Stopwatch.StartNew();
         var actors = LabBuilder.Build(system, lab, new LabContext(system.Scheduler.Now, seed, 1, events, null));
+        // Built means every node and link has run its constructor: an actor's is run on the pool after ActorOf returns,
+        // and pings sent before that would time their IKE exchanges against a lab still starting up.
+        Task.WaitAll(actors.Nodes.Values.Concat(actors.Links.Values).Select(a => a.Ask<ActorIdentity>(new Identify(null), TimeSpan.FromSeconds(60))).ToArray());
         clock.Stop(); // the full collection that measures the built lab is not part of any time
         var built = clock.Elapsed;
         var afterBuild = GC.GetTotalMemory(forceFullCollection: true);

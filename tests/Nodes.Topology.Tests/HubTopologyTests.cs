@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
 using Nodes.Topology.Model;
 using Nodes.Topology.Validation;
@@ -58,5 +59,29 @@ public class HubTopologyTests
         var broken = hub with { Nodes = hub.Nodes.Replace(client, client with { DefaultGateway = Wire.Ip.Ipv4Address.Parse("10.100.0.99") }) };
         var d = Assert.Single(TopologyValidator.Validate(broken));
         Assert.Contains("no node on link 'branch1-lan' has address 10.100.0.99", d.Message, StringComparison.Ordinal);
+    }
+}
+
+public class InterfaceLookupTests
+{
+    [Fact]
+    public void A_node_with_many_interfaces_must_find_each_by_name_and_a_copy_with_others_must_find_its_own()
+    {
+        var hub = HubTopology.Generate(40);
+        var internet = hub.Nodes.Single(n => n.Interfaces.Length > 40);
+        foreach (var i in internet.Interfaces) Assert.Same(i, internet.FindInterface(i.Name));
+        Assert.Null(internet.FindInterface("no-such-interface"));
+        // `with` copies the record: the index must follow the interfaces, not the copy's origin.
+        var renamed = internet.Interfaces.Select(i => i with { Name = "x-" + i.Name }).ToImmutableArray();
+        var copy = internet with { Interfaces = renamed };
+        Assert.Null(copy.FindInterface(internet.Interfaces[0].Name));
+        Assert.Same(renamed[7], copy.FindInterface(renamed[7].Name));
+        Assert.Same(internet.Interfaces[7], internet.FindInterface(internet.Interfaces[7].Name));
+    }
+
+    [Fact]
+    public void Validating_a_hub_of_ten_thousand_branches_must_be_clean()
+    {
+        Assert.Empty(TopologyValidator.Validate(HubTopology.Generate(10_000)));
     }
 }

@@ -49,9 +49,26 @@ public abstract record NodeSpec(
 
     public InterfaceSpec? FindInterface(string name)
     {
+        if (Interfaces.Length > IndexedFrom)
+        {
+            // A hub's routers have thousands of interfaces: an index per interface array, kept beside the record (a
+            // field would take part in the record's equality and be copied by `with` to a node with other interfaces).
+            var index = Indexes.GetValue(System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsArray(Interfaces)!, BuildIndex);
+            return index.GetValueOrDefault(name);
+        }
         foreach (var i in Interfaces)
             if (i.Name == name) return i;
         return null;
+    }
+
+    private const int IndexedFrom = 16;
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<InterfaceSpec[], Dictionary<string, InterfaceSpec>> Indexes = new();
+
+    private static Dictionary<string, InterfaceSpec> BuildIndex(InterfaceSpec[] interfaces)
+    {
+        var index = new Dictionary<string, InterfaceSpec>(interfaces.Length, StringComparer.Ordinal);
+        foreach (var i in interfaces) index.TryAdd(i.Name, i); // the first of a name, as the walk finds it
+        return index;
     }
 
     /// <summary>Static routes followed by the default gateway as 0.0.0.0/0 with metric 0.</summary>

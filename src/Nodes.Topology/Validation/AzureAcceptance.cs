@@ -14,16 +14,51 @@ internal static class AzureAcceptance
     public static IEnumerable<TopologyDiagnostic> Check(TopologySpec spec)
     {
         var gateways = spec.Nodes.OfType<AzureVpnGatewaySpec>().ToList();
+        var indexes = new Dictionary<AzureVpnGatewaySpec, ConnectionIndex>(ReferenceEqualityComparer.Instance);
         foreach (var rras in spec.Nodes.OfType<RrasSpec>())
         {
             if (rras.Vpn is not { } v) continue;
             var gw = gateways.FirstOrDefault(g => g.PublicAddress == v.Destination);
             if (gw is null) continue;
             var lan = rras.FindInterface(rras.LanInterface)?.Address;
-            var conn = gw.Connections.Length == 1 ? gw.Connections[0] : gw.Connections.FirstOrDefault(c => lan is { } a && c.LocalNetworkGateway.AddressSpaces.Any(p => p.Contains(a)));
+            AzureConnectionSpec? conn;
+            if (gw.Connections.Length == 1) conn = gw.Connections[0];
+            else
+            {
+                if (!indexes.TryGetValue(gw, out var index)) indexes[gw] = index = new ConnectionIndex(gw);
+                conn = lan is { } a ? index.FirstContaining(a) : null;
+            }
             foreach (var d in IkeLifetime(v, gw)) yield return d;
             if (conn is not null)
                 foreach (var d in Selectors(v, gw, conn)) yield return d;
+        }
+    }
+
+    /// <summary>
+    /// The first connection of a gateway (in the file's order) whose local network gateway's address spaces hold an
+    /// address: one lookup per prefix length instead of a walk through every connection (a hub has thousands).
+    /// </summary>
+    private sealed class ConnectionIndex
+    {
+        private readonly Dictionary<(uint Network, int Length), int> _first = [];
+        private readonly AzureVpnGatewaySpec _gw;
+
+        public ConnectionIndex(AzureVpnGatewaySpec gw)
+        {
+            _gw = gw;
+            for (var i = 0; i < gw.Connections.Length; i++)
+                foreach (var p in gw.Connections[i].LocalNetworkGateway.AddressSpaces)
+                    _first.TryAdd((p.Network.Value, p.Length), i);
+        }
+
+        public AzureConnectionSpec? FirstContaining(Ipv4Address a)
+        {
+            var best = int.MaxValue;
+            for (var length = 0; length <= 32; length++)
+            {
+                if (_first.TryGetValue((a.Value & Ipv4Prefix.MaskFor(length), length), out var i) && i < best) best = i;
+            }
+            return best == int.MaxValue ? null : _gw.Connections[best];
         }
     }
 

@@ -79,7 +79,8 @@ public static class TopologyValidator
             var seen = new Dictionary<Ipv4Address, EndpointSpec> { [first.Address] = firstEnd };
             // A suggested address must be free on the whole link, not just among the ends read so far; an address some
             // node routes through belongs to a router, even one whose own lines failed to load.
-            var used = ends.Select(x => x.If.Address).Concat(nextHops).ToList();
+            // Enumerated only for a suggestion (a hub's link would otherwise copy every next hop of the lab).
+            var used = ends.Select(x => x.If.Address).Concat(nextHops);
             foreach (var (end, iface) in ends.Skip(1))
             {
                 if (iface.Subnet != first.Subnet)
