@@ -48,6 +48,13 @@ public sealed partial class GatewayEngine : IDisposable
 
     /// <param name="node">The node's name, for spans and metrics.</param>
     /// <param name="random">A fresh random stream each call: one for the IKE table, one per Child SA, in creation order (a seeded run repeats).</param>
+    /// <summary>
+    /// The IKE table's tuning of a gateway whose owner answers queued key exchanges (<see cref="RunQueuedKeyExchange"/>)
+    /// between its other inputs: a queue of 16,384 IKE_SA_INIT requests, enough for a hub's crowd of branches dialing
+    /// at once; beyond it a request is dropped and its initiator retransmits.
+    /// </summary>
+    public static IkeResponderOptions QueuedIkeOptions { get; } = new() { KeyExchangeQueue = 16_384 };
+
     /// <param name="ikeOptions">The IKE table's tuning (cookies, the key exchange queue); its defaults when null.</param>
     public GatewayEngine(string node, GatewayProfile profile, Router router, Func<IRandomSource> random, IGatewayPort port, IkeResponderOptions? ikeOptions = null)
     {

@@ -37,12 +37,12 @@ public sealed class GatewayLab : IDisposable
         RrasPort = new RecordingPort("rras", this);
         AzurePort = new RecordingPort("azure-gw", this);
         var streams = 0;
-        Rras = new GatewayEngine("rras", GatewayProfile.Rras(rras, new TimeScale(1)), Router(rras), () => new SeededRandomSource(seed, $"rras/{++streams}"), RrasPort);
+        Rras = new GatewayEngine("rras", GatewayProfile.Rras(rras, new TimeScale(1)), Router(rras), () => new SeededRandomSource(seed, $"rras/{++streams}"), RrasPort, GatewayEngine.QueuedIkeOptions);
         var azureStreams = 0;
         var azureRouter = Router(azure);
         foreach (var space in azure.VnetAddressSpaces)
             azureRouter.Routes.Add(new Net.Routing.Route(space, azure.VnetNextHop, "gateway-subnet", 10));
-        Azure = new GatewayEngine("azure-gw", GatewayProfile.Azure(azure, new TimeScale(1)), azureRouter, () => new SeededRandomSource(seed, $"azure-gw/{++azureStreams}"), AzurePort);
+        Azure = new GatewayEngine("azure-gw", GatewayProfile.Azure(azure, new TimeScale(1)), azureRouter, () => new SeededRandomSource(seed, $"azure-gw/{++azureStreams}"), AzurePort, GatewayEngine.QueuedIkeOptions);
         _nat = new NatTable(new NatOptions { OutsideAddress = HomePublic, Seed = seed });
         Now = new DateTimeOffset(2026, 12, 3, 0, 0, 0, TimeSpan.Zero);
         Epoch = Now;
@@ -81,10 +81,22 @@ public sealed class GatewayLab : IDisposable
     /// <summary>Sees every datagram on its way from the NAT to the Azure gateway first; true takes it off the wire (a man in the middle).</summary>
     public Func<byte[], bool>? Intercept { get; set; }
 
-    /// <summary>Hands the next frame on the wire to the node it is for; false when the wire is empty.</summary>
+    /// <summary>
+    /// Hands the next frame on the wire to the node it is for; with the wire empty, lets a gateway answer a queued
+    /// IKE_SA_INIT (as its actor does between frames); false when there is nothing left to do.
+    /// </summary>
     public bool Step()
     {
-        if (!_wire.TryDequeue(out var f)) return false;
+        if (!_wire.TryDequeue(out var f))
+        {
+            foreach (var engine in new[] { Azure, Rras })
+                if (engine.QueuedKeyExchanges > 0)
+                {
+                    engine.RunQueuedKeyExchange(Time);
+                    return true;
+                }
+            return false;
+        }
         switch (f.To)
         {
             case "rras": Rras.Receive(f.Datagram, "lan", f.Trace, Time); break;

@@ -41,15 +41,11 @@ public sealed class GatewayActor : NodeActor
         public static readonly RunKeyExchange Instance = new();
     }
 
-    /// <summary>
-    /// IKE_SA_INIT requests that need a key exchange wait in the engine's queue, bound like this, and this actor
-    /// answers one per pass through its mailbox: what arrived meanwhile (IKE_AUTH of SAs under way, ESP, retransmitted
-    /// copies) is served first. Enough for a hub's crowd of branches dialing at once; beyond it a request is dropped
-    /// and its initiator retransmits.
-    /// </summary>
-    public const int KeyExchangeQueue = 16_384;
 
     /// <summary>Half of strongSwan's and Windows' first retransmission timeout (4 s, <see cref="Ike.RetransmitPolicy.Default"/>).</summary>
+    // IKE_SA_INIT requests that need a key exchange wait in the engine's queue (GatewayEngine.QueuedIkeOptions); this
+    // actor answers one per pass through its mailbox, so what arrived meanwhile (IKE_AUTH of SAs under way, ESP,
+    // retransmitted copies) is served first, and one with each frame once the oldest has waited this long.
     private static readonly TimeSpan KeyExchangeUrgency = Ike.RetransmitPolicy.Default.Timeout / 2;
 
     private bool _keyExchangePosted;
@@ -71,7 +67,7 @@ public sealed class GatewayActor : NodeActor
             foreach (var space in az.VnetAddressSpaces) routes.Add(new Net.Routing.Route(space, az.VnetNextHop, gwSubnet.Name, 10));
         _telemetry = new GatewayIkeTelemetry(Name, NodeTag, () => Now, lab.Capture);
         _engine = new GatewayEngine(Name, profile, new Router(interfaces, routes), NewRandom, new Port(this),
-            new Ike.IkeResponderOptions { KeyExchangeQueue = KeyExchangeQueue });
+            GatewayEngine.QueuedIkeOptions);
 
         Receive<Frame>(OnFrame);
         Receive<RunKeyExchange>(_ =>
