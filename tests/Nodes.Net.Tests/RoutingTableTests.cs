@@ -66,4 +66,51 @@ public class RoutingTableTests
         for (var i = 0; i < 1000; i++) table.TryLookup(new Ipv4Address((uint)i * 2654435761u), out _);
         Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
     }
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(RoutingTable.SmallLimit)]
+    [InlineData(RoutingTable.SmallLimit + 1)]
+    [InlineData(200)]
+    public void RoutingTable_small_and_indexed_forms_must_answer_and_list_like_a_walk_of_every_route(int routes)
+    {
+        var random = new Random(routes);
+        var table = new RoutingTable();
+        var all = new List<Route>();
+        for (var n = 0; n < routes; n++)
+        {
+            // Few networks and lengths, so that prefixes repeat and metrics tie.
+            var length = random.Next(4) switch { 0 => 0, 1 => 8, 2 => 24, _ => 32 };
+            var prefix = new Ipv4Prefix(new Ipv4Address((uint)random.Next(4) << 24 | (uint)random.Next(3) << 8 | (uint)random.Next(2)), length);
+            var route = new Route(prefix, new Ipv4Address((uint)n + 1), "if" + n, random.Next(3));
+            table.Add(route);
+            all.Add(route);
+        }
+        Assert.Equal(routes, table.Count);
+        // The reference: longest matching prefix, then lowest metric, then the first added.
+        Route? Walk(Ipv4Address d) => all.Where(r => r.Prefix.Contains(d)).OrderByDescending(r => r.Prefix.Length).ThenBy(r => r.Metric).Cast<Route?>().FirstOrDefault();
+        for (var probe = 0; probe < 500; probe++)
+        {
+            var d = new Ipv4Address((uint)random.Next(4) << 24 | (uint)random.Next(3) << 8 | (uint)random.Next(2));
+            var expected = Walk(d);
+            Assert.Equal(expected is not null, table.TryLookup(d, out var got));
+            if (expected is { } e) Assert.Equal(e, got);
+        }
+        var listed = all.OrderByDescending(r => r.Prefix.Length).ThenBy(r => r.Prefix.Network.Value).ThenBy(r => r.Metric).ToList();
+        Assert.Equal(listed, table.Routes.ToList());
+        // Removing half keeps the answers right, whichever form the table is in.
+        foreach (var r in all.Where((_, n) => n % 2 == 0).ToList())
+        {
+            Assert.True(table.Remove(r));
+            all.Remove(r);
+        }
+        Assert.Equal(all.Count, table.Count);
+        for (var probe = 0; probe < 200; probe++)
+        {
+            var d = new Ipv4Address((uint)random.Next(4) << 24 | (uint)random.Next(3) << 8 | (uint)random.Next(2));
+            var expected = Walk(d);
+            Assert.Equal(expected is not null, table.TryLookup(d, out var got));
+            if (expected is { } e) Assert.Equal(e, got);
+        }
+    }
 }
