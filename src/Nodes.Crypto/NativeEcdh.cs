@@ -8,8 +8,8 @@ namespace Nodes.Crypto;
 /// public value d·G and the shared x coordinate of d·Q, with the scalar treated as secret. .NET's ECDiffieHellman goes
 /// through a key object, a parameter export and a peer key import per exchange, about five times the cost of the two
 /// multiplications themselves; a hub answering thousands of IKE_SA_INIT requests spends most of its time there.
-/// Checked once against .NET's ECDH before use; where the library does not load or does not agree, <see cref="For"/>
-/// gives null and callers use .NET.
+/// Checked once before use against RFC 5903's published exchanges; where the library does not load or does not agree,
+/// <see cref="For"/> gives null and callers use .NET.
 /// </summary>
 internal sealed class NativeEcdh
 {
@@ -22,8 +22,8 @@ internal sealed class NativeEcdh
     private readonly IntPtr _group;
     private readonly int _size;
 
-    private static readonly Lazy<NativeEcdh?> P256 = new(() => Checked(NidP256, 32, ECCurve.NamedCurves.nistP256));
-    private static readonly Lazy<NativeEcdh?> P384 = new(() => Checked(NidP384, 48, ECCurve.NamedCurves.nistP384));
+    private static readonly Lazy<NativeEcdh?> P256 = new(() => Checked(NidP256, 32, P256I, P256Gi, P256Gr, P256Gir));
+    private static readonly Lazy<NativeEcdh?> P384 = new(() => Checked(NidP384, 48, P384I, P384Gi, P384Gr, P384Gir));
 
     private NativeEcdh(int nid, int size)
     {
@@ -127,42 +127,37 @@ internal sealed class NativeEcdh
         if (ok != 1) throw new CryptographicException($"OpenSSL could not compute {what}");
     }
 
-    /// <summary>The curve when it loads and a fixed exchange gives .NET's public values and shared secret; else null.</summary>
-    private static NativeEcdh? Checked(int nid, int size, ECCurve curve)
+    /// <summary>
+    /// The curve when it loads and RFC 5903 section 8's exchange comes out as published: the initiator's public value
+    /// from its private key, and the shared x from it and the responder's public value (two multiplications, no more).
+    /// </summary>
+    private static NativeEcdh? Checked(int nid, int size, string i, string gi, string gr, string gir)
     {
         try
         {
             var native = new NativeEcdh(nid, size);
-            var a = new byte[size];
-            var b = new byte[size];
-            for (var i = 0; i < size; i++)
-            {
-                a[i] = (byte)(0x3c ^ (i * 7));
-                b[i] = (byte)(0x5a ^ (i * 13));
-            }
-            a[0] = b[0] = 0x11; // below n
-            using var ea = ECDiffieHellman.Create(new ECParameters { Curve = curve, D = a });
-            using var eb = ECDiffieHellman.Create(new ECParameters { Curve = curve, D = b });
-            var qa = ea.ExportParameters(false).Q;
-            var qb = eb.ExportParameters(false).Q;
-            var expectedA = new byte[2 * size];
-            qa.X!.CopyTo(expectedA, size - qa.X!.Length);
-            qa.Y!.CopyTo(expectedA, 2 * size - qa.Y!.Length);
-            var expectedB = new byte[2 * size];
-            qb.X!.CopyTo(expectedB, size - qb.X!.Length);
-            qb.Y!.CopyTo(expectedB, 2 * size - qb.Y!.Length);
-            var expectedZ = ea.DeriveRawSecretAgreement(eb.PublicKey);
-            var publicA = new byte[2 * size];
-            native.PublicKey(a, publicA);
+            var publicI = new byte[2 * size];
+            native.PublicKey(Convert.FromHexString(i), publicI);
             var z = new byte[size];
-            var agreed = native.TrySharedX(a, expectedB, z);
-            return agreed && publicA.AsSpan().SequenceEqual(expectedA) && z.AsSpan().SequenceEqual(expectedZ) ? native : null;
+            var agreed = native.TrySharedX(Convert.FromHexString(i), Convert.FromHexString(gr), z);
+            return agreed && publicI.AsSpan().SequenceEqual(Convert.FromHexString(gi)) && z.AsSpan().SequenceEqual(Convert.FromHexString(gir)) ? native : null;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or CryptographicException)
         {
             return null;
         }
     }
+
+    // RFC 5903 section 8.1 (P-256): i, gix ‖ giy, grx ‖ gry, girx.
+    private const string P256I = "C88F01F510D9AC3F70A292DAA2316DE544E9AAB8AFE84049C62A9C57862D1433";
+    private const string P256Gi = "DAD0B65394221CF9B051E1FECA5787D098DFE637FC90B9EF945D0C37725811805271A0461CDB8252D61F1C456FA3E59AB1F45B33ACCF5F58389E0577B8990BB3";
+    private const string P256Gr = "D12DFB5289C8D4F81208B70270398C342296970A0BCCB74C736FC7554494BF6356FBF3CA366CC23E8157854C13C58D6AAC23F046ADA30F8353E74F33039872AB";
+    private const string P256Gir = "D6840F6B42F6EDAFD13116E0E12565202FEF8E9ECE7DCE03812464D04B9442DE";
+    // RFC 5903 section 8.2 (P-384).
+    private const string P384I = "099F3C7034D4A2C699884D73A375A67F7624EF7C6B3C0F160647B67414DCE655E35B538041E649EE3FAEF896783AB194";
+    private const string P384Gi = "667842D7D180AC2CDE6F74F37551F55755C7645C20EF73E31634FE72B4C55EE6DE3AC808ACB4BDB4C88732AEE95F41AA9482ED1FC0EEB9CAFC4984625CCFC23F65032149E0E144ADA024181535A0F38EEB9FCFF3C2C947DAE69B4C634573A81C";
+    private const string P384Gr = "E558DBEF53EECDE3D3FCCFC1AEA08A89A987475D12FD950D83CFA41732BC509D0D1AC43A0336DEF96FDA41D0774A3571DCFBEC7AACF3196472169E838430367F66EEBE3C6E70C416DD5F0C68759DD1FFF83FA40142209DFF5EAAD96DB9E6386C";
+    private const string P384Gir = "11187331C279962D93D604243FD592CB9D0A926F422E47187521287E7156C5C4D603135569B9E9D09CF5D4A270F59746";
 
     [DllImport(Library)] private static extern IntPtr EC_GROUP_new_by_curve_name(int nid);
     [DllImport(Library)] private static extern IntPtr EC_POINT_new(IntPtr group);

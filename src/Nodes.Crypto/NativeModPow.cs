@@ -8,9 +8,9 @@ namespace Nodes.Crypto;
 /// Modular exponentiation for the MODP groups on OpenSSL's BIGNUM functions (libcrypto, which .NET already loads on
 /// Linux): Montgomery arithmetic in constant time for the secret exponent, with each prime's Montgomery context made
 /// once. BouncyCastle's ModPow of a 1024-bit value by a 256-bit exponent costs several times as much, and a hub that
-/// answers thousands of IKE_SA_INIT requests spends most of its time there. Checked once against BouncyCastle before
-/// use (RFC 2409's group 2 and an exponent of the tests' choosing); where the library does not load or does not agree,
-/// <see cref="For"/> gives null and callers use BouncyCastle.
+/// answers thousands of IKE_SA_INIT requests spends most of its time there. Checked once before use against RFC 5114's
+/// published exchange; where the library does not load or does not agree, <see cref="For"/> gives null and callers
+/// use BouncyCastle.
 /// </summary>
 internal sealed class NativeModPow : IDisposable
 {
@@ -113,31 +113,33 @@ internal sealed class NativeModPow : IDisposable
         }
     }
 
-    /// <summary>2^x and y^x mod group 2's prime for a fixed 256-bit x, natively and with BouncyCastle: the same bytes, or no native use at all.</summary>
+    /// <summary>
+    /// RFC 5114 appendix A.3's first party: g^xA mod p of group 24 (a 2048-bit prime, a 256-bit exponent) must be its
+    /// yA. A published answer, so that the check costs one native exponentiation and nothing else at first use.
+    /// </summary>
     private static bool SelfCheck()
     {
         try
         {
-            var group = ModpGroup.Modp1024;
+            var group = ModpGroup.Modp2048S256;
             using var native = new NativeModPow(group.P, group.Length);
-            var x = new byte[32];
-            for (var i = 0; i < x.Length; i++) x[i] = (byte)(0xA5 ^ (i * 29));
-            var exponent = new BigInteger(1, x);
-            var y = group.G.ModPow(new BigInteger(1, [0x5e, 0xed]), group.P); // some element other than g
-            foreach (var value in new[] { group.G, y })
-            {
-                var expected = group.Encode(value.ModPow(exponent, group.P));
-                var actual = new byte[group.Length];
-                native.ModPow(value.ToByteArrayUnsigned(), x, actual);
-                if (!actual.AsSpan().SequenceEqual(expected)) return false;
-            }
-            return true;
+            var actual = new byte[group.Length];
+            native.ModPow(group.GBytes, Convert.FromHexString(Rfc5114A3XA), actual);
+            return actual.AsSpan().SequenceEqual(Convert.FromHexString(Rfc5114A3YA));
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or CryptographicException)
         {
             return false;
         }
     }
+
+    private const string Rfc5114A3XA = "0881382CDB87660C6DC13E614938D5B9C8B2F248581CC5E31B35454397FCE50E";
+    private const string Rfc5114A3YA =
+        "2E9380C8323AF97545BC4941DEB0EC3742C62FE0ECE824A6ABDBE66C59BEE0242911BFB967235CEBA35AE13E4EC752BE630B92DC4BDE2847" +
+        "A9C62CB8152745421FB7EB60A63C0FE9159FCCE726CE7CD8523D7450667EF840E4919121EB5F01C8C9B0D3D648A93BFB75689E8244AC134A" +
+        "F544711CE79A02DCC34226684780DDDCB498594106C37F5BC79856487AF5AB022A2E5E42F09897C1A85A11EA0212AF04D9B4CEBC937C3C1A" +
+        "3E15A8A0342E337615C84E7FE3B8B9B87FB1E73A15AF12A30D746E06DFC34F290D797CE51AA13AA785BF6658AFF5E4B093003CBEAF665B3C" +
+        "2E113A3A4E905269341DC0711426685F4EF37E868A8126FF3F2279B57CA67E29";
 
     private const int BnFlgConstTime = 0x04; // BN_FLG_CONSTTIME, openssl/bn.h
 
