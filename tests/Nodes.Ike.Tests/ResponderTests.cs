@@ -184,6 +184,48 @@ public class ResponderTests
     }
 
     [Fact]
+    public void A_spoofed_flood_must_not_fill_the_key_exchange_queue_past_the_cookie_threshold_nor_displace_a_queued_request()
+    {
+        using var gw = new IkeResponder(new IkeEnvironment(new SeededRandomSource(9, "gw")), [new IkeConnection(IkePair.Azure())],
+            new IkeResponderOptions { CookieThreshold = 3, KeyExchangeQueue = 100 });
+        var (a, initA) = NewInitiator(5, new Ipv4Endpoint(IkePair.NatPublic, 500));
+        gw.Receive(initA, a.Local, IkePair.AzureGw, T0, tag: "a");
+        Assert.Equal(1, gw.Queued);
+
+        // A forged request naming A's SPIi from A's address (another key exchange, another nonce) does not take A's place.
+        var (forger, forgedInit) = NewInitiator(77, a.Local);
+        BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(a.InitiatorSpi)).CopyTo(forgedInit, 0);
+        gw.Receive(forgedInit, a.Local, IkePair.AzureGw, T0, tag: "forged");
+        Assert.Equal(IkeDropReason.AlreadyQueued, Assert.IsType<IkeDropped>(Assert.Single(gw.TakeOutputs()).Output).Reason);
+
+        // A flood from spoofed addresses: queued requests count as half-open, so past the threshold each gets a
+        // stateless cookie challenge that a sender without the return path never sees; nothing else is kept.
+        var flooders = new List<IkeSa>();
+        for (var i = 0; i < 200; i++)
+        {
+            var (f, init) = NewInitiator(1000 + (ulong)i, new Ipv4Endpoint(new Ipv4Address(0xC6336400u + (uint)i), 500));
+            flooders.Add(f);
+            gw.Receive(init, f.Local, IkePair.AzureGw, T0);
+        }
+        var outputs = gw.TakeOutputs().Select(o => o.Output).ToList();
+        Assert.Equal(3, gw.Queued);
+        Assert.Equal(198, gw.CookiesSent);
+        Assert.Equal(198, outputs.OfType<IkeDropped>().Count(d => d.Reason == IkeDropReason.CookieRequired));
+        Assert.Empty(gw.Sas);
+
+        // A's own request is the one answered: its initiator takes the answer and goes on to IKE_AUTH.
+        Assert.True(gw.RunQueued(T0, out var tag));
+        Assert.Equal("a", tag);
+        var answer = gw.TakeOutputs().Select(o => o.Output).OfType<IkeSend>().Single();
+        a.Receive(answer.Message, answer.From, answer.To, T0);
+        Assert.Contains(a.TakeOutputs(), o => o is IkeSend { Exchange: ExchangeType.IkeAuth });
+        Assert.Equal(IkeSaState.AuthSent, a.State);
+        a.Dispose();
+        forger.Dispose();
+        foreach (var f in flooders) f.Dispose();
+    }
+
+    [Fact]
     public void Responder_must_answer_a_retransmitted_ike_sa_init_with_the_same_bytes_and_keep_one_sa()
     {
         using var gw = Gateway(threshold: null);
