@@ -354,6 +354,14 @@ internal static class Commands
                 o.WriteLine($"  Child SA in {c.InboundSpi} out {c.OutboundSpi} {c.Suite} {c.LocalTs} === {c.RemoteTs}: {c.PacketsIn} packets in, {c.PacketsOut} out");
             foreach (var f in t.Failures) o.WriteLine($"  failure: {f}");
         }
+        foreach (var b in s.Bgp ?? [])
+        {
+            o.WriteLine($"BGP {b.Node}/{b.Name}: {b.LocalAddress} ↔ {b.Neighbor} AS {b.Asn} {b.State}{(b.State == "Established" ? $" for {b.ConnectedMs / 1000:0.#} s, hold {b.HoldTimeS:0} s" : "")}; "
+                + $"{b.RoutesReceived} prefix(es) received, {b.RoutesAdvertised} advertised; {b.MessagesReceived} messages in, {b.MessagesSent} out{(b.Flaps > 0 ? $"; down {b.Flaps} time(s)" : "")}"
+                + (b.Tunnel.Length > 0 ? $"; through {b.Tunnel}" : "") + (b.LastError.Length > 0 ? $"; last: {b.LastError}" : ""));
+            foreach (var r in (s.BgpRoutes ?? []).Where(r => r.Node == b.Node && r.Direction == "learned" && r.SourcePeer == b.Neighbor))
+                o.WriteLine($"  learned {r.Network} next hop {r.NextHop} AS path {r.AsPath} ({r.Origin})");
+        }
         foreach (var a in s.Azure ?? [])
             o.WriteLine($"Azure {a.Node}/{a.Connection}: {a.ConnectionShow["connectionStatus"]}; VPN troubleshoot {a.Troubleshoot.Code}: "
                 + string.Join("; ", a.Troubleshoot.Results.Select(r => $"{r.Id} ({r.Summary})")) + " (all of Azure's diagnostics: --json, key azure)");

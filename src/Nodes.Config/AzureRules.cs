@@ -1,4 +1,5 @@
 using System.Globalization;
+using Nodes.Topology.Model;
 using K = Nodes.Config.ConfigKeys;
 
 namespace Nodes.Config;
@@ -9,13 +10,8 @@ namespace Nodes.Config;
 /// </summary>
 public static class AzureRules
 {
-    /// <summary>
-    /// ASNs Azure reserves and refuses for an on-premises BGP speaker (VPN Gateway FAQ, BGP section,
-    /// includes/vpn-gateway-faq-bgp-include.md): public 8074, 8075, 12076; private 65515, 65517 to 65520; IANA's
-    /// 23456, 64496 to 64511 and 65535 to 65551.
-    /// </summary>
-    public static bool IsReservedAsn(long asn) =>
-        asn is 8074 or 8075 or 12076 or 65515 or 23456 or (>= 65517 and <= 65520) or (>= 64496 and <= 64511) or (>= 65535 and <= 65551);
+    /// <summary>ASNs Azure reserves and refuses for an on-premises BGP speaker (<see cref="AzureBgpRules.IsReservedOnPremisesAsn"/>).</summary>
+    public static bool IsReservedAsn(long asn) => asn is >= 1 and <= uint.MaxValue && AzureBgpRules.IsReservedOnPremisesAsn((uint)asn);
 
     /// <summary>Azure's default ASN for its VPN gateways, assigned whether BGP is on or not.</summary>
     public const long AzureDefaultAsn = 65515;
@@ -36,7 +32,7 @@ public static class AzureRules
         }
         if (IsReservedAsn(asn))
             yield return new ImportDiagnostic(asnValue.At,
-                $"Azure refuses ASN {asn} for an on-premises BGP speaker: it is reserved by Azure or by IANA (8074, 8075, 12076, 65515, 65517-65520, 23456, 64496-64511, 65535-65551)",
+                $"Azure refuses ASN {asn} for an on-premises BGP speaker: it is reserved by Azure or by IANA ({AzureBgpRules.ReservedAsnText})",
                 "give the on-premises BGP speaker another private ASN, e.g. 65010");
         var gwAsn = gw?.Get(K.Asn) is { } g && long.TryParse(g.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var ga) ? ga : AzureDefaultAsn;
         if (asn == gwAsn && !IsReservedAsn(asn))

@@ -25,6 +25,10 @@ public enum GatewayDropReason : byte
     NoTunnel,
     /// <summary>A request the SA already answered, answered again from the cache (RFC 7296 section 2.1).</summary>
     IkeRepeatedRequest,
+    /// <summary>TCP to a BGP address of the gateway from an address that is not one of its BGP neighbours.</summary>
+    BgpNoPeer,
+    /// <summary>A BGP neighbour's TCP that arrived in clear or out of another tunnel than its session's.</summary>
+    BgpOutsideTunnel,
 }
 
 /// <summary>Stable names of gateway drops.</summary>
@@ -39,6 +43,8 @@ public static class GatewayDropReasonNames
         GatewayDropReason.EspSpiInUse => "esp-spi-in-use",
         GatewayDropReason.DemandDialQueueFull => "demand-dial-queue-full",
         GatewayDropReason.NoTunnel => "no-tunnel",
+        GatewayDropReason.BgpNoPeer => "bgp-no-peer",
+        GatewayDropReason.BgpOutsideTunnel => "bgp-outside-tunnel",
         _ => "ike-repeated-request",
     };
 

@@ -167,10 +167,10 @@ public sealed partial class GatewayEngine
             Drop(GatewayDropReason.EspSelectorMismatch, $"{ip.Source} → {ip.Destination} does not match {string.Join(',', c.Info.RemoteTs)} === {string.Join(',', c.Info.LocalTs)}");
             return;
         }
-        if (_router.IsLocalAddress(ip.Destination))
+        if (IsLocal(ip.Destination))
         {
             if (span is not null) span.DisplayName = SpanNames.GatewayReceive;
-            Local(inner, ip, Within(inner, payload), context);
+            Local(inner, ip, Within(inner, payload), context, c.Ike.Tunnel);
             return;
         }
         if (!Ipv4Header.TryDecrementTimeToLive(inner))

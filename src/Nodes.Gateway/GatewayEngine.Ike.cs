@@ -11,10 +11,14 @@ namespace Nodes.Gateway;
 public sealed partial class GatewayEngine
 {
     /// <summary>A datagram for this node; <paramref name="payload"/> is its IP payload, a segment of <paramref name="datagram"/>.</summary>
-    private void Local(byte[] datagram, Ipv4Header ip, ArraySegment<byte> payload, string traceparent)
+    /// <param name="via">The tunnel the datagram came out of; null when it arrived in clear.</param>
+    private void Local(byte[] datagram, Ipv4Header ip, ArraySegment<byte> payload, string traceparent, Tunnel? via)
     {
         switch (ip.Protocol)
         {
+            case IpProtocol.Tcp:
+                TcpArrived(ip, payload, via);
+                break;
             case IpProtocol.Udp:
                 if (!UdpHeader.TryParse(payload, out var udp, out var udpPayload, out _))
                 {

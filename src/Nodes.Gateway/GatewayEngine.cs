@@ -36,7 +36,8 @@ public sealed partial class GatewayEngine : IDisposable
     private readonly Func<IRandomSource> _random;
     private readonly IGatewayPort _port;
     private readonly IkeResponder _ike;
-    private readonly SecurityPolicyDatabase _spd;
+    private SecurityPolicyDatabase _spd;
+    private readonly List<string> _protectedSide;
     /// <summary>Fragments addressed to the gateway itself (IKE or ESP that a router on the way had to split).</summary>
     private readonly Ipv4Reassembler _reassembler = new();
     private readonly Dictionary<IkeSa, IkeLink> _links = [];
@@ -56,7 +57,10 @@ public sealed partial class GatewayEngine : IDisposable
     public static IkeResponderOptions QueuedIkeOptions { get; } = new() { KeyExchangeQueue = 16_384 };
 
     /// <param name="ikeOptions">The IKE table's tuning (cookies, the key exchange queue); its defaults when null.</param>
-    public GatewayEngine(string node, GatewayProfile profile, Router router, Func<IRandomSource> random, IGatewayPort port, IkeResponderOptions? ikeOptions = null)
+    /// <param name="bgpSeed">Seeds the BGP speaker's TCP sequence numbers and ports.</param>
+    /// <param name="timeScale">The lab's time scale, for BGP's timers.</param>
+    public GatewayEngine(string node, GatewayProfile profile, Router router, Func<IRandomSource> random, IGatewayPort port, IkeResponderOptions? ikeOptions = null,
+        ulong bgpSeed = 0, TimeScale timeScale = default)
     {
         _node = node;
         _profile = profile;
@@ -67,8 +71,9 @@ public sealed partial class GatewayEngine : IDisposable
         _ike = new IkeResponder(new IkeEnvironment(random()), Connections(), ikeOptions);
         // The protected side: every interface but the internet one (a one-armed RRAS has only the one).
         var inside = router.Interfaces.Keys.Where(n => n != profile.InternetInterface).ToList();
-        _spd = new SecurityPolicyDatabase(profile.Tunnels.Select(t => new SpdTunnel(t.Name, t.LocalPrefixes, t.RemotePrefixes)),
-            inside.Count > 0 ? inside : router.Interfaces.Keys, profile.Isolated);
+        _protectedSide = inside.Count > 0 ? inside : [.. router.Interfaces.Keys];
+        _spd = new SecurityPolicyDatabase(profile.Tunnels.Select(t => new SpdTunnel(t.Name, t.LocalPrefixes, t.RemotePrefixes)), _protectedSide, profile.Isolated);
+        StartBgp(bgpSeed, timeScale.Factor == 0 ? new TimeScale(1) : timeScale);
     }
 
     public GatewayProfile Profile => _profile;
@@ -118,6 +123,7 @@ public sealed partial class GatewayEngine : IDisposable
         _now = now;
         foreach (var t in _tunnels.Values)
             if (t.Profile.Initiates && !t.Profile.DemandDial) Dial(t);
+        _bgp?.Start(now.Elapsed);
     }
 
     /// <summary>The IKE table's deadline came; <paramref name="asked"/> is the time it asked for.</summary>
@@ -205,7 +211,7 @@ public sealed partial class GatewayEngine : IDisposable
             Drop(DropReason.SpdDiscard, verdict.Why);
             return;
         }
-        if (_router.IsLocalAddress(ip.Destination))
+        if (IsLocal(ip.Destination))
         {
             if (CurrentSpan is { } span) span.DisplayName = SpanNames.GatewayReceive;
             if (ip.IsFragment)
@@ -216,7 +222,7 @@ public sealed partial class GatewayEngine : IDisposable
                 if (whole.Datagram is null || !Ipv4Header.TryParse(whole.Datagram, out ip, out _, out payload, out _)) return;
                 datagram = whole.Datagram;
             }
-            Local(datagram, ip, Within(datagram, payload), traceparent);
+            Local(datagram, ip, Within(datagram, payload), traceparent, via: null);
             return;
         }
         if (verdict.Action == SpdAction.Protect && _tunnels.TryGetValue(verdict.Tunnel!, out var tunnel))
@@ -228,6 +234,13 @@ public sealed partial class GatewayEngine : IDisposable
             }
             CurrentSpan?.SetTag(Attr.Tunnel, tunnel.Profile.Name);
             IntoTunnel(tunnel, ip, datagram, traceparent);
+            return;
+        }
+        // An Azure gateway carries the VNet's traffic into its tunnels and nowhere else: what no tunnel routes (a
+        // prefix BGP withdrew, say) goes no further, and never to the internet in clear.
+        if (!_profile.Isolated.IsDefaultOrEmpty && _protectedSide.Contains(ingress) && _profile.Isolated.Any(p => p.Contains(ip.Source)) && !_profile.Isolated.Any(p => p.Contains(ip.Destination)))
+        {
+            Drop(DropReason.NoRoute, $"{ip.Source} → {ip.Destination}: no tunnel routes {ip.Destination}; the gateway carries VNet traffic only into its tunnels");
             return;
         }
         Forward(datagram, ingress, traceparent);

@@ -37,6 +37,9 @@ public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4A
     /// </summary>
     public ushort? MssClamp { get; init; }
 
+    /// <summary>The gateway's BGP speaker over its tunnels; null without BGP.</summary>
+    public GatewayBgpProfile? Bgp { get; init; }
+
     public static GatewayProfile Rras(RrasSpec spec, TimeScale lab)
     {
         var wan = spec.FindInterface(spec.InternetInterface)!;
@@ -65,7 +68,7 @@ public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4A
             tunnels = [new TunnelProfile(v.InterfaceName, v.Destination, v.Ipv4Subnets.Select(s => s.Prefix).ToImmutableArray(), local, config, config,
                 Initiates: true, Responds: true, DemandDial: !v.Persistent, TimeSpan.FromSeconds(Math.Max(1, v.RetryIntervalSeconds)), Math.Max(1, v.NumberOfTries))];
         }
-        return new GatewayProfile("rras", spec.InternetInterface, wan.Address, tunnels, []) { MssClamp = (ushort?)spec.MssClamp };
+        return new GatewayProfile("rras", spec.InternetInterface, wan.Address, tunnels, []) { MssClamp = (ushort?)spec.MssClamp, Bgp = GatewayBgpProfile.Rras(spec, tunnels, lab) };
     }
 
     public static GatewayProfile Azure(AzureVpnGatewaySpec spec, TimeScale lab)
@@ -101,8 +104,19 @@ public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4A
                 Initiates: c.Mode == ConnectionMode.InitiatorOnly, Responds: c.Mode != ConnectionMode.InitiatorOnly, DemandDial: false,
                 TimeSpan.FromSeconds(5), int.MaxValue);
         }).ToImmutableArray();
+        // BGP: Azure routes each peer's BGP address into its connection's tunnel, and its own APIPA address is one of
+        // the tunnel's local networks (bgp-howto; VPN Gateway FAQ).
+        var bgp = GatewayBgpProfile.Azure(spec, lab);
+        if (bgp is not null)
+            tunnels = tunnels.Select(t => bgp.Peers.FirstOrDefault(p => p.Tunnel == t.Name) is { } peer
+                ? t with
+                {
+                    RemotePrefixes = t.RemotePrefixes.Contains(new Ipv4Prefix(peer.Options.PeerAddress, 32)) ? t.RemotePrefixes : t.RemotePrefixes.Add(new Ipv4Prefix(peer.Options.PeerAddress, 32)),
+                    LocalPrefixes = t.LocalPrefixes.Any(l => l.Contains(peer.Options.LocalAddress)) ? t.LocalPrefixes : t.LocalPrefixes.Add(new Ipv4Prefix(peer.Options.LocalAddress, 32)),
+                }
+                : t).ToImmutableArray();
         // The VNet is reachable from the internet only through the gateway's tunnels.
-        return new GatewayProfile("azure-vpn-gateway", wan.Name, spec.PublicAddress, tunnels, spec.VnetAddressSpaces) { MssClamp = (ushort?)spec.MssClamp };
+        return new GatewayProfile("azure-vpn-gateway", wan.Name, spec.PublicAddress, tunnels, spec.VnetAddressSpaces) { MssClamp = (ushort?)spec.MssClamp, Bgp = bgp };
     }
 
     private static readonly Ipv4Prefix AnyPrefix = new(new Ipv4Address(0), 0);

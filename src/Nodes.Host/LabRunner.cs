@@ -343,6 +343,9 @@ public static class LabRunner
         var byReason = byNode.Values.SelectMany(d => d).GroupBy(d => d.Key).ToDictionary(g => g.Key, g => g.Sum(x => x.Value));
         var drops = new DropSummary(byReason.Values.Sum(), byReason, byNode);
 
+        var bgp = nodes.SelectMany(n => n.BgpPeers.Select(b => new BgpSessionSummary(n.Node, b.Name, b.LocalAddress, b.Neighbor, b.Asn, b.State, b.ConnectedMs,
+            b.MessagesSent, b.MessagesReceived, b.RoutesReceived, b.RoutesAdvertised, b.Flaps, b.LastError, b.Tunnel, b.HoldTimeS))).ToList();
+        var bgpRoutes = nodes.SelectMany(n => n.BgpRoutes.Select(r => new BgpRouteSummary(n.Node, r.Direction, r.Network, r.NextHop, r.AsPath, r.Origin, r.SourcePeer, r.LocalAddress))).ToList();
         var results = new List<ExpectationResult>();
         var e = scenario.Expect;
         if (e.UdpDelivered is { } ud)
@@ -368,6 +371,19 @@ public static class LabRunner
             // Every tunnel the expectation names (all tunnels when it names none) must be in the expected state.
             results.Add(new ExpectationResult($"tunnel {te.Name ?? "(every tunnel)"}: {want}{(te.NatDetected is { } nd ? $", nat-detected {nd.ToString().ToLowerInvariant()}" : "")}",
                 candidates.Count > 0 && candidates.All(Holds), seen));
+        }
+        foreach (var be in e.Bgp)
+        {
+            var sessions = bgp.Where(b => b.Node == be.Node && (be.Peer is null || b.Name == be.Peer)).ToList();
+            var chosen = bgpRoutes.Where(r => r.Node == be.Node && r.Direction == "learned").Select(r => r.Network).ToHashSet();
+            var missing = be.Learned.Where(p => !chosen.Contains(p.ToString())).ToList();
+            var unwanted = be.NotLearned.Where(p => chosen.Contains(p.ToString())).ToList();
+            var held = sessions.Count > 0 && sessions.All(b => b.State == be.State && (be.MinRoutesReceived is not { } min || b.RoutesReceived >= min)) && missing.Count == 0 && unwanted.Count == 0;
+            var detail = sessions.Count == 0 ? "no such session"
+                : string.Join("; ", sessions.Select(b => $"{b.Node}/{b.Name} with {b.Neighbor} {b.State}, {b.RoutesReceived} prefix(es) received{(b.LastError.Length > 0 ? $", last: {b.LastError}" : "")}"))
+                + (missing.Count > 0 ? $"; not learned: {string.Join(", ", missing)}" : "") + (unwanted.Count > 0 ? $"; learned but must not be: {string.Join(", ", unwanted)}" : "");
+            results.Add(new ExpectationResult($"bgp {be.Node}{(be.Peer is null ? "" : "/" + be.Peer)}: {be.State}{(be.MinRoutesReceived is { } m ? $", at least {m} prefix(es)" : "")}"
+                + (be.Learned.Length > 0 ? $", learned {string.Join(" ", be.Learned)}" : "") + (be.NotLearned.Length > 0 ? $", not {string.Join(" ", be.NotLearned)}" : ""), held, detail));
         }
         foreach (var (reason, max) in e.MaxDrops)
         {
@@ -425,6 +441,8 @@ public static class LabRunner
             Tcp = tcp.Count == 0 ? null : new TcpTotals(tcp.Count, tcp.Count(f => f.Outcome == "completed"), tcp.Sum(f => f.Retransmissions), tcp.Sum(f => f.Stalls), tcp),
             DurationMs = elapsed.TotalMilliseconds,
             Faults = faults.Count == 0 ? null : faults,
+            Bgp = bgp.Count == 0 ? null : bgp,
+            BgpRoutes = bgp.Count == 0 ? null : bgpRoutes,
         };
     }
 

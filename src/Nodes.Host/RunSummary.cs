@@ -24,6 +24,9 @@ public sealed record RunSummary
     public double DurationMs { get; init; }
     /// <summary>Every fault of the run (timeline and live) with what it did.</summary>
     public IReadOnlyList<FaultEffect>? Faults { get; init; }
+    /// <summary>Every BGP session of the lab's gateways as the run ended, with the routes each speaker chose and advertises.</summary>
+    public IReadOnlyList<BgpSessionSummary>? Bgp { get; init; }
+    public IReadOnlyList<BgpRouteSummary>? BgpRoutes { get; init; }
     /// <summary>Azure's diagnostics of every connection of the lab's Azure gateways, as the run ended.</summary>
     public IReadOnlyList<AzureConnectionDiagnostics>? Azure { get; init; }
 
@@ -50,6 +53,17 @@ public sealed record ChildSaSummary(string InboundSpi, string OutboundSpi, strin
 public sealed record DropSummary(long Total, IReadOnlyDictionary<string, long> ByReason, IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> ByNode);
 
 public sealed record ExpectationResult(string What, bool Met, string Detail);
+
+/// <summary>
+/// One BGP session: the gateway, the peer's name (the Azure connection or the Add-BgpPeer name), the addresses and the
+/// neighbour's AS, the state in RFC 4271's words, how long it has been Established, messages, prefixes received and
+/// advertised, how often it went down, the last NOTIFICATION or reason it ended, and the tunnel it runs through.
+/// </summary>
+public sealed record BgpSessionSummary(string Node, string Name, string LocalAddress, string Neighbor, uint Asn, string State, double ConnectedMs,
+    ulong MessagesSent, ulong MessagesReceived, uint RoutesReceived, uint RoutesAdvertised, uint Flaps, string LastError, string Tunnel, double HoldTimeS);
+
+/// <summary>A route a gateway's speaker chose ("learned") or sends a neighbour ("advertised").</summary>
+public sealed record BgpRouteSummary(string Node, string Direction, string Network, string NextHop, string AsPath, string Origin, string SourcePeer, string LocalAddress);
 
 /// <param name="FirstJourney">The trace id of the first answered ping (the one that dialed the tunnel).</param>
 /// <param name="Journeys">The trace id of every answered ping, in answer order.</param>

@@ -29,20 +29,22 @@ public sealed class GatewayLab : IDisposable
     private readonly NatTable _nat;
     private readonly Queue<(string To, byte[] Datagram, string Trace)> _wire = new();
 
-    public GatewayLab(ulong seed = 29, Func<string, string>? edit = null)
+    /// <param name="file">A lab of topology/ with the seed's nodes (rras, azure-gw); the seed lab when null.</param>
+    public GatewayLab(ulong seed = 29, Func<string, string>? edit = null, string? file = null)
     {
-        var topology = edit is null ? Seed.Value : Load(edit(File.ReadAllText(SeedFile)));
+        var path = file is null ? SeedFile : Path.Combine(Repo(), "topology", file);
+        var topology = edit is null && file is null ? Seed.Value : Load((edit ?? (t => t))(File.ReadAllText(path)));
         var rras = (RrasSpec)topology.Nodes.Single(n => n.Name == "rras");
         var azure = (AzureVpnGatewaySpec)topology.Nodes.Single(n => n.Name == "azure-gw");
         RrasPort = new RecordingPort("rras", this);
         AzurePort = new RecordingPort("azure-gw", this);
         var streams = 0;
-        Rras = new GatewayEngine("rras", GatewayProfile.Rras(rras, new TimeScale(1)), Router(rras), () => new SeededRandomSource(seed, $"rras/{++streams}"), RrasPort, GatewayEngine.QueuedIkeOptions);
+        Rras = new GatewayEngine("rras", GatewayProfile.Rras(rras, new TimeScale(1)), Router(rras), () => new SeededRandomSource(seed, $"rras/{++streams}"), RrasPort, GatewayEngine.QueuedIkeOptions, seed + 1);
         var azureStreams = 0;
         var azureRouter = Router(azure);
         foreach (var space in azure.VnetAddressSpaces)
             azureRouter.Routes.Add(new Net.Routing.Route(space, azure.VnetNextHop, "gateway-subnet", 10));
-        Azure = new GatewayEngine("azure-gw", GatewayProfile.Azure(azure, new TimeScale(1)), azureRouter, () => new SeededRandomSource(seed, $"azure-gw/{++azureStreams}"), AzurePort, GatewayEngine.QueuedIkeOptions);
+        Azure = new GatewayEngine("azure-gw", GatewayProfile.Azure(azure, new TimeScale(1)), azureRouter, () => new SeededRandomSource(seed, $"azure-gw/{++azureStreams}"), AzurePort, GatewayEngine.QueuedIkeOptions, seed + 2);
         _nat = new NatTable(new NatOptions { OutsideAddress = HomePublic, Seed = seed });
         Now = new DateTimeOffset(2026, 12, 3, 0, 0, 0, TimeSpan.Zero);
         Epoch = Now;
@@ -114,7 +116,10 @@ public sealed class GatewayLab : IDisposable
         {
             Now += TimeSpan.FromMilliseconds(10);
             foreach (var engine in new[] { Rras, Azure })
+            {
                 if (engine.NextDeadline is { } at && at <= Now) engine.Tick(Time, at);
+                if (engine.NextBgpDeadline is { } b && b <= Time.Elapsed) engine.BgpTick(Time);
+            }
             while (Step()) { }
         }
     }

@@ -33,6 +33,8 @@ public sealed class GatewayActor : NodeActor
     private IActorRef? _disconnecting;
 
     private sealed record IkeTick(DateTimeOffset At) : INoSerializationVerificationNeeded;
+    private sealed record BgpTick : INoSerializationVerificationNeeded;
+    private TimeSpan? _bgpTimerAt;
     private sealed record ReassemblyTick : INoSerializationVerificationNeeded;
     private sealed record Redial(string Tunnel) : INoSerializationVerificationNeeded;
     private sealed record DisconnectTimeout : INoSerializationVerificationNeeded;
@@ -67,7 +69,7 @@ public sealed class GatewayActor : NodeActor
             foreach (var space in az.VnetAddressSpaces) routes.Add(new Net.Routing.Route(space, az.VnetNextHop, gwSubnet.Name, 10));
         _telemetry = new GatewayIkeTelemetry(Name, NodeTag, () => Now, lab.Capture);
         _engine = new GatewayEngine(Name, profile, new Router(interfaces, routes), NewRandom, new Port(this),
-            GatewayEngine.QueuedIkeOptions);
+            GatewayEngine.QueuedIkeOptions, Net.DeterministicRandom.Derive(lab.Seed, $"{Name}/bgp@{lab.MemberIncarnation}#{Incarnation}"), new TimeScale(lab.TimeScale));
 
         Receive<Frame>(OnFrame);
         Receive<RunKeyExchange>(_ =>
@@ -81,6 +83,12 @@ public sealed class GatewayActor : NodeActor
         {
             _ikeTimerAt = null;
             _engine.Tick(Time, t.At);
+            ArmIkeTimer();
+        });
+        Receive<BgpTick>(_ =>
+        {
+            _bgpTimerAt = null;
+            _engine.BgpTick(Time);
             ArmIkeTimer();
         });
         Receive<ReassemblyTick>(_ =>
@@ -150,6 +158,7 @@ public sealed class GatewayActor : NodeActor
     /// </summary>
     private void ArmIkeTimer()
     {
+        ArmBgpTimer();
         if (_engine.NextDeadline is not { } at)
         {
             if (_ikeTimerAt is not null) Timers.Cancel("ike");
@@ -161,6 +170,22 @@ public sealed class GatewayActor : NodeActor
         var nodeNow = _clock.Now(Now);
         var delay = at == DateTimeOffset.MinValue ? TimeSpan.Zero : _clock.LabDelay(at - nodeNow);
         Timers.StartSingleTimer("ike", new IkeTick(at == DateTimeOffset.MinValue ? nodeNow : at), delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
+    }
+
+    /// <summary>The BGP speaker's next deadline (time since the lab started), armed the way the IKE timer is.</summary>
+    private void ArmBgpTimer()
+    {
+        if (_engine.Bgp is null) return;
+        if (_engine.NextBgpDeadline is not { } at)
+        {
+            if (_bgpTimerAt is not null) Timers.Cancel("bgp");
+            _bgpTimerAt = null;
+            return;
+        }
+        if (_bgpTimerAt is { } armed && armed <= at) return;
+        _bgpTimerAt = at;
+        var delay = at - Lab.Since(Now);
+        Timers.StartSingleTimer("bgp", new BgpTick(), delay > TimeSpan.Zero ? delay : TimeSpan.Zero);
     }
 
     private void OnFrame(Frame frame)
@@ -202,7 +227,8 @@ public sealed class GatewayActor : NodeActor
     protected override NodeStatus Status()
     {
         var s = base.Status();
-        GatewayStatusMessages.AddTunnels(s, _engine, Now);
+        var now = Now;
+        GatewayStatusMessages.AddTunnels(s, _engine, now, Lab.Since(now));
         return s;
     }
 

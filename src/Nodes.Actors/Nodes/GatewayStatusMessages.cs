@@ -6,7 +6,7 @@ namespace Nodes.Actors.Nodes;
 /// <summary>A gateway engine's tunnels as the status messages the lab's tools read.</summary>
 internal static class GatewayStatusMessages
 {
-    public static void AddTunnels(NodeStatus status, GatewayEngine engine, DateTimeOffset now)
+    public static void AddTunnels(NodeStatus status, GatewayEngine engine, DateTimeOffset now, TimeSpan elapsed)
     {
         foreach (var t in engine.Tunnels)
         {
@@ -48,5 +48,44 @@ internal static class GatewayStatusMessages
             }
             status.Tunnels.Add(ts);
         }
+        AddBgp(status, engine, elapsed);
+    }
+
+    /// <summary>The BGP sessions, the routes chosen and the routes advertised to each neighbour.</summary>
+    private static void AddBgp(NodeStatus status, GatewayEngine engine, TimeSpan elapsed)
+    {
+        if (engine.Bgp is not { } bgp) return;
+        foreach (var p in bgp.Peers(elapsed))
+        {
+            status.BgpPeers.Add(new BgpPeerStatus
+            {
+                Name = p.Name,
+                LocalAddress = p.LocalAddress.ToString(),
+                Neighbor = p.Neighbor.ToString(),
+                Asn = p.Asn,
+                State = p.State.ToString(),
+                ConnectedMs = p.ConnectedDuration?.TotalMilliseconds ?? 0,
+                MessagesSent = (ulong)p.MessagesSent,
+                MessagesReceived = (ulong)p.MessagesReceived,
+                RoutesReceived = (uint)p.RoutesReceived,
+                RoutesAdvertised = (uint)p.RoutesAdvertised,
+                Flaps = (uint)p.Flaps,
+                LastError = p.LastError ?? "",
+                Tunnel = engine.BgpTunnelOf(p.Name) ?? "",
+                HoldTimeS = p.NegotiatedHoldTime?.TotalSeconds ?? 0,
+            });
+            foreach (var (prefix, a) in bgp.AdvertisedTo(p.Name))
+                status.BgpRoutes.Add(new BgpRouteStatus
+                {
+                    Network = prefix.ToString(), NextHop = a.NextHop.ToString(), AsPath = a.AsPathText, Origin = a.Origin.ToString(),
+                    SourcePeer = p.Neighbor.ToString(), LocalAddress = p.LocalAddress.ToString(), Direction = "advertised",
+                });
+        }
+        foreach (var r in bgp.BestRoutes.Values.OrderBy(r => r.Prefix.Network).ThenBy(r => r.Prefix.Length))
+            status.BgpRoutes.Add(new BgpRouteStatus
+            {
+                Network = r.Prefix.ToString(), NextHop = r.Attributes.NextHop.ToString(), AsPath = r.Attributes.AsPathText, Origin = r.Attributes.Origin.ToString(),
+                SourcePeer = r.PeerAddress.ToString(), LocalAddress = bgp.Options.Peers.First(o => o.Name == r.Peer).LocalAddress.ToString(), Direction = "learned",
+            });
     }
 }

@@ -120,7 +120,7 @@ public sealed class BgpSpeaker
             return;
         }
         if (tcp.Has(TcpFlags.Rst)) return; // RFC 9293 section 3.10.7.1: an RST for nothing is ignored
-        var peer = tcp.DestinationPort == Port ? _peers.Find(p => p.Options.PeerAddress == source && p.Options.LocalAddress == destination) : null;
+        var peer = tcp.DestinationPort == Port ? _peers.Find(p => p.Options.PeerAddress == source && p.Options.LocalAddress == destination && p.Options.Enabled) : null;
         if (peer is null || !_started || !tcp.Has(TcpFlags.Syn) || tcp.Has(TcpFlags.Ack))
         {
             _port.Dropped(peer is null ? "bgp-no-peer" : "bgp-unexpected-segment", $"TCP {remote} → {local}: {(peer is null ? "not a configured BGP neighbour" : "no connection")}");
@@ -249,7 +249,7 @@ public sealed class BgpSpeaker
 
     private void StartPeer(Peer p, TimeSpan now)
     {
-        if (!_started || p.Passive || p.Connections.Exists(c => !c.Detached)) return;
+        if (!_started || p.Passive || !p.Options.Enabled || p.Connections.Exists(c => !c.Detached)) return;
         var local = new Ipv4Endpoint(p.Options.LocalAddress, EphemeralPort(p.Options.PeerAddress));
         var remote = new Ipv4Endpoint(p.Options.PeerAddress, Port);
         var c = new Connection(p, TcpConnection.Open(TcpOptions(p, local, remote), now, out var syn), outgoing: true) { State = BgpState.Connect };
@@ -326,7 +326,7 @@ public sealed class BgpSpeaker
         c.Pending.Enqueue(message);
         c.Peer.MessagesSent++;
         if (c.State is BgpState.OpenConfirm or BgpState.Established && c.HoldTime > TimeSpan.Zero)
-            c.KeepaliveAt = now + _options.Scale(c.HoldTime / 3);
+            c.KeepaliveAt = now + _options.Scale(c.HoldTime) / 3; // a third of the hold time as the lab runs it
     }
 
     /// <summary>Moves queued messages into TCP's send buffer as far as it has room, and lets TCP send.</summary>
@@ -619,7 +619,8 @@ public sealed class BgpSpeaker
         var local = new BgpAsPathSegment(BgpAsPathSegmentType.AsSequence, [_options.Asn]);
         var own = new BgpPathAttributes { Origin = BgpOrigin.Igp, AsPath = [local], NextHop = p.Options.LocalAddress };
         var want = new Dictionary<Ipv4Prefix, BgpPathAttributes>();
-        foreach (var n in _networks) want[n] = own;
+        foreach (var n in _networks)
+            if (!p.Options.Withheld.Contains(n)) want[n] = own;
         foreach (var r in _best.Values)
         {
             if (want.ContainsKey(r.Prefix) || r.Peer == p.Options.Name || r.PeerAsn == p.Options.PeerAsn) continue;

@@ -46,6 +46,12 @@ public sealed record BgpPeerOptions
     /// <summary>The most prefixes accepted from the neighbour; one more ends the session (Cease, RFC 4486). Null: no limit.</summary>
     public int? MaxPrefixes { get; init; }
 
+    /// <summary>Networks this speaker originates that this neighbour is not told (its own site's prefixes, say).</summary>
+    public ImmutableArray<Ipv4Prefix> Withheld { get; init; } = [];
+
+    /// <summary>False for a peering that waits to be started by hand (RRAS's PeeringMode Manual): it neither connects nor accepts.</summary>
+    public bool Enabled { get; init; } = true;
+
     /// <summary>The MSS of the session's TCP connection (inside a tunnel, below the path MTU less ESP's overhead).</summary>
     public ushort MaximumSegmentSize { get; init; } = 1360;
 }

@@ -253,8 +253,14 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
             vpn = RrasVpn(name, vn);
             vpnOk = vpn is not null;
         }
+        RrasBgpSpec? bgp = null;
+        if (m["bgp"] is { } bn)
+        {
+            bgp = RrasBgp(name, bn, interfaces, vpn);
+            vpnOk &= bgp is not null;
+        }
         if (lan is null || internet is null || !vpnOk) return null;
-        return new RrasSpec(name, interfaces, routes, gw, at, lan, internet, vpn) { MssClamp = ctx.Int(m["mss-clamp"], $"mss-clamp of node '{name}'", 536, 9000) };
+        return new RrasSpec(name, interfaces, routes, gw, at, lan, internet, vpn) { MssClamp = ctx.Int(m["mss-clamp"], $"mss-clamp of node '{name}'", 536, 9000), Bgp = bgp };
     }
 
     private RrasVpnSpec? RrasVpn(string node, YNode body)
@@ -432,12 +438,34 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
             ctx.Error(m["vpn-type"]!, "a policy-based Azure gateway speaks IKEv1 only, and Nodes simulates IKEv2", "use vpn-type: route-based with use-policy-based-traffic-selectors: true on the connection");
             ok = false;
         }
+        BgpSettingsSpec? bgp = null;
+        if (m["bgp-settings"] is { } bn)
+        {
+            bgp = GatewayBgp(name, bn, subnet, interfaces);
+            ok &= bgp is not null;
+        }
         var connections = ImmutableArray.CreateBuilder<AzureConnectionSpec>();
         var seen = new Dictionary<string, YNode>();
         foreach (var item in ctx.List(m["connections"], $"connections of node '{name}'"))
         {
             var c = Connection(name, item, spaces);
             if (c is null) { ok = false; continue; }
+            if (c.EnableBgp && (m["bgp-settings"] is null || c.LocalNetworkGateway.Bgp is null))
+            {
+                ctx.Error(item, $"connection '{c.Name}' has enable-bgp: true but {(m["bgp-settings"] is null ? $"node '{name}' has no bgp-settings" : "its local network gateway has no bgp-settings")}",
+                    m["bgp-settings"] is null ? "give the gateway bgp-settings (asn: 65515 unless changed)" : "give the local network gateway bgp-settings: the on-premises ASN and BGP peer address");
+                ok = false;
+            }
+            if (c.EnableBgp && bgp is not null && c.LocalNetworkGateway.Bgp is { } lb && lb.Asn == bgp.Asn)
+            {
+                ctx.Error(item, $"connection '{c.Name}': the on-premises ASN {lb.Asn} equals the gateway's", "Azure needs the on-premises ASN to differ from its own");
+                ok = false;
+            }
+            if (c.GatewayCustomBgpAddress is { } cb && bgp is not null && !bgp.CustomAddresses.Contains(cb))
+            {
+                ctx.Error(item, $"gateway-custom-bgp-address {cb} of connection '{c.Name}' is not one of node '{name}''s custom-bgp-addresses", $"add it to bgp-settings.custom-bgp-addresses or use one of: {string.Join(", ", bgp.CustomAddresses)}");
+                ok = false;
+            }
             if (seen.TryGetValue(c.Name, out var first))
             {
                 ctx.Error(item, $"connection name '{c.Name}' is used twice on node '{name}' (first at line {first.At.Line})", "give each connection its own name");
@@ -455,6 +483,7 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
         return new AzureVpnGatewaySpec(name, interfaces, routes, gw, at, publicAddress.Value, [.. spaces], subnet.Value, vpnType.Value, connections.ToImmutable(), follows.Value)
         {
             MssClamp = ctx.Int(m["mss-clamp"], $"mss-clamp of node '{name}'", 536, 9000),
+            Bgp = bgp,
         };
     }
 
@@ -540,12 +569,26 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
             if (p2.Has("sa-data-size-kilobytes")) childKb = ctx.Int(p2["sa-data-size-kilobytes"], "sa-data-size-kilobytes", 1024, int.MaxValue) ?? 0;
             ok &= childLife > TimeSpan.Zero && childKb > 0;
         }
-        if (!ok || name is null || lng is null || key is null || mode is null || dpd is null || policyTs is null) return null;
+        var enableBgp = c.Has("enable-bgp") ? ctx.Bool(c["enable-bgp"], "enable-bgp") : false;
+        Ipv4Address? customBgp = null;
+        if (c.Has("gateway-custom-bgp-address"))
+        {
+            customBgp = ctx.Address(c["gateway-custom-bgp-address"], "gateway-custom-bgp-address");
+            ok &= customBgp is not null;
+        }
+        if (enableBgp == true && policyTs == true)
+        {
+            ctx.Error(c["enable-bgp"]!, $"{what} has enable-bgp and use-policy-based-traffic-selectors", "BGP needs the route-based selectors (any to any) that carry the BGP session: set use-policy-based-traffic-selectors: false");
+            ok = false;
+        }
+        if (!ok || name is null || lng is null || key is null || mode is null || dpd is null || policyTs is null || enableBgp is null) return null;
         return new AzureConnectionSpec(name, lng, key, mode.Value, dpd.Value, policyTs.Value, tsps.ToImmutable(), source, ike, espI, espR,
             DeviceDefaults.AzureIkeLifetime, childLife, childKb, body.At)
         {
             LocalId = c.Has("local-id") ? ctx.Text(c["local-id"], "local-id") : null,
             RemoteId = c.Has("remote-id") ? ctx.Text(c["remote-id"], "remote-id") : null,
+            EnableBgp = enableBgp ?? false,
+            GatewayCustomBgpAddress = customBgp,
         };
     }
 
@@ -585,8 +628,14 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
                 ok = false;
             }
         }
+        BgpSettingsSpec? bgp = null;
+        if (l["bgp-settings"] is { } bn)
+        {
+            bgp = LocalNetworkGatewayBgp(what, bn, address);
+            ok &= bgp is not null;
+        }
         if (!ok) return null;
-        return new LocalNetworkGatewaySpec(lngName, address, fqdn, [.. spaces], l.Node.At);
+        return new LocalNetworkGatewaySpec(lngName, address, fqdn, [.. spaces], l.Node.At) { Bgp = bgp };
     }
 
     /// <summary>tc-netem impairments from the keys of a link or of a link-impair fault's params.</summary>

@@ -267,6 +267,7 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
                 tunnels.Add(new TunnelExpectation(name, state.Value, nat, item.At));
             }
         }
+        var bgp = BgpExpectations(m["bgp"], view, ref ok);
         var drops = DropBounds(m, "max-drops", ref ok);
         var minDrops = DropBounds(m, "min-drops", ref ok);
         FaultExpectation? faults = null;
@@ -290,7 +291,46 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
             }
         }
         if (!ok) return null;
-        return new ExpectationSpec(answered, delivered, tunnels.ToImmutable(), drops, body.At) { MinDrops = minDrops, Faults = faults, TcpCompleted = completed };
+        return new ExpectationSpec(answered, delivered, tunnels.ToImmutable(), drops, body.At) { MinDrops = minDrops, Faults = faults, TcpCompleted = completed, Bgp = bgp };
+    }
+
+    /// <summary>expect.bgp: one mapping or a list, each naming a gateway with BGP and optionally one of its peers.</summary>
+    private ImmutableArray<BgpExpectation> BgpExpectations(YNode? node, TopologySpec view, ref bool ok)
+    {
+        if (node is null) return [];
+        var result = ImmutableArray.CreateBuilder<BgpExpectation>();
+        var speakers = view.Nodes.Where(n => n is RrasSpec { Bgp: not null } or AzureVpnGatewaySpec { Bgp: not null }).ToDictionary(n => n.Name);
+        string[] states = ["Idle", "Connect", "Active", "OpenSent", "OpenConfirm", "Established"];
+        foreach (var item in node is YSeq s ? s.Items : [node])
+        {
+            var b = ctx.Map(item, "bgp expectation", TopologyKeys.BgpExpectation);
+            if (b is null) { ok = false; continue; }
+            var name = ctx.Text(b.Required("node", "the gateway whose BGP sessions are checked"), "node");
+            if (name is null) { ok = false; continue; }
+            if (!speakers.TryGetValue(name, out var spec))
+            {
+                var near = Suggest.Closest(name, [.. speakers.Keys]);
+                ctx.Error(b["node"]!, $"node '{name}' does not speak BGP", speakers.Count == 0 ? "give an azure-vpn-gateway bgp-settings or an rras node a bgp block" : near is not null ? $"did you mean '{near}'?" : $"BGP speakers: {string.Join(", ", speakers.Keys)}");
+                ok = false;
+                continue;
+            }
+            string[] peers = spec is RrasSpec r ? [.. r.Bgp!.Peers.Select(p => p.Name)] : [.. ((AzureVpnGatewaySpec)spec).Connections.Where(c => c.EnableBgp).Select(c => c.Name)];
+            var peer = b.Has("peer") ? ctx.Text(b["peer"], "peer") : null;
+            if (peer is not null && !peers.Contains(peer))
+            {
+                var near = Suggest.Closest(peer, peers);
+                ctx.Error(b["peer"]!, $"'{peer}' is not a BGP peer of node '{name}'", near is not null ? $"did you mean '{near}'?" : $"its peers (BGP connections or Add-BgpPeer names): {string.Join(", ", peers)}");
+                ok = false;
+            }
+            var index = b.Has("state") ? ctx.Choice(b["state"], "bgp state", [.. states.Select((x, i) => (x, i))]) : states.Length - 1;
+            var state = index is { } i ? states[i] : null;
+            var min = b.Has("min-routes-received") ? ctx.Int(b["min-routes-received"], "min-routes-received", 0, 1_000_000) : null;
+            var learned = ctx.Prefixes(b["learned"], "learned prefix");
+            var notLearned = ctx.Prefixes(b["not-learned"], "not-learned prefix");
+            if (state is null || (b.Has("min-routes-received") && min is null)) { ok = false; continue; }
+            result.Add(new BgpExpectation(name, peer, state, min, [.. learned], [.. notLearned], item.At));
+        }
+        return result.ToImmutable();
     }
 
     /// <summary>A max-drops or min-drops mapping: a bound per drop reason.</summary>

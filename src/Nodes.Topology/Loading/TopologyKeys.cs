@@ -13,8 +13,8 @@ internal static class TopologyKeys
     public static readonly string[] Host = [.. NodeCommon, "os"];
     public static readonly string[] Router = [.. NodeCommon, "mss-clamp"];
     public static readonly string[] NatRouter = [.. NodeCommon, "nat"];
-    public static readonly string[] Rras = [.. NodeCommon, "mss-clamp", "lan-interface", "internet-interface", "vpn"];
-    public static readonly string[] AzureVpnGateway = [.. NodeCommon, "mss-clamp", "public-address", "vnet-address-spaces", "gateway-subnet", "vpn-type", "connections", "nat-rebinding"];
+    public static readonly string[] Rras = [.. NodeCommon, "mss-clamp", "lan-interface", "internet-interface", "vpn", "bgp"];
+    public static readonly string[] AzureVpnGateway = [.. NodeCommon, "mss-clamp", "public-address", "vnet-address-spaces", "gateway-subnet", "vpn-type", "connections", "nat-rebinding", "bgp-settings"];
     public static readonly string[] AnyNode = [.. Host.Union(Router).Union(NatRouter).Union(Rras).Union(AzureVpnGateway)];
     public static readonly string[] Interface = ["address", "mtu", "external"];
     public static readonly string[] External = ["address"];
@@ -35,8 +35,17 @@ internal static class TopologyKeys
     [
         "name", "local-network-gateway", "shared-key", "connection-protocol", "connection-mode", "dpd-timeout-seconds",
         "use-policy-based-traffic-selectors", "traffic-selector-policies", "ipsec-policy", "local-id", "remote-id",
+        "enable-bgp", "gateway-custom-bgp-address",
     ];
-    public static readonly string[] LocalNetworkGateway = ["name", "gateway-address", "fqdn", "address-spaces"];
+    public static readonly string[] LocalNetworkGateway = ["name", "gateway-address", "fqdn", "address-spaces", "bgp-settings"];
+    public static readonly string[] AzureBgpSettings = ["asn", "bgp-peering-address", "custom-bgp-addresses"];
+    public static readonly string[] LocalNetworkGatewayBgpSettings = ["asn", "bgp-peering-address"];
+    public static readonly string[] RrasBgp = ["bgp-identifier", "local-asn", "peers", "custom-routes"];
+    public static readonly string[] RrasBgpPeer =
+    [
+        "name", "local-ip-address", "peer-ip-address", "peer-asn", "operation-mode", "peering-mode", "hold-time-sec",
+        "idle-hold-time-sec", "max-allowed-prefix",
+    ];
     public static readonly string[] TrafficSelectorPolicy = ["local-address-ranges", "remote-address-ranges"];
     public static readonly string[] AzureIpsecPolicy =
     [
@@ -50,7 +59,8 @@ internal static class TopologyKeys
     public static readonly string[] Ping = ["from", "to", "count", "interval", "size", "df", "start"];
     public static readonly string[] Udp = ["from", "to", "port", "packets", "size", "rate", "start"];
     public static readonly string[] Tcp = ["from", "to", "port", "bytes", "requests", "request-size", "response-size", "start", "limit"];
-    public static readonly string[] Expect = ["pings-answered", "udp-delivered", "tcp-completed", "tunnel", "max-drops", "min-drops", "faults"];
+    public static readonly string[] Expect = ["pings-answered", "udp-delivered", "tcp-completed", "tunnel", "max-drops", "min-drops", "faults", "bgp"];
+    public static readonly string[] BgpExpectation = ["node", "peer", "state", "min-routes-received", "learned", "not-learned"];
     public static readonly string[] FaultExpectation = ["same-ike-sa", "peer-endpoint-changed", "max-pings-lost", "min-pings-lost", "recovered-within", "recovers"];
     public static readonly string[] TunnelExpectation = ["name", "state", "nat-detected"];
     public static readonly string[] Fault = ["at", "fault", "node", "link", "params"];
@@ -65,8 +75,10 @@ internal static class TopologyKeys
         ["nat-router"] = NatRouter, ["rras"] = Rras, ["azure-vpn-gateway"] = AzureVpnGateway, ["interface"] = Interface,
         ["external"] = External, ["route"] = Route, ["nat"] = Nat, ["rras-vpn"] = RrasVpn, ["rras-custom-policy"] = RrasCustomPolicy,
         ["azure-connection"] = AzureConnection, ["local-network-gateway"] = LocalNetworkGateway,
+        ["azure-bgp-settings"] = AzureBgpSettings, ["lng-bgp-settings"] = LocalNetworkGatewayBgpSettings, ["rras-bgp"] = RrasBgp,
+        ["rras-bgp-peer"] = RrasBgpPeer,
         ["traffic-selector-policy"] = TrafficSelectorPolicy, ["azure-ipsec-policy"] = AzureIpsecPolicy, ["impairments"] = Impairments,
         ["link"] = Link, ["scenario"] = Scenario, ["traffic-item"] = TrafficItem, ["ping"] = Ping, ["udp"] = Udp, ["tcp"] = Tcp, ["expect"] = Expect,
-        ["tunnel-expectation"] = TunnelExpectation, ["fault"] = Fault, ["fault-expectation"] = FaultExpectation, ["node-override"] = AnyNode,
+        ["tunnel-expectation"] = TunnelExpectation, ["bgp-expectation"] = BgpExpectation, ["fault"] = Fault, ["fault-expectation"] = FaultExpectation, ["node-override"] = AnyNode,
     };
 }

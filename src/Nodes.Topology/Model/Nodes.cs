@@ -123,6 +123,9 @@ public sealed record RrasSpec(
 
     /// <summary>Lower the MSS option of TCP SYNs entering and leaving the tunnel to this value; null leaves TCP alone.</summary>
     public int? MssClamp { get; init; }
+
+    /// <summary>RRAS's BGP router and peers (Add-BgpRouter, Add-BgpPeer, Add-BgpCustomRoute); null: no BGP.</summary>
+    public RrasBgpSpec? Bgp { get; init; }
 }
 
 /// <summary>Azure's gateway type; only route-based gateways speak IKEv2.</summary>
@@ -151,6 +154,15 @@ public sealed record AzureVpnGatewaySpec(
 
     /// <summary>Lower the MSS option of TCP SYNs entering and leaving its tunnels to this value; null leaves TCP alone.</summary>
     public int? MssClamp { get; init; }
+
+    /// <summary>The gateway's bgpSettings when BGP is enabled on it (enable-bgp); null: no BGP.</summary>
+    public BgpSettingsSpec? Bgp { get; init; }
+
+    /// <summary>
+    /// The gateway's BGP peer address in the GatewaySubnet: bgp-peering-address, or else the address of its
+    /// GatewaySubnet interface.
+    /// </summary>
+    public Ipv4Address? BgpAddress => Bgp is null ? null : Bgp.PeeringAddress ?? Interfaces.FirstOrDefault(i => GatewaySubnet.Contains(i.Address))?.Address;
 
     /// <summary>The first host address of the GatewaySubnet (Azure reserves it as the subnet's gateway).</summary>
     public Ipv4Address VnetNextHop => new(GatewaySubnet.Network.Value + 1);

@@ -82,6 +82,12 @@ public enum TunnelState
 /// <summary>The state a tunnel must be in at the end; a null name means every tunnel.</summary>
 public sealed record TunnelExpectation(string? Name, TunnelState State, bool? NatDetected, SourceLocation Location);
 
+/// <summary>
+/// The state a gateway's BGP session must be in at the end (RFC 4271's state names), how many prefixes it must have
+/// received, and which prefixes its speaker must (or must not) have chosen. A null peer means every session of the node.
+/// </summary>
+public sealed record BgpExpectation(string Node, string? Peer, string State, int? MinRoutesReceived, ImmutableArray<Ipv4Prefix> Learned, ImmutableArray<Ipv4Prefix> NotLearned, SourceLocation Location);
+
 /// <summary>What must hold when the scenario ends.</summary>
 /// <param name="MaxDrops">Upper bounds on dropped packets, by drop reason (see <see cref="DropReasons"/>).</param>
 /// <param name="MinDrops">Lower bounds: drops that must have happened (a replayed packet must be dropped as a replay).</param>
@@ -94,6 +100,9 @@ public sealed record ExpectationSpec(CountExpectation? PingsAnswered, CountExpec
 
     /// <summary>How many of the scenario's TCP flows must complete (everything sent, acknowledged, answered and closed).</summary>
     public CountExpectation? TcpCompleted { get; init; }
+
+    /// <summary>What the gateways' BGP sessions must show at the end.</summary>
+    public ImmutableArray<BgpExpectation> Bgp { get; init; } = [];
 
     public static ExpectationSpec Empty(SourceLocation at) => new(null, null, [], ImmutableDictionary<string, int>.Empty, at);
 }

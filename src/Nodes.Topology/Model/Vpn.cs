@@ -77,7 +77,11 @@ public enum ConnectionMode
 }
 
 /// <summary>The on-premises side as Azure knows it: a public address (or FQDN) and the prefixes behind it.</summary>
-public sealed record LocalNetworkGatewaySpec(string? Name, Ipv4Address? GatewayAddress, string? Fqdn, ImmutableArray<Ipv4Prefix> AddressSpaces, SourceLocation Location);
+public sealed record LocalNetworkGatewaySpec(string? Name, Ipv4Address? GatewayAddress, string? Fqdn, ImmutableArray<Ipv4Prefix> AddressSpaces, SourceLocation Location)
+{
+    /// <summary>The on-premises BGP speaker's ASN and peer address (bgpSettings); null: no BGP.</summary>
+    public BgpSettingsSpec? Bgp { get; init; }
+}
 
 /// <summary>A custom traffic selector pair set (Azure trafficSelectorPolicies), proposed when Azure initiates.</summary>
 public sealed record TrafficSelectorPolicySpec(ImmutableArray<Ipv4Prefix> LocalAddressRanges, ImmutableArray<Ipv4Prefix> RemoteAddressRanges, SourceLocation Location);
@@ -108,6 +112,12 @@ public sealed record AzureConnectionSpec(
 
     /// <summary>IKE identity the peer must send; null accepts any identity whose AUTH verifies.</summary>
     public string? RemoteId { get; init; }
+
+    /// <summary>BGP runs over this connection (enableBgp); the gateway and the local network gateway then need bgp-settings.</summary>
+    public bool EnableBgp { get; init; }
+
+    /// <summary>The APIPA address the gateway uses with this connection's peer (gatewayCustomBgpIpAddresses); null: the gateway's first custom one.</summary>
+    public Ipv4Address? GatewayCustomBgpAddress { get; init; }
 
     /// <summary>Azure's default DPD timeout.</summary>
     public const int DefaultDpdTimeoutSeconds = 45;
