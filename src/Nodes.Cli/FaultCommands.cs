@@ -154,6 +154,7 @@ internal static class FaultCommands
         FaultParameterType.Secret => "secret text",
         FaultParameterType.Choice => string.Join("|", p.Choices ?? []),
         FaultParameterType.Rate => "rate",
+        FaultParameterType.Prefix => "IPv4 prefix",
         _ => p.Type.ToString().ToLowerInvariant(),
     };
 

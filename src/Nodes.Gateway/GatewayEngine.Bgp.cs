@@ -28,6 +28,33 @@ public sealed partial class GatewayEngine
         _bgp?.Tick(now.Elapsed);
     }
 
+    /// <summary>
+    /// Stops advertising <paramref name="prefix"/> (every originated network when null); returns what was withdrawn,
+    /// empty when the speaker does not originate it.
+    /// </summary>
+    public IReadOnlyList<Ipv4Prefix> WithdrawBgpNetworks(Ipv4Prefix? prefix, GatewayTime now)
+    {
+        _now = now;
+        if (_bgp is null) return [];
+        var gone = _bgp.Networks.Where(n => prefix is null || n == prefix).ToList();
+        if (gone.Count > 0) _bgp.SetNetworks(_bgp.Networks.Except(gone), now.Elapsed);
+        return gone;
+    }
+
+    /// <summary>Advertises <paramref name="networks"/> again (the end of a withdrawal's "for").</summary>
+    public void RestoreBgpNetworks(IEnumerable<Ipv4Prefix> networks, GatewayTime now)
+    {
+        _now = now;
+        _bgp?.SetNetworks(_bgp.Networks.Union(networks), now.Elapsed);
+    }
+
+    /// <summary>Ends every BGP session (Cease / Administrative Reset); returns how many were Established.</summary>
+    public int ResetBgp(GatewayTime now)
+    {
+        _now = now;
+        return _bgp?.Reset(now.Elapsed) ?? 0;
+    }
+
     /// <summary>The tunnel a BGP neighbour's session runs through.</summary>
     public string? BgpTunnelOf(string peer) => _bgpTunnelOf.GetValueOrDefault(peer);
 

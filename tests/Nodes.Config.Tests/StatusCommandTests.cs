@@ -47,7 +47,10 @@ public class StatusCommandTests
             Listen = new ListenOptions { Port = 0, OnListening = a => listening.TrySetResult(a) },
             OnEvent = (NodeEvent ev) =>
             {
-                if (ev.Node == "azure-gw" && ev.Text.Contains("AUTHENTICATION_FAILED: ", StringComparison.Ordinal) && Interlocked.Increment(ref refusals) == 2) refused.TrySetResult();
+                // RRAS dials three times (number-of-tries 3) a second apart, then waits its 60 s retry interval: after the
+                // third refusal the connection stays NotConnected while status is read (after the second, a slow
+                // machine could read it while the third try is under way, Connecting).
+                if (ev.Node == "azure-gw" && ev.Text.Contains("AUTHENTICATION_FAILED: ", StringComparison.Ordinal) && Interlocked.Increment(ref refusals) == 3) refused.TrySetResult();
             },
         });
         var address = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));

@@ -80,4 +80,30 @@ public class CorpusReplayTests
         Assert.Equal(Net.Fragmentation.ReassemblyStatus.Pending, reassembler.Accept(frames[0].Bytes, TimeSpan.Zero).Status);
         Assert.Equal(Net.Fragmentation.ReassemblyStatus.Complete, reassembler.Accept(frames[1].Bytes, TimeSpan.Zero).Status);
     }
+
+    [Fact]
+    public void The_bgp_seeds_must_parse_and_reach_the_established_session()
+    {
+        foreach (var file in Directory.GetFiles(Path.Combine(Fuzz(), "corpus", "bgp-parse")))
+        {
+            var bytes = File.ReadAllBytes(file);
+            var stream = bytes.AsSpan(1);
+            var messages = 0;
+            while (stream.Length > 0)
+            {
+                Assert.True(Wire.Bgp.BgpCodec.TryFrame(stream, out var length, out var error), $"{file}: {error}");
+                Assert.True(Wire.Bgp.BgpCodec.TryParse(stream[..length], (bytes[0] & 1) == 1, out _, out error), $"{file}: {error}");
+                stream = stream[length..];
+                messages++;
+            }
+            Assert.True(messages > 0, file);
+        }
+        BgpTarget.Outcome Session(string seed) => BgpTarget.Play(File.ReadAllBytes(Path.Combine(Fuzz(), "corpus", "bgp-session", seed)));
+        Assert.Equal((Net.Bgp.BgpState.Established, 0, 0), (Session("established-update-withdraw").State, Session("established-update-withdraw").Routes, Session("established-update-withdraw").NotificationsReceived));
+        var open = Session("open-from-the-start");
+        Assert.Equal((Net.Bgp.BgpState.Established, 1), (open.State, open.Routes));
+        var ended = Session("established-notification");
+        Assert.NotEqual(Net.Bgp.BgpState.Established, ended.State);
+        Assert.Equal(0, ended.Routes);
+    }
 }

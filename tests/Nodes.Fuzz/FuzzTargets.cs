@@ -39,6 +39,8 @@ public static class FuzzTargets
         new("nat-table", "NatTable.TranslateOutbound/TranslateInbound over a sequence of datagrams (frames: tag bit 0 = inbound)", NatTableTarget),
         new("gateway-engine", "GatewayEngine.Receive and Tick, both seed-lab gateways with the tunnel up: frames sealed with the established IKE and ESP keys (an authenticated peer), and raw frames from anyone (GatewayTarget)", GatewayTarget.Run),
         new("topology-load", "TopologyLoader.LoadFromString: a topology file's text (UTF-8)", TopologyLoad),
+        new("bgp-parse", "BgpCodec.TryFrame and TryParse: a BGP message as a neighbour's stream holds it (first byte: 4-octet AS numbers or not)", BgpParse),
+        new("bgp-session", "BgpSpeaker over a real TcpConnection: a neighbour's byte stream, after a valid OPEN and KEEPALIVE when the first byte is odd (BgpTarget)", BgpTarget.Run),
     ];
 
     public static FuzzTarget? Find(string name) => All.FirstOrDefault(t => t.Name == name);
@@ -62,6 +64,17 @@ public static class FuzzTargets
     private static PayloadProtection Sk => SkProtection.Value;
 
     private static void IkeParse(byte[] input) => IkeMessage.TryParse(input, out _, out _, out _);
+
+    private static void BgpParse(byte[] input)
+    {
+        if (input.Length == 0) return;
+        var stream = input.AsSpan(1);
+        while (Nodes.Wire.Bgp.BgpCodec.TryFrame(stream, out var length, out _))
+        {
+            Nodes.Wire.Bgp.BgpCodec.TryParse(stream[..length], (input[0] & 1) == 1, out _, out _);
+            stream = stream[length..];
+        }
+    }
 
     private static void IkeSkOpen(byte[] input) => Open(input);
 

@@ -67,4 +67,29 @@ public class BgpScenarioTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Theory]
+    [InlineData("route-withdrawal")]
+    [InlineData("bgp-reset")]
+    public async Task The_bgp_fault_scenarios_lose_pings_while_the_route_is_gone_and_recover_with_the_same_SAs(string scenario)
+    {
+        var t = SeedScenarioTests.Load("azure-s2s-bgp.yaml");
+        Assert.True(t.TrySelectScenario(scenario, out var s, out _));
+        var summary = await LabRunner.RunAsync(t, s!, new RunOptions { SerializeAllMessages = true });
+        Assert.True(summary.Ok, summary.ToJson());
+        var fault = Assert.Single(summary.Faults!);
+        Assert.True(fault.PingsLost > 0 && fault.Recovered);
+        Assert.All(fault.Tunnels, x => Assert.True(x.SameIkeSa));
+        if (scenario == "route-withdrawal")
+        {
+            // Withdrawn at Azure: the replies stop at the gateway, none crosses the internet.
+            Assert.True(summary.Drops.ByNode["azure-gw"].GetValueOrDefault("no-route") >= 5);
+            Assert.False(summary.Drops.ByNode.TryGetValue("internet", out var internet) && internet.ContainsKey("no-route"));
+        }
+        else
+        {
+            Assert.All(summary.Bgp!, b => Assert.Equal(1u, b.Flaps));
+            Assert.All(summary.Bgp!, b => Assert.Contains("Administrative Reset", b.LastError, StringComparison.Ordinal));
+        }
+    }
 }

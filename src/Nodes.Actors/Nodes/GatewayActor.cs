@@ -110,6 +110,12 @@ public sealed class GatewayActor : NodeActor
             else if (_disconnecting is not null) Timers.StartSingleTimer("disconnect", new DisconnectTimeout(), TimeSpan.FromSeconds(3));
         });
         Receive<DisconnectTimeout>(_ => Disconnected());
+        Receive<RestoreNetworks>(m =>
+        {
+            _engine.RestoreBgpNetworks(m.Networks, Time);
+            ArmIkeTimer();
+            Report("fault", $"bgp-withdraw over: {string.Join(", ", m.Networks)} advertised again");
+        });
         Receive<RestoreProfiles>(m =>
         {
             _engine.RestoreProfiles(m.Profiles);
@@ -261,6 +267,9 @@ public sealed class GatewayActor : NodeActor
 
     private sealed record RestoreClock : INoSerializationVerificationNeeded;
 
+    /// <summary>The end of a bgp-withdraw fault's "for": the networks are advertised again.</summary>
+    private sealed record RestoreNetworks(IReadOnlyList<Wire.Ip.Ipv4Prefix> Networks) : INoSerializationVerificationNeeded;
+
     protected override FaultOutcome OnFault(FaultKind kind, InjectFault f)
     {
         switch (kind)
@@ -308,6 +317,24 @@ public sealed class GatewayActor : NodeActor
                 _engine.ClockChanged(Time);
                 ArmIkeTimer();
                 return FaultOutcome.Applied($"{Name}'s clock is {_clock.Difference(Now).TotalSeconds:+0.###;-0.###;0} s off the lab's and runs at {rate:0.###}x: lifetimes, DPD and keepalives fire by it");
+            }
+            case FaultKind.BgpWithdraw:
+            {
+                if (_engine.Bgp is null) return FaultOutcome.Refused($"{Name} does not speak BGP");
+                Wire.Ip.Ipv4Prefix? prefix = FaultValues.Get(f.Params, kind, "prefix") is { } text ? Wire.Ip.Ipv4Prefix.Parse(text) : null;
+                var gone = _engine.WithdrawBgpNetworks(prefix, Time);
+                ArmIkeTimer();
+                if (gone.Count == 0)
+                    return FaultOutcome.Refused($"{Name} does not advertise {(prefix is null ? "any network of its own" : prefix.ToString())}; it originates: {string.Join(", ", _engine.Bgp.Networks)}");
+                if (DurationParam(f, kind, "for") is { } length) Timers.StartSingleTimer("bgp-restore", new RestoreNetworks(gone), length);
+                return FaultOutcome.Applied($"{Name} no longer advertises {string.Join(", ", gone)}: UPDATE with the withdrawal sent to {_engine.Bgp.Options.Peers.Length} neighbour(s)");
+            }
+            case FaultKind.BgpReset:
+            {
+                if (_engine.Bgp is null) return FaultOutcome.Refused($"{Name} does not speak BGP");
+                var n = _engine.ResetBgp(Time);
+                ArmIkeTimer();
+                return FaultOutcome.Applied($"{Name} ended its BGP sessions with Cease / Administrative Reset ({n} were Established); they start again after the idle hold time");
             }
             case FaultKind.SpoofedIkeSaInit or FaultKind.HalfOpenFlood or FaultKind.CleartextInject or FaultKind.ForgedInformational or FaultKind.CraftedIke or FaultKind.DuplicateDelete:
                 return Attack(kind, f);

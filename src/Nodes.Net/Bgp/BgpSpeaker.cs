@@ -109,6 +109,22 @@ public sealed class BgpSpeaker
         }
     }
 
+    /// <summary>
+    /// Ends every session with Cease / Administrative Reset (RFC 4486 section 4); each starts again after its idle
+    /// hold time. Returns how many were Established.
+    /// </summary>
+    public int Reset(TimeSpan now)
+    {
+        var established = 0;
+        foreach (var p in _peers)
+            foreach (var c in p.Connections.ToList())
+            {
+                if (c.State == BgpState.Established) established++;
+                Close(c, BgpError.Cease(BgpError.AdministrativeReset), now, "administrative reset");
+            }
+        return established;
+    }
+
     /// <summary>A TCP segment for one of this speaker's addresses (the owner checked its checksum).</summary>
     public void Receive(Ipv4Address source, Ipv4Address destination, in TcpHeader tcp, ReadOnlySpan<byte> payload, TimeSpan now)
     {
@@ -212,6 +228,7 @@ public sealed class BgpSpeaker
         public long MessagesReceived { get; set; }
         public int Flaps { get; set; }
         public string? LastError { get; set; }
+        public TimeSpan? LastErrorAt { get; set; }
         public bool Passive => Options.Passive;
 
         public BgpState State
@@ -383,6 +400,7 @@ public sealed class BgpSpeaker
         {
             var text = n.Error.Text;
             c.Peer.LastError = $"NOTIFICATION received: {text}";
+            c.Peer.LastErrorAt = now;
             _port.Report($"bgp: {c.Peer.Options.Name}: NOTIFICATION from {c.Peer.Options.PeerAddress}: {text}");
             Drop(c, $"NOTIFICATION received: {text}", now, abort: false);
             return;
@@ -466,8 +484,7 @@ public sealed class BgpSpeaker
         var p = c.Peer;
         c.State = BgpState.Established;
         RestartHold(c, now);
-        p.EstablishedAt = now;
-        p.LastError = null;
+        p.EstablishedAt = now; // the last error stays: why the session went down before, for the summary
         _port.Report($"bgp: {p.Options.Name}: session with {p.Options.PeerAddress} (AS {p.Options.PeerAsn}) Established, hold time {c.HoldTime.TotalSeconds:0} s");
         foreach (var other in p.Connections.Where(o => o != c && !o.Detached).ToList())
             Close(other, BgpError.Cease(BgpError.ConnectionCollisionResolution), now, "connection collision");
@@ -489,9 +506,13 @@ public sealed class BgpSpeaker
             c.PendingOffset = 0;
             c.Pending.Enqueue(BgpCodec.Write(new BgpNotification(error)));
             c.Peer.MessagesSent++;
-            c.Peer.LastError = $"NOTIFICATION sent: {error.Text}";
+            // A collision's loser is not the session's trouble: the other connection carries on.
             if (error.Code != BgpErrorCode.Cease || error.Subcode != BgpError.ConnectionCollisionResolution)
+            {
+                c.Peer.LastError = $"NOTIFICATION sent: {error.Text}";
+                c.Peer.LastErrorAt = now;
                 _port.Report($"bgp: {c.Peer.Options.Name}: NOTIFICATION to {c.Peer.Options.PeerAddress}: {error.Text}");
+            }
         }
         Drop(c, why, now, abort: false);
     }
@@ -522,7 +543,9 @@ public sealed class BgpSpeaker
         {
             p.Flaps++;
             p.EstablishedAt = null;
-            p.LastError ??= why;
+            // The NOTIFICATION that ended it, when there was one just now; otherwise why the connection went.
+            if (p.LastErrorAt != now) p.LastError = why;
+            p.LastErrorAt = now;
             _port.Report($"bgp: {p.Options.Name}: session with {p.Options.PeerAddress} ended: {why}; {p.AdjIn.Count} route(s) withdrawn");
             p.AdjOut.Clear();
             if (p.AdjIn.Count > 0)
@@ -553,7 +576,11 @@ public sealed class BgpSpeaker
             }
         }
         var changed = false;
-        foreach (var w in u.Withdrawn) changed |= p.AdjIn.Remove(w);
+        var learned = new List<Ipv4Prefix>();
+        var withdrawn = new List<Ipv4Prefix>();
+        foreach (var w in u.Withdrawn)
+            if (p.AdjIn.Remove(w)) withdrawn.Add(w);
+        changed |= withdrawn.Count > 0;
         if (u.Attributes is { } attributes)
         {
             foreach (var prefix in u.Nlri)
@@ -570,6 +597,7 @@ public sealed class BgpSpeaker
                     continue;
                 }
                 p.AdjIn[prefix] = new BgpRoute(prefix, p.Options.Name, p.Options.PeerAddress, p.Options.PeerAsn, c.PeerOpen!.Identifier, attributes, now);
+                learned.Add(prefix);
                 changed = true;
             }
         }
@@ -580,8 +608,14 @@ public sealed class BgpSpeaker
             Close(c, BgpError.Cease(BgpError.MaximumPrefixesReached, [1, 0, 1, (byte)(max >> 24), (byte)(max >> 16), (byte)(max >> 8), (byte)max]), now, $"more than {max} prefixes");
             return;
         }
+        if (learned.Count + withdrawn.Count > 0)
+            _port.Report($"bgp: {p.Options.Name}: UPDATE from {p.Options.PeerAddress}: {Few(learned, "learned", u.Attributes)}{(learned.Count > 0 && withdrawn.Count > 0 ? "; " : "")}{Few(withdrawn, "withdrawn", null)}");
         if (changed) Decide(now);
     }
+
+    /// <summary>"3 prefixes learned (10.0.0.0/16, ...) AS path 65515", at most four prefixes named.</summary>
+    private static string Few(List<Ipv4Prefix> prefixes, string what, BgpPathAttributes? a) => prefixes.Count == 0 ? "" :
+        $"{prefixes.Count} prefix{(prefixes.Count == 1 ? "" : "es")} {what} ({string.Join(", ", prefixes.Take(4))}{(prefixes.Count > 4 ? ", ..." : "")}){(a is null ? "" : $", AS path {a.AsPathText}")}";
 
     /// <summary>The decision process (section 9.1): the best route to each prefix over every neighbour; then what each is told.</summary>
     private void Decide(TimeSpan now)

@@ -36,6 +36,7 @@ public enum FaultParameterType
     Text,
     Choice,
     Rate,
+    Prefix,
 
     /// <summary>Text that is never shown: in summaries, JSON and live answers it reads "[redacted]".</summary>
     Secret,
@@ -66,6 +67,7 @@ public sealed record FaultParameter(string Name, FaultParameterType Type, string
         FaultParameterType.Address when !Ipv4Address.TryParse(value, out _) => ($"'{value}' is not an IPv4 address", "write e.g. 203.0.113.12"),
         FaultParameterType.Choice when !Choices.Contains(value) => ($"'{value}' is not one of {string.Join(", ", Choices)}", $"write one of {string.Join(", ", Choices)}"),
         FaultParameterType.Rate when !Units.TryRate(value, out _) => ($"'{value}' is not a rate", "write e.g. 1mbit or 100kbit"),
+        FaultParameterType.Prefix when !Ipv4Prefix.TryParseExact(value, out _) => ($"'{value}' is not an IPv4 prefix with its host bits clear", "write e.g. 192.168.29.0/24"),
         FaultParameterType.Text or FaultParameterType.Secret when string.IsNullOrWhiteSpace(value) => ("the value is empty", "write a value"),
         _ => null,
     };
@@ -155,6 +157,12 @@ public static class FaultCatalog
              new("from", FaultParameterType.Address, "the source address to claim (default: the first tunnel's peer)")]),
         new(FaultKind.DuplicateDelete, "duplicate-delete", FaultTarget.Gateway,
             "The gateway misbehaves as an authenticated peer: it rekeys its Child SA and deletes the old one twice, the second DELETE for an SA both sides have removed (CVE-2023-38712 class)",
+            []),
+        new(FaultKind.BgpWithdraw, "bgp-withdraw", FaultTarget.Gateway,
+            "The gateway's BGP speaker stops advertising a network it originates, as Remove-BgpCustomRoute does: its neighbours withdraw the route and stop sending traffic for it into the tunnel",
+            [new("prefix", FaultParameterType.Prefix, "the network withdrawn (default: every network it originates)"), For]),
+        new(FaultKind.BgpReset, "bgp-reset", FaultTarget.Gateway,
+            "The gateway ends its BGP sessions with NOTIFICATION Cease / Administrative Reset (RFC 4486): what was learned over them is withdrawn until they are Established again",
             []),
     ];
 
