@@ -183,9 +183,11 @@ public static class LabRunner
         var tcpFlows = new List<(TcpSpec Spec, Task<TcpSummary> Done)>();
         foreach (var t in scenario.Traffic.OfType<TcpSpec>())
         {
+            // A destination outside the lab (a real peer beyond an external interface) listens by itself.
             var receiver = lab.Nodes.OfType<HostSpec>().FirstOrDefault(h => h.Interfaces.Any(i => i.Address == t.To))?.Name;
-            if (!actors.Nodes.TryGetValue(t.From, out var client) || receiver is null || !actors.Nodes.TryGetValue(receiver, out var server)) continue;
-            await server.Ask<TcpListening>(new ListenTcp { Host = receiver, Port = t.Port, RequestSize = (uint)t.RequestSize, ResponseSize = (uint)t.ResponseSize }, TimeSpan.FromSeconds(5), cancel);
+            if (!actors.Nodes.TryGetValue(t.From, out var client)) continue;
+            if (receiver is not null && actors.Nodes.TryGetValue(receiver, out var server))
+                await server.Ask<TcpListening>(new ListenTcp { Host = receiver, Port = t.Port, RequestSize = (uint)t.RequestSize, ResponseSize = (uint)t.ResponseSize }, TimeSpan.FromSeconds(5), cancel);
             var run = new StartTcp
             {
                 Host = t.From, Destination = t.To.ToString(), Port = t.Port, Bytes = (ulong)t.Bytes, Requests = (uint)t.Requests,

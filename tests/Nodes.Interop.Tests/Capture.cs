@@ -5,16 +5,16 @@ using Nodes.TestKit;
 
 namespace Nodes.Interop.Tests;
 
-/// <summary>tshark writing what crosses one interface of a namespace (UDP 500/4500 only) into a pcapng file.</summary>
+/// <summary>tshark writing what crosses one interface of a namespace (UDP 500/4500 unless another filter is given) into a pcapng file.</summary>
 public sealed class Capture : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _stderr = new();
 
-    public Capture(string ns, string iface, string file, string tshark)
+    public Capture(string ns, string iface, string file, string tshark, string filter = "udp port 500 or udp port 4500")
     {
         var psi = new ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "netns", "exec", ns, tshark, "-q", "-i", iface, "-f", "udp port 500 or udp port 4500", "-w", file }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "netns", "exec", ns, tshark, "-q", "-i", iface, "-f", filter, "-w", file }) psi.ArgumentList.Add(a);
         _process = Process.Start(psi) ?? throw new InvalidOperationException("tshark did not start");
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.AppendLine(e.Data); };
         _process.OutputDataReceived += (_, _) => { };

@@ -203,9 +203,17 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
             ctx.Error(t["from"]!, $"tcp traffic comes from a host, and '{from}' is not one", "send it from a node of kind host");
             ok = false;
         }
-        if (!view.Nodes.OfType<HostSpec>().Any(h => h.Interfaces.Any(i => i.Address == to)))
+        // A host of the lab, or a real peer beyond an external interface (it must be outside the lab's own addresses).
+        var owner = view.Nodes.FirstOrDefault(n => n.Interfaces.Any(i => i.Address == to));
+        var outside = owner is null && view.Nodes.Any(n => n.Interfaces.Any(i => i.External is not null)) && !view.Nodes.Any(n => n.Interfaces.Any(i => i.Subnet.Contains(to)));
+        if (owner is not HostSpec && !outside)
         {
-            ctx.Error(t["to"]!, $"no host has the address {toText}, so nothing would accept the connection", "send it to a host's address or name");
+            ctx.Error(t["to"]!, $"no host has the address {toText}, so nothing would accept the connection", "send it to a host's address or name (or, in a lab with an external interface, to a real peer's address outside the lab)");
+            ok = false;
+        }
+        else if (outside && requests is not null)
+        {
+            ctx.Error(t["requests"]!, $"{toText} is outside the lab: a real peer there can receive a bulk transfer, but only a simulated host answers requests", "send it bytes: N instead");
             ok = false;
         }
         if (!ok) return null;
