@@ -11,7 +11,7 @@ namespace Nodes.Cli;
 internal static class StatusCommands
 {
     /// <summary>The parts of the diagnostics <c>--show</c> can pick.</summary>
-    internal static readonly string[] Parts = ["all", "connection", "ike-sa", "troubleshoot", "ike-log", "metrics"];
+    internal static readonly string[] Parts = ["all", "connection", "ike-sa", "troubleshoot", "ike-log", "metrics", "bgp"];
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -26,7 +26,7 @@ internal static class StatusCommands
         var node = new Option<string?>("--node") { Description = "Only this Azure VPN gateway (default: every one of the lab)" };
         var show = new Option<string>("--show")
         {
-            Description = "What to print: all, connection (az network vpn-connection show), ike-sa (Get-AzVirtualNetworkGatewayConnectionIkeSa), troubleshoot (Network Watcher VPN troubleshoot), ike-log (IKElogs.txt), metrics",
+            Description = "What to print: all, connection (az network vpn-connection show), ike-sa (Get-AzVirtualNetworkGatewayConnectionIkeSa), troubleshoot (Network Watcher VPN troubleshoot), ike-log (IKElogs.txt), metrics, bgp (Get-AzVirtualNetworkGatewayBgpPeerStatus, learned and advertised routes)",
             DefaultValueFactory = _ => "all",
         };
         var json = new Option<bool>("--json") { Description = "Print every connection's diagnostics as one JSON array" };
@@ -112,6 +112,11 @@ internal static class StatusCommands
             {
                 o.WriteLine($"-- IKElogs.txt ({c.Troubleshoot.Logs.IkeLogs.Count} lines)");
                 foreach (var line in c.Troubleshoot.Logs.IkeLogs) o.WriteLine(line);
+            }
+            if (Shows("bgp") && c.Bgp is { } bgp)
+            {
+                o.WriteLine("-- BGP");
+                o.Write(bgp.ToFormatList());
             }
             if (Shows("metrics"))
             {

@@ -20,7 +20,7 @@ public static class AzureRules
     {
         var lng = config.Find(ConfigObjectKind.LocalNetworkGateway);
         var gw = config.Find(ConfigObjectKind.AzureGateway);
-        var rras = config.Find(ConfigObjectKind.RrasInterface)?.Get(K.Asn);
+        var rras = config.Find(ConfigObjectKind.RrasBgp)?.Get(K.LocalAsn);
         if (lng?.Get(K.Asn) is { } lngAsn && rras is { } routerAsn && lngAsn.Value != routerAsn.Value)
             yield return new ImportDiagnostic(lngAsn.At, $"the local network gateway's ASN {lngAsn.Value} is not the ASN {routerAsn.Value} of the RRAS BGP router (Add-BgpRouter -LocalASN at {routerAsn.At})",
                 "the local network gateway stands for the on-premises BGP speaker: give it the router's ASN");

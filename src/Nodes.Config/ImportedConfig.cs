@@ -27,6 +27,8 @@ public enum ConfigObjectKind
     LocalNetworkGateway,
     /// <summary>The Azure site-to-site connection, with its IPsec/IKE policy.</summary>
     Connection,
+    /// <summary>RRAS's BGP router (Add-BgpRouter), its peer (Add-BgpPeer) and the routes it originates (Add-BgpCustomRoute).</summary>
+    RrasBgp,
 }
 
 /// <summary>
@@ -101,6 +103,7 @@ public sealed class ImportedConfig
         ConfigObjectKind.AzureGateway => "Azure virtual network gateway",
         ConfigObjectKind.AzureVnet => "Azure virtual network",
         ConfigObjectKind.LocalNetworkGateway => "Azure local network gateway",
+        ConfigObjectKind.RrasBgp => "RRAS BGP router",
         _ => "Azure connection",
     };
 }
@@ -142,6 +145,20 @@ public static class ConfigKeys
     public const string Fqdn = "fqdn";
     public const string AddressSpaces = "address-spaces";
     public const string BgpPeeringAddress = "bgp-peering-address";
+
+    // RRAS BGP router and peer
+    public const string BgpIdentifier = "bgp-identifier";
+    public const string LocalAsn = "local-asn";
+    public const string CustomRoutes = "custom-routes";
+    public const string PeerName = "peer-name";
+    public const string LocalIpAddress = "local-ip-address";
+    public const string PeerIpAddress = "peer-ip-address";
+    public const string PeerAsn = "peer-asn";
+    public const string OperationMode = "operation-mode";
+    public const string PeeringMode = "peering-mode";
+    public const string HoldTimeSec = "hold-time-sec";
+    public const string IdleHoldTimeSec = "idle-hold-time-sec";
+    public const string MaxAllowedPrefix = "max-allowed-prefix";
 
     // Connection
     public const string ConnectionProtocol = "connection-protocol";

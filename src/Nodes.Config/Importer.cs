@@ -83,9 +83,11 @@ public static class Importer
         foreach (var d in loaded.Diagnostics)
         {
             var labAt = d.Location;
-            errors.Add(lab.Origins.TryGetValue(d.Line, out var from)
+            var e = lab.Origins.TryGetValue(d.Line, out var from)
                 ? new ImportDiagnostic(from, d.Message, d.Hint, labAt)
-                : new ImportDiagnostic(labAt, d.Message, d.Hint));
+                : new ImportDiagnostic(labAt, d.Message, d.Hint);
+            // Azure's rules on imported values and the lab's loader can say the same of one value: say it once.
+            if (!errors.Any(x => x.At == e.At && x.Message == e.Message)) errors.Add(e);
         }
         return new ImportResult(lab, [.. lab.Notes], [.. errors], []);
     }

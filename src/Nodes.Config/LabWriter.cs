@@ -39,7 +39,11 @@ public static partial class LabWriter
         var l = config.Find(ConfigObjectKind.LocalNetworkGateway);
         var g = config.Find(ConfigObjectKind.AzureGateway);
         var v = config.Find(ConfigObjectKind.AzureVnet);
+        var b = config.Find(ConfigObjectKind.RrasBgp);
         var o = new YamlOut();
+        // BGP: on when RRAS has a BGP router or Azure enables it on the connection or the gateway (every Azure gateway
+        // has an ASN, 65515 by default, whether BGP is on or not: the ASN alone says nothing).
+        var bgpOn = b is not null || Bool(c?.Get(K.EnableBgp)?.Value ?? "") == "true" || Bool(g?.Get(K.EnableBgp)?.Value ?? "") == "true";
 
         // The Azure gateway's public address: the gateway's own, else RRAS's destination, else the seed's.
         var destination = r?.Get(K.Destination);
@@ -57,6 +61,12 @@ public static partial class LabWriter
         {
             vnetSpaces = Prefixes(r.List(K.Ipv4Subnets).Select(s => s with { Value = StripMetric(s.Value) }).ToList(), notes);
             vnetFrom = "RRAS's -IPv4Subnet";
+            // With BGP RRAS may route only a host route to Azure's BGP address: the VNet is the /16 around it.
+            if (bgpOn && vnetSpaces.Count > 0 && vnetSpaces.All(s => s.Prefix.Length == 32))
+            {
+                vnetSpaces = [(new Ipv4Prefix(vnetSpaces[0].Prefix.Network, 16), vnetSpaces[0].Value)];
+                vnetFrom = "the /16 around Azure's BGP address in RRAS's -IPv4Subnet (the VNet's prefixes come by BGP)";
+            }
         }
         if (vnetSpaces.Count == 0 && c is not null)
         {
@@ -71,6 +81,15 @@ public static partial class LabWriter
         var onPrem = Prefixes(l?.List(K.AddressSpaces), notes);
         if (onPrem.Count == 0 && c is not null) onPrem = Prefixes(c.List(K.TrafficSelectorRemote), notes);
         var lanEntry = onPrem.FirstOrDefault(p => p.Prefix.Length <= 29);
+        if (lanEntry.Value is null && bgpOn)
+        {
+            // With BGP the local network gateway may list only the BGP peer's /32: the LAN is then what RRAS
+            // advertises (Add-BgpCustomRoute), or the /24 around the on-premises BGP address.
+            var advertised = Prefixes(b?.List(K.CustomRoutes).ToList(), notes).FirstOrDefault(p => p.Prefix.Length <= 29);
+            var bgpAddress = (l?.Get(K.BgpPeeringAddress) ?? b?.Get(K.LocalIpAddress) ?? b?.Get(K.BgpIdentifier)) is { } ba && Ipv4Address.TryParse(ba.Value, out var bap) ? (bap, (ConfigValue?)ba) : default;
+            if (advertised.Value is not null) lanEntry = advertised;
+            else if (bgpAddress.Item2 is { } bv) lanEntry = (new Ipv4Prefix(bgpAddress.bap, 24), bv);
+        }
         var lan = lanEntry.Value is null && onPrem.Count == 0 ? SeedLan : lanEntry.Prefix;
         if (onPrem.Count > 0 && lanEntry.Value is null)
         {
@@ -111,9 +130,25 @@ public static partial class LabWriter
             notes.Add(new ConfigNote(c.At, "the connection's shared key", rrasKey is null ? "no imported file gives it; the lab uses its own on both sides" : "no Azure file gives it; the lab uses RRAS's"));
 
         var rrasAddr = lan.Length <= 25 ? Host(lan, 52) : Host(lan, 2);
+        // RRAS speaks BGP from its LAN address: the one its BGP peer or router names, when the LAN holds it.
+        foreach (var named in new[] { b?.Get(K.LocalIpAddress), b?.Get(K.BgpIdentifier), l?.Get(K.BgpPeeringAddress) })
+            if (named is { } nv2 && Ipv4Address.TryParse(nv2.Value, out var na2) && lan.Contains(na2) && na2 != lan.Network && na2 != lan.Last)
+            {
+                rrasAddr = na2;
+                break;
+            }
         var clientAddr = lan.Length <= 25 ? Host(lan, 55) : Host(lan, 3);
         var routerAddr = Host(lan, 1);
+        if (routerAddr == rrasAddr) routerAddr = Host(lan, 2);
         var connName = c?.Name ?? "home-rras";
+        if (clientAddr == rrasAddr || clientAddr == routerAddr) clientAddr = Host(lan, lan.Length <= 25 ? 56u : 4u);
+
+        // Azure's BGP side: its ASN and its BGP address in the GatewaySubnet (the gateway's own, else the one RRAS
+        // peers with, else the subnet's last usable one, as Azure picks).
+        var azureAsn = g?.Get(K.Asn) ?? b?.Get(K.PeerAsn);
+        var azureBgpValue = new[] { g?.Get(K.BgpPeeringAddress), b?.Get(K.PeerIpAddress) }
+            .FirstOrDefault(x => x is { } y && Ipv4Address.TryParse(y.Value, out var ya) && gwSubnet.Contains(ya) && ya != Host(gwSubnet, 4));
+        var azureBgp = azureBgpValue is { } abv ? Ipv4Address.Parse(abv.Value) : new Ipv4Address(gwSubnet.Last.Value - 1);
 
         o.Line($"name: {Scalar(labName)}");
         o.Line("seed: 29");
@@ -155,6 +190,8 @@ public static partial class LabWriter
         {
             o.Line("        ipv4-subnets:", null, $"the VNet's address spaces ({vnetFrom}) with metric 100, as Azure's RRAS script routes them");
             foreach (var (p, at) in vnetSpaces) o.Line($"          - {Scalar($"{p}:100")}", at);
+            if (bgpOn && !vnetSpaces.Any(s => s.Prefix.Contains(azureBgp)))
+                o.Line($"          - {Scalar($"{azureBgp}/32:100")}", null, "a host route to Azure's BGP address through the tunnel, as Azure's BGP guide asks");
         }
         o.Line($"        shared-key: {Quote((rrasKey ?? azureKey)?.Value ?? SeedKey)}", rrasKey ?? azureKey, rrasKey is null && azureKey is null ? Seed : null);
         o.Value("        ", "persistent", r?.Get(K.Persistent), "false", Bool);
@@ -187,6 +224,7 @@ public static partial class LabWriter
                     notes.Add(new ConfigNote(x.At, $"{what} {x.Value}", "the lab reads Child SA lifetimes from a custom policy (-CustomPolicy); without one its RRAS uses 3,600 s and 33,553,408 KB"));
         }
         o.Line("        nat-keepalive: 20s", null, Seed);
+        if (bgpOn) WriteRrasBgp(o, b, l, lan, rrasAddr, azureBgp, azureAsn, notes);
         o.Line("");
 
         // The home NAT and the internet.
@@ -224,6 +262,16 @@ public static partial class LabWriter
         foreach (var (p, at) in vnetSpaces) o.Line($"        - {p}", at);
         o.Line($"      gateway-subnet: {gwSubnet}", gwSubnetValue, gwSubnetValue is null ? $"derived from {vnet0}" : null);
         o.Value("      ", "vpn-type", g?.Get(K.VpnType), "route-based", t => t.ToLowerInvariant() switch { "routebased" => "route-based", "policybased" => "policy-based", var x => x });
+        if (bgpOn)
+        {
+            o.Line("      bgp-settings:", g?.Get(K.EnableBgp), g?.Get(K.EnableBgp) is null ? "BGP is on: RRAS has a BGP router or the connection enables it" : null);
+            if (azureAsn is { } aa) o.Line($"        asn: {Scalar(aa.Value)}", aa);
+            else o.Line("        asn: 65515", null, "Azure's default ASN");
+            if (azureBgpValue is { } abv2) o.Line($"        bgp-peering-address: {azureBgp}", abv2);
+            else o.Line($"        bgp-peering-address: {azureBgp}", null, $"the last usable address of the GatewaySubnet {gwSubnet}, as Azure picks one");
+            if (g?.Get(K.BgpPeeringAddress) is { } gbp && gbp.Value != azureBgp.ToString())
+                notes.Add(new ConfigNote(gbp.At, $"the gateway's BGP address {gbp.Value}", $"not an address of the lab's GatewaySubnet {gwSubnet} beside the gateway's own; the lab's Azure speaks BGP from {azureBgp}"));
+        }
         o.Line("      connections:");
         o.Line($"        - name: {Scalar(connName)}", c is null ? null : new ConfigValue(connName, c.At), c is null ? Seed : null);
         o.Line("          local-network-gateway:");
@@ -231,7 +279,17 @@ public static partial class LabWriter
         o.Line($"            gateway-address: {nat}", natValue.Item2, natValue.Item2 is null ? Seed : null);
         o.Line("            address-spaces:", null, onPrem[0].Value is null ? "the home LAN" : null);
         foreach (var (p, at) in onPrem) o.Line($"              - {p}", at);
+        if (bgpOn)
+        {
+            var lngAsn = l?.Get(K.Asn) ?? b?.Get(K.LocalAsn);
+            var lngBgp = l?.Get(K.BgpPeeringAddress) ?? b?.Get(K.LocalIpAddress) ?? b?.Get(K.BgpIdentifier);
+            var asnText = lngAsn?.Value ?? "65010";
+            var addrText = lngBgp?.Value ?? rrasAddr.ToString();
+            o.Line($"            bgp-settings: {{ asn: {Scalar(asnText)}, bgp-peering-address: {Scalar(addrText)} }}", lngAsn ?? lngBgp,
+                lngAsn is null && lngBgp is null ? "the lab's RRAS BGP router (AS 65010 unless imported)" : null);
+        }
         o.Line($"          shared-key: {Quote((azureKey ?? rrasKey)?.Value ?? SeedKey)}", azureKey ?? rrasKey, azureKey is null && rrasKey is null ? Seed : null);
+        if (bgpOn) o.Line("          enable-bgp: true", c?.Get(K.EnableBgp), c?.Get(K.EnableBgp) is null ? "BGP is on: RRAS has a BGP router" : null);
         o.Value("          ", "connection-protocol", c?.Get(K.ConnectionProtocol), "IKEv2");
         o.Value("          ", "connection-mode", c?.Get(K.ConnectionMode), "Default");
         o.Value("          ", "dpd-timeout-seconds", c?.Get(K.DpdTimeout), "45");
@@ -259,14 +317,12 @@ public static partial class LabWriter
             if (r!.Get(K.SaLifetimeSeconds) is { } sl) o.Derived($"            sa-lifetime-seconds: {Scalar(sl.Value)}", sl);
             if (r.Get(K.SaDataSizeKb) is { } sd) o.Derived($"            sa-data-size-kilobytes: {Scalar(sd.Value)}", sd);
         }
-        if (c?.Get(K.EnableBgp) is { } eb && Bool(eb.Value) == "true")
-            notes.Add(new ConfigNote(eb.At, "EnableBgp", "BGP is not simulated: the lab routes the local network gateway's address spaces"));
-        foreach (var (obj, what) in new[] { (l, "local network gateway"), (g, "gateway") })
-        {
-            if (obj?.Get(K.Asn) is { } asn) notes.Add(new ConfigNote(asn.At, $"the {what}'s BGP ASN {asn.Value}", "BGP is not simulated (the ASN is still checked against the ones Azure reserves)"));
-            if (obj?.Get(K.BgpPeeringAddress) is { } bp) notes.Add(new ConfigNote(bp.At, $"BGP peering address {bp.Value}", "BGP is not simulated"));
-            if (obj?.Get(K.EnableBgp) is { } geb && Bool(geb.Value) == "true") notes.Add(new ConfigNote(geb.At, "EnableBgp", "BGP is not simulated"));
-        }
+        if (!bgpOn)
+            foreach (var (obj, what) in new[] { (l, "local network gateway"), (g, "gateway") })
+            {
+                if (obj?.Get(K.BgpPeeringAddress) is { } bp) notes.Add(new ConfigNote(bp.At, $"BGP peering address {bp.Value}", "BGP is off (no connection enables it, no RRAS BGP router): the lab routes the address spaces"));
+                if (obj == l && obj?.Get(K.Asn) is { } asn) notes.Add(new ConfigNote(asn.At, $"the {what}'s BGP ASN {asn.Value}", "BGP is off (no connection enables it): the ASN is still checked against the ones Azure reserves"));
+            }
         o.Line("");
         o.Line("    vnet-router:");
         o.Line("      kind: router");
@@ -275,6 +331,8 @@ public static partial class LabWriter
         o.Line($"        workload: {{ address: {Host(workload, 1)}/{workload.Length} }}");
         o.Line("      routes:");
         foreach (var (p, _) in onPrem) o.Line($"        - {{ to: {p}, via: {Host(gwSubnet, 4)} }}");
+        if (bgpOn && !onPrem.Any(p => p.Prefix.Contains(lan)))
+            o.Line($"        - {{ to: {lan}, via: {Host(gwSubnet, 4)} }}", null, "the home LAN, which the VNet learns by BGP");
         o.Line("");
         o.Line("    vm:");
         o.Line("      kind: host");
@@ -307,10 +365,12 @@ public static partial class LabWriter
         o.Line("    nodes:");
         o.Line($"      client: {{ default-gateway: {rrasAddr} }}");
         o.Line("    traffic:");
-        o.Line($"      - ping: {{ from: client, to: {vm}, count: 4, interval: 1s, df: false }}");
+        // With BGP the VNet's route comes by BGP: the pings start once the session has had time to bring it.
+        o.Line($"      - ping: {{ from: client, to: {vm}, count: 4, interval: 1s, df: false{(bgpOn ? ", start: 3s" : "")} }}");
         o.Line("    expect:");
         o.Line("      pings-answered: all");
         o.Line($"      tunnel: {{ name: {Scalar(connName)}, state: Connected, nat-detected: true }}");
+        if (bgpOn) o.Line("      bgp: { node: azure-gw, state: Established, min-routes-received: 1 }");
         o.Line("    duration: 30s");
         // The header goes last, when every note is known.
         var h = new YamlOut();
@@ -413,6 +473,39 @@ public static partial class LabWriter
     }
 
     /// <summary>YAML text with a source comment per traced line.</summary>
+    /// <summary>RRAS's bgp block: Add-BgpRouter's and Add-BgpPeer's values as imported, the rest derived from the Azure side.</summary>
+    private static void WriteRrasBgp(YamlOut o, ConfigObject? b, ConfigObject? l, Ipv4Prefix lan, Ipv4Address rrasAddr, Ipv4Address azureBgp, ConfigValue? azureAsn, List<ConfigNote> notes)
+    {
+        o.Line("      bgp:", null, b is null ? "derived from the Azure side: RRAS as the local network gateway's BGP speaker" : null);
+        if (b?.Get(K.BgpIdentifier) is { } id) o.Line($"        bgp-identifier: {Scalar(id.Value)}", id);
+        else o.Line($"        bgp-identifier: {rrasAddr}", null, "RRAS's LAN address");
+        if ((b?.Get(K.LocalAsn) ?? l?.Get(K.Asn)) is { } asn) o.Line($"        local-asn: {Scalar(asn.Value)}", asn);
+        else o.Line("        local-asn: 65010", null, "a private ASN, as no file gives one");
+        o.Line("        peers:");
+        if (b?.Get(K.PeerName) is { } pn) o.Line($"          - name: {Scalar(pn.Value)}", pn);
+        else o.Line("          - name: AzureS2SGw", null, "Microsoft's RRAS BGP example names the peer so");
+        if (b?.Get(K.LocalIpAddress) is { } la) o.Line($"            local-ip-address: {Scalar(la.Value)}", la);
+        else o.Line($"            local-ip-address: {rrasAddr}", null, "RRAS's LAN address");
+        if (b?.Get(K.PeerIpAddress) is { } pa) o.Line($"            peer-ip-address: {Scalar(pa.Value)}", pa);
+        else o.Line($"            peer-ip-address: {azureBgp}", null, "the Azure gateway's BGP address");
+        if (b?.Get(K.PeerAsn) is { } pas) o.Line($"            peer-asn: {Scalar(pas.Value)}", pas);
+        else if (azureAsn is { } aa) o.Line($"            peer-asn: {Scalar(aa.Value)}", aa);
+        else o.Line("            peer-asn: 65515", null, "Azure's default ASN");
+        foreach (var k in new[] { K.OperationMode, K.PeeringMode, K.HoldTimeSec, K.IdleHoldTimeSec, K.MaxAllowedPrefix })
+            if (b?.Get(k) is { } x) o.Line($"            {k}: {Scalar(x.Value)}", x);
+        var routes = b?.List(K.CustomRoutes) ?? [];
+        if (routes.Count > 0)
+        {
+            o.Line("        custom-routes:");
+            foreach (var r in routes) o.Line($"          - {Scalar(r.Value)}", r);
+        }
+        else
+        {
+            o.Line($"        custom-routes: [{lan}]", null, "RRAS advertises its LAN (Add-BgpCustomRoute -Network)");
+            if (b is not null) notes.Add(new ConfigNote(b.At, "RRAS's BGP router", $"no Add-BgpCustomRoute: the lab's RRAS advertises its LAN {lan}, which Azure needs to reach the home site"));
+        }
+    }
+
     private sealed class YamlOut
     {
         private readonly StringBuilder sb = new();

@@ -10,7 +10,11 @@ namespace Nodes.Host;
 /// <c>Get-AzVirtualNetworkGatewayConnectionIkeSa</c> (null without an IKE SA), Network Watcher's VPN troubleshoot
 /// result with its log files, and Azure Monitor's tunnel metrics.
 /// </summary>
-public sealed record AzureConnectionDiagnostics(string Node, string Connection, JsonObject ConnectionShow, IkeSaView? IkeSa, TroubleshootingResult Troubleshoot, AzureTunnelMetrics Metrics);
+public sealed record AzureConnectionDiagnostics(string Node, string Connection, JsonObject ConnectionShow, IkeSaView? IkeSa, TroubleshootingResult Troubleshoot, AzureTunnelMetrics Metrics)
+{
+    /// <summary>The connection's BGP as Azure's cmdlets print it, when BGP runs over it.</summary>
+    public AzureBgpView? Bgp { get; init; }
+}
 
 /// <summary>Builds Azure's diagnostics from what the gateways report (NodeStatus) and what was recorded of their IKE activity.</summary>
 public static class AzureDiagnostics
@@ -73,10 +77,22 @@ public static class AzureDiagnostics
                 var t = Tunnel(ts, log);
                 var mine = log.Where(a => a is not IkeEventActivity e || e.Connection == t.Connection).ToList();
                 result.Add(new AzureConnectionDiagnostics(s.Node, t.Connection, AzureConnectionViews.ConnectionShow(t), AzureConnectionViews.IkeSa(t, now),
-                    VpnTroubleshoot.Diagnose(t, mine, started, now), metrics.Update(s.Node, t, now)));
+                    VpnTroubleshoot.Diagnose(t, mine, started, now), metrics.Update(s.Node, t, now)) { Bgp = Bgp(s, ts.Name) });
             }
         }
         return result;
+    }
+
+    /// <summary>The BGP of connection <paramref name="connection"/> (its peer is named after it), or null without BGP.</summary>
+    private static AzureBgpView? Bgp(NodeStatus s, string connection)
+    {
+        if (s.BgpPeers.FirstOrDefault(p => p.Name == connection) is not { } p) return null;
+        var peer = new GatewayBgpPeer(p.Name, p.LocalAddress, p.Neighbor, p.Asn, p.State, p.State == "Established" ? TimeSpan.FromMilliseconds(p.ConnectedMs) : null,
+            p.MessagesSent, p.MessagesReceived, p.RoutesReceived);
+        var routes = s.BgpRoutes.Select(r => new GatewayBgpRoute(r.Direction, r.Network, r.NextHop, r.AsPath, r.Origin, r.SourcePeer, r.LocalAddress)).ToList();
+        // The gateway's own networks are what it advertises with a path of its own AS only.
+        var own = s.BgpRoutes.Where(r => r.Direction == "advertised" && !r.AsPath.Contains(' ', StringComparison.Ordinal)).Select(r => r.Network).Distinct().ToList();
+        return AzureBgpViews.For(peer, own, routes);
     }
 
     /// <summary>Hands the connections' metrics to the metrics export (Meter <c>Nodes</c>, Azure's names).</summary>

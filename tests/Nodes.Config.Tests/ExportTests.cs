@@ -49,6 +49,30 @@ public class ExportTests
         Assert.Equal(seed.Gateway().GatewaySubnet, back.Gateway().GatewaySubnet);
     }
 
+    private static object Bgp(RrasBgpSpec b) => (b.BgpIdentifier, b.LocalAsn, string.Join(",", b.CustomRoutes),
+        string.Join(";", b.Peers.Select(p => $"{p.Name}|{p.LocalAddress}|{p.PeerAddress}|{p.PeerAsn}|{p.OperationMode}|{p.ManualPeering}|{p.HoldTimeSeconds}|{p.IdleHoldTimeSeconds}|{p.MaxAllowedPrefix}")));
+
+    [Theory]
+    [InlineData(ExportFormat.AzurePowerShell)]
+    [InlineData(ExportFormat.AzureJson)]
+    public void The_bgp_labs_exports_must_import_back_to_the_same_bgp_configuration(ExportFormat azureFormat)
+    {
+        var lab = Load("azure-s2s-bgp.yaml");
+        var rras = Export(lab, "rras", ExportFormat.Rras);
+        Assert.Contains("Add-BgpPeer -Name 'AzureS2SGw' -LocalIPAddress '192.168.29.52' -PeerIPAddress '10.0.255.30' -PeerASN 65515", rras.Text);
+        var azure = Export(lab, "azure-gw", azureFormat);
+        var (result, back) = Fixture.ImportValid2([(rras.FileName, rras.Text), (azure.FileName, azure.Text)]);
+        Assert.Equal(Bgp(((RrasSpec)lab.FindNode("rras")!).Bgp!), Bgp(((RrasSpec)back.FindNode("rras")!).Bgp!));
+        Assert.Equal(Rras(lab.Rras()), Rras(back.Rras()));
+        var (c, d) = (lab.Connection(), back.Connection());
+        Assert.Equal((c.EnableBgp, c.LocalNetworkGateway.Bgp!.Asn, c.LocalNetworkGateway.Bgp.PeeringAddress), (d.EnableBgp, d.LocalNetworkGateway.Bgp!.Asn, d.LocalNetworkGateway.Bgp.PeeringAddress));
+        Assert.Equal(lab.Gateway().BgpAddress, back.Gateway().BgpAddress);
+        Assert.Equal(lab.Gateway().Bgp!.Asn, back.Gateway().Bgp!.Asn);
+        Assert.Empty(result.Errors);
+        var swan = Export(lab, "rras", ExportFormat.Swanctl);
+        Assert.Contains(swan.NotExported, m => m.StartsWith("bgp:", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(ExportFormat.AzurePowerShell)]
     [InlineData(ExportFormat.AzureJson)]

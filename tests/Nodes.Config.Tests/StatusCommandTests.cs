@@ -81,4 +81,32 @@ public class StatusCommandTests
         Assert.Contains("node 'rras' is no Azure VPN gateway", none.Err);
         await run;
     }
+
+    [Fact]
+    public async Task Nodes_status_must_show_a_running_gateways_bgp_as_azures_cmdlets_print_it()
+    {
+        var topology = TopologyLoader.Load(Seed().Replace("azure-s2s-rras.yaml", "azure-s2s-bgp.yaml", StringComparison.Ordinal)).Topology!;
+        Assert.True(topology.TrySelectScenario(null, out var scenario, out _));
+        var listening = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var learned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var run = LabRunner.RunAsync(topology, scenario!, new RunOptions
+        {
+            MinDuration = TimeSpan.FromSeconds(20),
+            Listen = new ListenOptions { Port = 0, OnListening = a => listening.TrySetResult(a) },
+            OnEvent = (NodeEvent ev) =>
+            {
+                if (ev.Node == "azure-gw" && ev.Text.Contains("UPDATE from 192.168.29.52", StringComparison.Ordinal)) learned.TrySetResult();
+            },
+        });
+        var address = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await learned.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var text = await Nodes("status", "--cluster", address, "--node", "azure-gw", "--show", "bgp", "--wait", "10");
+        Assert.True(text.Code == 0, text.Err + text.Out);
+        Assert.Contains("Get-AzVirtualNetworkGatewayBgpPeerStatus", text.Out);
+        Assert.Matches(@"Neighbor\s+: 192\.168\.29\.52", text.Out);
+        Assert.Matches(@"State\s+: Connected", text.Out);
+        Assert.Matches(@"Network\s+: 192\.168\.29\.0/24\nNextHop\s+: 192\.168\.29\.52\nOrigin\s+: EBgp", text.Out);
+        Assert.DoesNotContain("-- az network vpn-connection show", text.Out);
+        await run;
+    }
 }

@@ -92,4 +92,24 @@ public class BgpScenarioTests
             Assert.All(summary.Bgp!, b => Assert.Contains("Administrative Reset", b.LastError, StringComparison.Ordinal));
         }
     }
+
+    [Fact]
+    public async Task Azures_bgp_diagnostics_show_the_peer_and_the_routes_in_azures_columns()
+    {
+        var summary = await SeedScenarioTests.Run(SeedScenarioTests.Load("azure-s2s-bgp.yaml"));
+        var bgp = Assert.Single(summary.Azure!).Bgp!;
+        // Get-AzVirtualNetworkGatewayBgpPeerStatus: Asn, ConnectedDuration, LocalAddress, MessagesReceived, MessagesSent, Neighbor, RoutesReceived, State.
+        Assert.Equal((65010u, "10.0.255.30", "192.168.29.52", 1u, "Connected"), (bgp.PeerStatus.Asn, bgp.PeerStatus.LocalAddress, bgp.PeerStatus.Neighbor, bgp.PeerStatus.RoutesReceived, bgp.PeerStatus.State));
+        Assert.True(TimeSpan.TryParseExact(bgp.PeerStatus.ConnectedDuration, "c", System.Globalization.CultureInfo.InvariantCulture, out var up) && up > TimeSpan.Zero, bgp.PeerStatus.ConnectedDuration);
+        Assert.True(bgp.PeerStatus.MessagesReceived >= 3 && bgp.PeerStatus.MessagesSent >= 3);
+        // Get-AzVirtualNetworkGatewayLearnedRoute: the VNet as Network, the home LAN as EBgp from RRAS, weight 32768.
+        Assert.Contains(bgp.LearnedRoutes, r => r is { Network: "10.0.0.0/16", Origin: "Network", SourcePeer: "10.0.255.30", Weight: 32768 });
+        Assert.Contains(bgp.LearnedRoutes, r => r is { Network: "192.168.29.0/24", Origin: "EBgp", AsPath: "65010", NextHop: "192.168.29.52", SourcePeer: "192.168.29.52", Weight: 32768 });
+        // Get-AzVirtualNetworkGatewayAdvertisedRoute -Peer 192.168.29.52: the VNet with Azure's AS path.
+        var advertised = Assert.Single(bgp.AdvertisedRoutes);
+        Assert.Equal(("10.0.0.0/16", "65515", "10.0.255.30"), (advertised.Network, advertised.AsPath, advertised.NextHop));
+        var text = bgp.ToFormatList();
+        Assert.Matches(@"Asn\s+: 65010\nConnectedDuration\s+: \d+:\d\d:\d\d", text);
+        Assert.Contains("Get-AzVirtualNetworkGatewayAdvertisedRoute -Peer 192.168.29.52", text);
+    }
 }

@@ -88,6 +88,19 @@ public static class Exporter
             missing.Add($"traffic selectors {string.Join(", ", v.LocalTrafficSelectors)} <-> {string.Join(", ", v.RemoteTrafficSelectors)}: -LocalVpnTrafficSelector/-RemoteVpnTrafficSelector take CIM objects whose constructor the cmdlet help does not name");
         if (v.NatKeepalive != RrasVpnSpec.DefaultNatKeepalive) missing.Add($"nat-keepalive {v.NatKeepalive.TotalSeconds:0} s: Windows has no documented setting for it");
         if (v.LocalId is not null || v.RemoteId is not null) missing.Add("local-id/remote-id: with a pre-shared key Windows identifies itself by its address");
+        if (r.Bgp is { } b)
+        {
+            // RRAS's BGP router, its peers and the networks it advertises (RemoteAccess module: Add-BgpRouter, Add-BgpPeer, Add-BgpCustomRoute).
+            sb.Append(CultureInfo.InvariantCulture, $"Add-BgpRouter -BgpIdentifier {Ps(b.BgpIdentifier.ToString())} -LocalASN {b.LocalAsn}\n");
+            foreach (var p in b.Peers)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"Add-BgpPeer -Name {Ps(p.Name)} -LocalIPAddress {Ps(p.LocalAddress.ToString())} -PeerIPAddress {Ps(p.PeerAddress.ToString())} -PeerASN {p.PeerAsn}");
+                sb.Append(CultureInfo.InvariantCulture, $" -OperationMode {p.OperationMode} -PeeringMode {(p.ManualPeering ? "Manual" : "Automatic")} -HoldTimeSec {p.HoldTimeSeconds} -IdleHoldTimeSec {p.IdleHoldTimeSeconds}");
+                if (p.MaxAllowedPrefix is { } max) sb.Append(CultureInfo.InvariantCulture, $" -MaxAllowedPrefix {max}");
+                sb.Append('\n');
+            }
+            if (!b.CustomRoutes.IsDefaultOrEmpty) sb.Append("Add-BgpCustomRoute -Network @(").Append(string.Join(", ", b.CustomRoutes.Select(c => Ps(c.ToString())))).Append(")\n");
+        }
         foreach (var m in missing) sb.Append("# not exported: ").Append(m).Append('\n');
         return new ExportResult($"{r.Name}.ps1", sb.ToString(), missing);
     }
@@ -132,6 +145,7 @@ public static class Exporter
             .Append("\n        id-remote = ").Append(v.RemoteId ?? v.Destination.ToString()).Append("\n        secret = \"")
             .Append(v.SharedKey.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)).Append("\"\n    }\n}\n");
         if (v.IdleDisconnectSeconds > 0) missing.Add($"idle-disconnect-seconds {v.IdleDisconnectSeconds}: strongSwan has no idle disconnect for a trap policy");
+        if (r.Bgp is not null) missing.Add("bgp: strongSwan carries the tunnel only; run a BGP daemon (BIRD or FRR) beside it with the same router id, ASN and peer");
         foreach (var m in missing) sb.Append("# not exported: ").Append(m).Append('\n');
         return new ExportResult("swanctl.conf", sb.ToString(), missing);
     }
@@ -150,6 +164,13 @@ public static class Exporter
         sb.Append("# The virtual network gateway must exist; set the resource group and region (REPLACE marks them, as in Azure's device scripts).\n");
         sb.Append("$ResourceGroupName = 'REPLACE-resource-group'\n$Location = 'REPLACE-region'\n");
         sb.Append("$Gateway = Get-AzVirtualNetworkGateway -Name ").Append(Ps(g.Name)).Append(" -ResourceGroupName $ResourceGroupName\n");
+        if (g.Bgp is { } gb)
+        {
+            // BGP on the gateway: its ASN (Set-AzVirtualNetworkGateway -Asn); Azure assigns its BGP address in the GatewaySubnet.
+            sb.Append(CultureInfo.InvariantCulture, $"Set-AzVirtualNetworkGateway -VirtualNetworkGateway $Gateway -Asn {gb.Asn}\n");
+            if (gb.PeeringAddress is { } pa) sb.Append("# the lab's gateway speaks BGP from ").Append(pa.ToString()).Append(": Azure assigns that address; give the on-premises peer the one Azure shows (bgpSettings.bgpPeeringAddress)\n");
+            if (!gb.CustomAddresses.IsDefaultOrEmpty) missing.Add($"custom APIPA BGP addresses {string.Join(", ", gb.CustomAddresses)}: they belong to the gateway's IP configurations (Set-AzVirtualNetworkGateway -IpConfigurationBgpPeeringAddresses)");
+        }
         var i = 0;
         foreach (var c in g.Connections)
         {
@@ -158,7 +179,9 @@ public static class Exporter
             sb.Append('\n');
             sb.Append("$Lng").Append(i).Append(" = New-AzLocalNetworkGateway -Name ").Append(Ps(l.Name ?? $"{c.Name}-site")).Append(" -ResourceGroupName $ResourceGroupName -Location $Location `\n    ");
             sb.Append(l.GatewayAddress is { } ga ? $"-GatewayIpAddress {Ps(ga.ToString())}" : $"-Fqdn {Ps(l.Fqdn!)}");
-            sb.Append(" -AddressPrefix @(").Append(string.Join(", ", l.AddressSpaces.Select(p => Ps(p.ToString())))).Append(")\n");
+            sb.Append(" -AddressPrefix @(").Append(string.Join(", ", l.AddressSpaces.Select(p => Ps(p.ToString())))).Append(')');
+            if (l.Bgp is { PeeringAddress: { } lba } lb) sb.Append(CultureInfo.InvariantCulture, $" -Asn {lb.Asn} -BgpPeeringAddress {Ps(lba.ToString())}");
+            sb.Append('\n');
             var policy = "";
             if (c.PolicySource != PolicySource.DeviceDefaults)
             {
@@ -187,7 +210,9 @@ public static class Exporter
             sb.Append("    -SharedKey ").Append(Ps(c.SharedKey)).Append(" -ConnectionMode ").Append(c.Mode).Append(" -DpdTimeoutInSeconds ")
                 .Append(c.DpdTimeoutSeconds.ToString(CultureInfo.InvariantCulture));
             if (c.UsePolicyBasedTrafficSelectors) sb.Append(" -UsePolicyBasedTrafficSelectors $true");
+            if (c.EnableBgp) sb.Append(" -EnableBgp $true");
             sb.Append(policy).Append(selectors).Append('\n');
+            if (c.GatewayCustomBgpAddress is { } cb) missing.Add($"connection {c.Name}: gateway-custom-bgp-address {cb}: -GatewayCustomBgpIpAddress takes objects of New-AzGatewayCustomBgpIpConfigurationObject, which name the gateway's IP configuration");
             if (c.LocalId is not null || c.RemoteId is not null) missing.Add($"connection {c.Name}: local-id/remote-id: Azure identifies itself by its public address");
         }
         foreach (var m in missing) sb.Append("# not exported: ").Append(m).Append('\n');
@@ -205,6 +230,7 @@ public static class Exporter
             var lngProps = new Dictionary<string, object> { ["localNetworkAddressSpace"] = new { addressPrefixes = l.AddressSpaces.Select(p => p.ToString()).ToArray() } };
             if (l.GatewayAddress is { } ga) lngProps["gatewayIpAddress"] = ga.ToString();
             else lngProps["fqdn"] = l.Fqdn!;
+            if (l.Bgp is { PeeringAddress: { } lba } lb) lngProps["bgpSettings"] = new { asn = lb.Asn, bgpPeeringAddress = lba.ToString() };
             resources.Add(new Dictionary<string, object>
             {
                 ["type"] = "Microsoft.Network/localNetworkGateways", ["apiVersion"] = "2023-09-01", ["name"] = lngName, ["location"] = "[resourceGroup().location]", ["properties"] = lngProps,
@@ -215,6 +241,7 @@ public static class Exporter
                 ["localNetworkGateway2"] = new { id = $"[resourceId('Microsoft.Network/localNetworkGateways', '{lngName}')]" },
                 ["connectionType"] = "IPsec", ["connectionProtocol"] = "IKEv2", ["sharedKey"] = c.SharedKey, ["connectionMode"] = c.Mode.ToString(),
                 ["dpdTimeoutSeconds"] = c.DpdTimeoutSeconds, ["usePolicyBasedTrafficSelectors"] = c.UsePolicyBasedTrafficSelectors,
+                ["enableBgp"] = c.EnableBgp,
             };
             if (c.PolicySource != PolicySource.DeviceDefaults)
             {

@@ -199,7 +199,11 @@ internal static partial class AzureJsonReader
                         config.Note(v.At, $"gatewayType {Text(v, scope, config)}", "the lab simulates VPN gateways only");
                     return true;
                 case "bgpsettings":
-                    if (v is JObject b && b["asn"] is { } asn) Set(o, K.Asn, asn, scope, config);
+                    if (v is JObject b)
+                    {
+                        if (b["asn"] is { } asn) Set(o, K.Asn, asn, scope, config);
+                        if (b["bgpPeeringAddress"] is { } bp) Set(o, K.BgpPeeringAddress, bp, scope, config);
+                    }
                     return true;
                 case "sku" or "vpngatewaygeneration":
                     config.Note(v.At, key, "the SKU's capacity limits are not simulated");

@@ -51,7 +51,8 @@ internal static class PowerShellReader
         I(NoAzureAccount, "ResourceGroupName", "Location", "Tag", "AuthorizationKey"),
         I(Confirmation, "Force", "AsJob", "WhatIf", "Confirm", "DefaultProfile"),
         I("routing weight only matters with several paths (ExpressRoute); the lab has one tunnel", "RoutingWeight"),
-        I("not simulated by the lab's Azure gateway", "UseLocalAzureIpAddress", "GatewayCustomBgpIpAddress", "IngressNatRule", "EgressNatRule", "ExpressRouteGatewayBypass",
+        I("a custom APIPA address comes as an object of New-AzGatewayCustomBgpIpConfigurationObject, which the import does not read: write gateway-custom-bgp-address in the lab", "GatewayCustomBgpIpAddress"),
+        I("not simulated by the lab's Azure gateway", "UseLocalAzureIpAddress", "IngressNatRule", "EgressNatRule", "ExpressRouteGatewayBypass",
             "EnablePrivateLinkFastPath", "PeerId", "VirtualNetworkGateway2", "AuthenticationType", "CertificateAuthentication"),
     ];
 
@@ -78,6 +79,23 @@ internal static class PowerShellReader
             "EnablePrivateIpAddress", "GatewayDefaultSite", "NatRule", "EnableBgpRouteTranslationForNat", "DisableIPsecProtection"),
     ];
 
+    private static readonly Param[] BgpRouter =
+    [
+        S(K.BgpIdentifier, "BgpIdentifier"), S(K.LocalAsn, "LocalASN"),
+        I(Confirmation, "Force", "PassThru", "WhatIf", "Confirm", "AsJob", "ThrottleLimit", "CimSession"),
+        I("not simulated by the lab's RRAS BGP router (one routing domain, no route reflection, no IPv6)", "RoutingDomain", "TransitRouting", "ClusterId",
+            "CompareMEDAcrossASN", "DefaultGatewayRouting", "IPv6Routing", "LocalIPv6Address", "RouteReflector", "IPv4Routing"),
+    ];
+
+    private static readonly Param[] BgpPeer =
+    [
+        S(K.LocalIpAddress, "LocalIPAddress"), S(K.PeerIpAddress, "PeerIPAddress"), S(K.PeerAsn, "PeerASN"), S(K.LocalAsn, "LocalASN"),
+        S(K.OperationMode, "OperationMode"), S(K.PeeringMode, "PeeringMode"), S(K.HoldTimeSec, "HoldTimeSec"), S(K.IdleHoldTimeSec, "IdleHoldTimeSec"),
+        S(K.MaxAllowedPrefix, "MaxAllowedPrefix"),
+        I(Confirmation, "Force", "PassThru", "WhatIf", "Confirm", "AsJob", "ThrottleLimit", "CimSession"),
+        I("not simulated by the lab's RRAS BGP router", "Weight", "RouteReflectorClient", "RoutingDomain"),
+    ];
+
     private static readonly Param[] Vnet =
     [
         L(K.VnetAddressSpaces, "AddressPrefix"),
@@ -101,7 +119,7 @@ internal static class PowerShellReader
         ["New-AzVirtualNetworkGatewayIpConfig"] = "the lab's gateway has one address on the internet and one in the GatewaySubnet",
         ["Set-VpnServerIPsecConfiguration"] = "server-wide IPsec defaults for answering calls; the lab's RRAS takes its policy from the interface",
         ["Set-VpnServerConfiguration"] = "server-wide IPsec defaults for answering calls; the lab's RRAS takes its policy from the interface",
-        ["Add-BgpPeer"] = "BGP is not simulated: routes come from the address spaces",
+        ["Start-BgpPeer"] = "starts a peering of PeeringMode Manual; the lab starts Automatic ones at once",
         ["Invoke-WindowsApi"] = "calls a Windows API from the script's own helper function",
     };
 
@@ -181,6 +199,9 @@ internal static class PowerShellReader
             case "new-azlocalnetworkgateway" or "set-azlocalnetworkgateway":
                 Resource(cmd, ConfigObjectKind.LocalNetworkGateway, Lng, config, "LocalNetworkGateway");
                 return;
+            case "set-azvirtualnetworkgateway":
+                Resource(cmd, ConfigObjectKind.AzureGateway, Gateway, config, "VirtualNetworkGateway");
+                return;
             case "new-azvirtualnetworkgateway":
                 if (cmd.Find("GatewayType") is { } gt && !string.Equals(Text(gt.Value), "Vpn", StringComparison.OrdinalIgnoreCase))
                 {
@@ -202,16 +223,44 @@ internal static class PowerShellReader
             case "set-privateprofilestring":
                 RouterPbk(cmd, config);
                 return;
-            case "add-bgprouter":
+            case "add-bgprouter" or "set-bgprouter":
             {
-                // The on-premises ASN: BGP is not simulated, but Azure's rules on the ASN are checked.
-                var o = config.Object(ConfigObjectKind.RrasInterface, null, cmd.At);
+                var o = config.Object(ConfigObjectKind.RrasBgp, null, cmd.At);
+                if (o is null) return;
+                foreach (var a in cmd.Arguments) Map(cmd, a, BgpRouter, o, config);
+                Positional(cmd, config);
+                return;
+            }
+            case "add-bgppeer":
+            {
+                var o = config.Object(ConfigObjectKind.RrasBgp, null, cmd.At);
+                if (o is null) return;
+                var peerName = cmd.Find("Name") is { } n ? Scalar(n.Value, config, "Add-BgpPeer -Name") : null;
+                if (o.Get(K.PeerName) is { } first && peerName is { } second && !string.Equals(first.Value, second.Value, StringComparison.OrdinalIgnoreCase))
+                {
+                    config.Note(cmd.At, $"Add-BgpPeer -Name {second.Value}", $"the lab's RRAS peers with the one Azure gateway of the lab; it keeps the peer '{first.Value}' from {first.At}");
+                    return;
+                }
+                if (peerName is { } pn) o.Set(K.PeerName, pn);
                 foreach (var a in cmd.Arguments)
                 {
-                    if (a.Name.Equals("LocalASN", StringComparison.OrdinalIgnoreCase) && o is not null && Scalar(a.Value, config, "Add-BgpRouter -LocalASN") is { } asn) o.Set(K.Asn, asn);
-                    else config.Note(a.At, $"Add-BgpRouter -{a.Name}", "BGP is not simulated: routes come from the address spaces");
+                    if (a.Name.Equals("Name", StringComparison.OrdinalIgnoreCase)) continue;
+                    Map(cmd, a, BgpPeer, o, config);
                 }
-                config.Note(cmd.At, "Add-BgpRouter", "BGP is not simulated: the lab routes the local network gateway's address spaces (the ASN is checked against Azure's reserved ones)");
+                Positional(cmd, config);
+                return;
+            }
+            case "add-bgpcustomroute":
+            {
+                var o = config.Object(ConfigObjectKind.RrasBgp, null, cmd.At);
+                if (o is null) return;
+                foreach (var a in cmd.Arguments)
+                {
+                    if (a.Name.Equals("Network", StringComparison.OrdinalIgnoreCase)) o.SetList(K.CustomRoutes, [.. o.List(K.CustomRoutes), .. Items(a.Value, config, "Add-BgpCustomRoute -Network")]);
+                    else if (a.Name.Equals("Interface", StringComparison.OrdinalIgnoreCase)) config.Note(a.At, "Add-BgpCustomRoute -Interface", "the lab's RRAS originates networks (-Network), not an interface's routes");
+                    else config.Note(a.At, $"Add-BgpCustomRoute -{a.Name}", "not a parameter the import maps");
+                }
+                Positional(cmd, config);
                 return;
             }
         }

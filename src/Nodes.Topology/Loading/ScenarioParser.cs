@@ -256,13 +256,14 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
                 var t = ctx.Map(item, "tunnel expectation", TopologyKeys.TunnelExpectation);
                 if (t is null) { ok = false; continue; }
                 var name = t.Has("name") ? ctx.Text(t["name"], "tunnel name") : null;
-                if (name is not null && !known.Contains(name))
+                // A gateway that did not load has been reported already; its tunnels are not "unknown".
+                if (name is not null && !known.Contains(name) && ctx.Broken.Count == 0)
                 {
                     var near = Suggest.Closest(name, known);
                     ctx.Error(t["name"]!, $"tunnel '{name}' is neither an Azure connection nor an RRAS demand-dial interface", near is not null ? $"did you mean '{near}'?" : $"tunnels are: {string.Join(", ", known)}");
                     ok = false;
                 }
-                if (known.Length == 0)
+                if (known.Length == 0 && ctx.Broken.Count == 0)
                 {
                     ctx.Error(item, "the scenario expects a tunnel but the topology has no VPN", "add a vpn block to an rras node or connections to an azure-vpn-gateway");
                     ok = false;
@@ -317,6 +318,7 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
             if (name is null) { ok = false; continue; }
             if (!speakers.TryGetValue(name, out var spec))
             {
+                if (ctx.Broken.Contains(name)) { ok = false; continue; } // reported where the node is written
                 var near = Suggest.Closest(name, [.. speakers.Keys]);
                 ctx.Error(b["node"]!, $"node '{name}' does not speak BGP", speakers.Count == 0 ? "give an azure-vpn-gateway bgp-settings or an rras node a bgp block" : near is not null ? $"did you mean '{near}'?" : $"BGP speakers: {string.Join(", ", speakers.Keys)}");
                 ok = false;
