@@ -9,6 +9,8 @@ using Nodes.Wire.Ike;
 using Nodes.Wire.Ip;
 using Nodes.Wire.NatT;
 using Nodes.Wire.Udp;
+using Nodes.Wire.Bgp;
+using Nodes.Wire.Tcp;
 
 namespace Nodes.Web;
 
@@ -33,9 +35,10 @@ public sealed record Layer(string Name, int Depth, int Block, int Offset, int Le
 public sealed record DecodedFrame(IReadOnlyList<ByteBlock> Blocks, IReadOnlyList<Layer> Layers);
 
 /// <summary>
-/// Decodes a frame the way Wireshark's packet tree shows it, with Nodes' own codecs: IPv4, ICMP, UDP, the NAT-T
-/// non-ESP marker and keepalive, IKE header and payloads (the SK payload opened with the IKE SA's keys), ESP with
-/// SPI and sequence (the inner packet opened with the SA's keys, and the ICV verdict). Malformed input ends the
+/// Decodes a frame the way Wireshark's packet tree shows it, with Nodes' own codecs: IPv4, ICMP, UDP, TCP (with
+/// the BGP messages a segment to or from port 179 carries), the NAT-T non-ESP marker and keepalive, IKE header and
+/// payloads (the SK payload opened with the IKE SA's keys), ESP with SPI and sequence (the inner packet opened with
+/// the SA's keys, and the ICV verdict). Malformed input ends the
 /// tree with the codec's reason; it never throws.
 /// </summary>
 public sealed class FrameDecoder
@@ -106,11 +109,109 @@ public sealed class FrameDecoder
             case IpProtocol.Udp: Udp(block, buf, start, payloadLength, depth, ip); break;
             case IpProtocol.Esp: Esp(block, buf, start, payloadLength, depth); break;
             case IpProtocol.Icmp: Icmp(block, buf, start, payloadLength, depth); break;
+            case IpProtocol.Tcp: Tcp(block, buf, start, payloadLength, depth, ip); break;
             default: Begin($"Data ({payloadLength} bytes)", depth, block, start, payloadLength, []); break;
         }
     }
 
     private LayerBuilder Begin(string name, int depth, int block, int offset, int length, IReadOnlyList<Field> _) => Begin(name, depth, block, offset, length);
+
+    private void Tcp(int block, byte[] buf, int offset, int length, int depth, Ipv4Header ip)
+    {
+        if (!TcpHeader.TryParse(buf.AsSpan(offset, length), out var tcp, out var payload, out var error))
+        {
+            Begin($"Malformed TCP ({error})", depth, block, offset, length, []).Add("Reason", error.ToString(), 0, length);
+            return;
+        }
+        var headerLength = length - payload.Length;
+        var flags = string.Join(",", new[] { (TcpFlags.Syn, "SYN"), (TcpFlags.Fin, "FIN"), (TcpFlags.Rst, "RST"), (TcpFlags.Psh, "PSH"), (TcpFlags.Ack, "ACK"), (TcpFlags.Urg, "URG"), (TcpFlags.Ece, "ECE"), (TcpFlags.Cwr, "CWR") }
+            .Where(f => tcp.Has(f.Item1)).Select(f => f.Item2));
+        var l = Begin($"Transmission Control Protocol, Src Port: {tcp.SourcePort}, Dst Port: {tcp.DestinationPort}, Seq: {tcp.SequenceNumber}, Len: {payload.Length} [{flags}]", depth, block, offset, headerLength);
+        l.Add("Source port", U(tcp.SourcePort), 0, 2);
+        l.Add("Destination port", U(tcp.DestinationPort), 2, 2);
+        l.Add("Sequence number", U(tcp.SequenceNumber), 4, 4);
+        l.Add("Acknowledgment number", tcp.Has(TcpFlags.Ack) ? U(tcp.AcknowledgmentNumber) : "(not set)", 8, 4);
+        l.Add("Header length / flags", $"{headerLength} bytes / {flags}", 12, 2);
+        l.Add("Window", U(tcp.Window), 14, 2);
+        l.Add("Checksum", $"0x{tcp.Checksum:x4} [{(TcpHeader.VerifyChecksum(buf.AsSpan(offset, length), ip.Source, ip.Destination) ? "verified" : "WRONG")}]", 16, 2);
+        if (headerLength > TcpHeader.MinLength)
+        {
+            var o = tcp.Options;
+            var text = string.Join(", ", new[]
+            {
+                o.MaximumSegmentSize is { } mss ? $"MSS {mss}" : null,
+                o.WindowScale is { } ws ? $"window scale {ws}" : null,
+                o.SackPermitted ? "SACK permitted" : null,
+                o.Timestamps is { } ts ? $"timestamps {ts.Value}/{ts.EchoReply}" : null,
+            }.OfType<string>());
+            l.Add("Options", text.Length > 0 ? text : "(none Nodes interprets)", TcpHeader.MinLength, headerLength - TcpHeader.MinLength);
+        }
+        if (payload.IsEmpty) return;
+        var start = offset + headerLength;
+        if (tcp.SourcePort == BgpPort || tcp.DestinationPort == BgpPort) Bgp(block, buf, start, payload.Length, depth + 1);
+        else Begin($"Data ({payload.Length} bytes)", depth + 1, block, start, payload.Length, []);
+    }
+
+    private const ushort BgpPort = 179;
+
+    /// <summary>The BGP messages a segment carries whole; bytes of a message that started in another segment as a continuation.</summary>
+    private void Bgp(int block, byte[] buf, int offset, int length, int depth)
+    {
+        var at = 0;
+        while (at < length)
+        {
+            var rest = buf.AsSpan(offset + at, length - at);
+            if (!BgpCodec.TryFrame(rest, out var size, out var error))
+            {
+                Begin(error.IsNone ? $"BGP: part of a message continued in the next segment ({rest.Length} bytes)" : $"BGP: not a message here ({error.Text}; a continuation of an earlier segment, or a stream out of step)",
+                    depth, block, offset + at, rest.Length, []);
+                return;
+            }
+            BgpCodec.TryParse(rest[..size], fourOctetAs: true, out var m, out error);
+            var type = (BgpMessageType)rest[BgpCodec.MarkerLength + 2];
+            var l = Begin($"Border Gateway Protocol - {BgpName(type)} Message{(m is null ? $" (refused: {error.Text})" : "")}", depth, block, offset + at, size);
+            l.Add("Marker", "16 bytes of 0xff", 0, BgpCodec.MarkerLength);
+            l.Add("Length", U(size), BgpCodec.MarkerLength, 2);
+            l.Add("Type", $"{BgpName(type)} ({(byte)type})", BgpCodec.MarkerLength + 2, 1);
+            var body = BgpCodec.HeaderLength;
+            switch (m)
+            {
+                case BgpOpen o:
+                    l.Add("Version", U(BgpOpen.Version), body, 1);
+                    l.Add("My AS", U(o.MyAs), body + 1, 2);
+                    l.Add("Hold time", $"{o.HoldTimeSeconds} s", body + 3, 2);
+                    l.Add("BGP identifier", o.Identifier.ToString(), body + 5, 4);
+                    l.Add("Capabilities", string.Join(", ", o.Capabilities.Select(c => c.Code switch
+                    {
+                        BgpCapability.Multiprotocol => "multiprotocol IPv4 unicast",
+                        BgpCapability.RouteRefresh => "route refresh",
+                        BgpCapability.FourOctetAs => $"4-octet AS {o.Asn}",
+                        _ => $"code {c.Code}",
+                    })), body + 9, size - body - 9);
+                    break;
+                case BgpUpdate u:
+                    l.Add("Withdrawn routes", u.Withdrawn.IsEmpty ? "(none)" : string.Join(", ", u.Withdrawn), body, 2);
+                    if (u.Attributes is { } a)
+                        l.Add("Path attributes", $"ORIGIN {a.Origin}, AS_PATH {a.AsPathText}, NEXT_HOP {a.NextHop}{(a.MultiExitDisc is { } med ? $", MED {med}" : "")}", body + 2, 2);
+                    l.Add("Network layer reachability", u.Nlri.IsEmpty ? (u.IsEndOfRib ? "(none: End-of-RIB)" : "(none)") : string.Join(", ", u.Nlri), body, size - body);
+                    break;
+                case BgpNotification n:
+                    l.Add("Error", $"{n.Error.Text} ({(byte)n.Error.Code}/{n.Error.Subcode})", body, 2);
+                    break;
+            }
+            at += size;
+        }
+    }
+
+    private static string BgpName(BgpMessageType t) => t switch
+    {
+        BgpMessageType.Open => "OPEN",
+        BgpMessageType.Update => "UPDATE",
+        BgpMessageType.Notification => "NOTIFICATION",
+        BgpMessageType.Keepalive => "KEEPALIVE",
+        BgpMessageType.RouteRefresh => "ROUTE-REFRESH",
+        _ => $"type {(byte)t}",
+    };
 
     private void Icmp(int block, byte[] buf, int offset, int length, int depth)
     {
