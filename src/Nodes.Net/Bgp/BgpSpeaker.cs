@@ -256,6 +256,7 @@ public sealed class BgpSpeaker
         public int Buffered { get; set; }
         public Queue<byte[]> Pending { get; } = new();
         public int PendingOffset { get; set; }
+        public int PendingBytes { get; set; }
         public BgpOpen? PeerOpen { get; set; }
         public bool FourOctetAs { get; set; }
         public TimeSpan HoldTime { get; set; }
@@ -340,7 +341,15 @@ public sealed class BgpSpeaker
 
     private void Send(Connection c, byte[] message, TimeSpan now)
     {
+        if (c.Detached) return;
+        if (c.PendingBytes + message.Length > _options.MaxQueuedBytes)
+        {
+            _port.Dropped("bgp-cease-out-of-resources", $"{c.Peer.Options.Name}: {c.PendingBytes} bytes wait for {c.Peer.Options.PeerAddress} to read");
+            Close(c, BgpError.Cease(BgpError.OutOfResources), now, $"the neighbour stopped reading ({c.PendingBytes} bytes waiting)");
+            return;
+        }
         c.Pending.Enqueue(message);
+        c.PendingBytes += message.Length;
         c.Peer.MessagesSent++;
         if (c.State is BgpState.OpenConfirm or BgpState.Established && c.HoldTime > TimeSpan.Zero)
             c.KeepaliveAt = now + _options.Scale(c.HoldTime) / 3; // a third of the hold time as the lab runs it
@@ -353,6 +362,7 @@ public sealed class BgpSpeaker
         {
             var n = c.Tcp.Write(m.AsSpan(c.PendingOffset));
             c.PendingOffset += n;
+            c.PendingBytes -= n;
             if (c.PendingOffset < m.Length) break;
             c.Pending.Dequeue();
             c.PendingOffset = 0;
@@ -504,7 +514,9 @@ public sealed class BgpSpeaker
         {
             c.Pending.Clear();
             c.PendingOffset = 0;
-            c.Pending.Enqueue(BgpCodec.Write(new BgpNotification(error)));
+            var notification = BgpCodec.Write(new BgpNotification(error));
+            c.Pending.Enqueue(notification);
+            c.PendingBytes = notification.Length;
             c.Peer.MessagesSent++;
             // A collision's loser is not the session's trouble: the other connection carries on.
             if (error.Code != BgpErrorCode.Cease || error.Subcode != BgpError.ConnectionCollisionResolution)
@@ -600,6 +612,13 @@ public sealed class BgpSpeaker
                 learned.Add(prefix);
                 changed = true;
             }
+        }
+        if (p.Options.MaxPrefixes is null && p.AdjIn.Count > _options.PrefixLimit)
+        {
+            _port.Report($"bgp: {p.Options.Name}: {p.AdjIn.Count} prefixes from {p.Options.PeerAddress}, more than the {_options.PrefixLimit} one neighbour may make this speaker hold");
+            _port.Dropped("bgp-cease-out-of-resources", $"{p.Options.Name}: more than {_options.PrefixLimit} prefixes");
+            Close(c, BgpError.Cease(BgpError.OutOfResources), now, $"more than {_options.PrefixLimit} prefixes");
+            return;
         }
         if (p.Options.MaxPrefixes is { } max && p.AdjIn.Count > max)
         {

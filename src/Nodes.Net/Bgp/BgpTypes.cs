@@ -78,6 +78,18 @@ public sealed record BgpSpeakerOptions
     /// <summary>Turns a protocol time (hold, keepalive, retry) into the lab's time; identity unless the lab runs faster than real time.</summary>
     public Func<TimeSpan, TimeSpan> Scale { get; init; } = t => t;
 
+    /// <summary>
+    /// The prefixes a neighbour without its own <see cref="BgpPeerOptions.MaxPrefixes"/> may send before its session
+    /// ends (Cease / Out of Resources): a bound on what one neighbour can make the speaker hold.
+    /// </summary>
+    public int PrefixLimit { get; init; } = 100_000;
+
+    /// <summary>
+    /// Octets of messages that may wait for a neighbour's TCP window; a neighbour that stops reading past this
+    /// ends its session (Cease / Out of Resources) instead of making the speaker queue without bound.
+    /// </summary>
+    public int MaxQueuedBytes { get; init; } = 1 << 20;
+
     /// <summary>Seeds the TCP initial sequence numbers and ephemeral ports (a seeded run repeats).</summary>
     public ulong Seed { get; init; }
 }

@@ -51,6 +51,9 @@ internal sealed class BgpPair
     /// <summary>Side 1 is not a speaker but a bare TCP connection whose bytes the test writes (a hostile neighbour).</summary>
     public bool RawNeighbour { get; }
 
+    /// <summary>False: the hostile neighbour never reads what arrives, so its receive window closes.</summary>
+    public bool RawReads { get; set; } = true;
+
     /// <summary>The hostile neighbour's TCP connection, once <see cref="OpenRaw"/> opened it.</summary>
     public TcpConnection? Raw { get; private set; }
 
@@ -144,6 +147,7 @@ internal sealed class BgpPair
         {
             if (Raw is null) return;
             EmitRaw(Raw.Receive(tcp, data, Now));
+            if (!RawReads) return;
             var buffer = new byte[Raw.ReadableBytes];
             Raw.Read(buffer);
             _rawReceived.AddRange(buffer);

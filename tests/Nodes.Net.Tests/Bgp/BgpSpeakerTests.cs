@@ -211,6 +211,38 @@ public class BgpSpeakerTests
     }
 
     [Fact]
+    public void A_neighbour_without_its_own_limit_is_held_to_the_speakers_prefix_limit()
+    {
+        var pair = HostileEstablished(o => o with { PrefixLimit = 3 });
+        var prefixes = Enumerable.Range(0, 4).Select(i => new Ipv4Prefix(Ipv4Address.FromOctets(172, 16, (byte)i, 0), 24)).ToList();
+        pair.WriteRaw(BgpCodec.WriteUpdates([], new BgpPathAttributes
+        {
+            Origin = BgpOrigin.Igp,
+            AsPath = [new BgpAsPathSegment(BgpAsPathSegmentType.AsSequence, [65010])],
+            NextHop = BgpPair.RrasAddress,
+        }, prefixes, fourOctetAs: true).Single());
+        pair.RunFor(TimeSpan.FromSeconds(1));
+        var error = Notification(pair);
+        Assert.Equal((BgpErrorCode.Cease, BgpError.OutOfResources), (error.Code, error.Subcode));
+        Assert.Empty(pair.Azure.BestRoutes);
+    }
+
+    [Fact]
+    public void A_neighbour_that_stops_reading_ends_its_session_instead_of_making_the_speaker_queue_without_bound()
+    {
+        var pair = HostileEstablished(o => o with { MaxQueuedBytes = 64 * 1024 });
+        pair.RawReads = false;
+        var many = Enumerable.Range(0, 2000).Select(i => new Ipv4Prefix(new Ipv4Address(0x0A000000u + ((uint)i << 8)), 24)).ToList();
+        for (var i = 0; i < 40 && pair.Azure.Peers(pair.Now).Single().State == BgpState.Established; i++)
+        {
+            pair.Azure.SetNetworks(i % 2 == 0 ? many : [], pair.Now);
+            pair.RunFor(TimeSpan.FromMilliseconds(200));
+        }
+        Assert.NotEqual(BgpState.Established, pair.Azure.Peers(pair.Now).Single().State);
+        Assert.Contains(pair.Ports[0].Drops, d => d.Reason == "bgp-cease-out-of-resources");
+    }
+
+    [Fact]
     public void Bytes_without_the_marker_are_connection_not_synchronized()
     {
         var pair = Hostile();
