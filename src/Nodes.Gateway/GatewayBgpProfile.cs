@@ -20,6 +20,9 @@ public sealed record GatewayBgpProfile(uint Asn, Ipv4Address Identifier, Immutab
     /// <summary>Learned routes overlapping these are not advertised on (Azure: none overlapping a VNet prefix).</summary>
     public ImmutableArray<Ipv4Prefix> NotReadvertisedOverlapping { get; init; } = [];
 
+    /// <summary>A prefix learned over several sessions with equally short paths goes into each of their tunnels (Azure's instances).</summary>
+    public bool Multipath { get; init; }
+
     /// <summary>Whether a learned default route is advertised to other neighbours (Azure never does).</summary>
     public bool ReadvertisesDefaultRoute { get; init; } = true;
 
@@ -61,23 +64,34 @@ public sealed record GatewayBgpProfile(uint Asn, Ipv4Address Identifier, Immutab
         foreach (var c in spec.Connections.Where(c => c.EnableBgp && c.LocalNetworkGateway.Bgp is not null && c.LocalNetworkGateway.GatewayAddress is not null))
         {
             var lng = c.LocalNetworkGateway.Bgp!;
-            var apipa = AzureBgpRules.IsApipa(lng.PeeringAddress!.Value) ? c.GatewayCustomBgpAddress ?? (b.CustomAddresses.IsDefaultOrEmpty ? null : b.CustomAddresses[0]) : null;
-            peers.Add(new GatewayBgpPeer(new BgpPeerOptions
+            var onApipa = AzureBgpRules.IsApipa(lng.PeeringAddress!.Value);
+            // An active-active gateway speaks from each instance: instance 0 from the primary address (or the first
+            // custom APIPA one), instance 1 from the secondary (bgp-howto; vpn-gateway-howto-aws-bgp).
+            for (var instance = 0; instance < (spec.ActiveActive ? 2 : 1); instance++)
             {
-                Name = c.Name,
-                LocalAddress = apipa ?? address,
-                PeerAddress = lng.PeeringAddress!.Value,
-                PeerAsn = lng.Asn,
-                Passive = apipa is not null,
-                MaxPrefixes = AzureBgpRules.MaxPrefixesAccepted,
-                Withheld = [.. c.LocalNetworkGateway.AddressSpaces],
-            }, c.Name));
+                var apipa = !onApipa ? null
+                    : instance == 0 ? c.GatewayCustomBgpAddress ?? (b.CustomAddresses.IsDefaultOrEmpty ? null : b.CustomAddresses[0])
+                    : b.CustomAddresses.Length > 1 ? b.CustomAddresses[1] : null;
+                var own = instance == 0 ? address : spec.SecondBgpAddress!.Value;
+                var tunnel = instance == 0 ? c.Name : c.Name + AzureVpnGatewaySpec.SecondInstanceSuffix;
+                peers.Add(new GatewayBgpPeer(new BgpPeerOptions
+                {
+                    Name = tunnel,
+                    LocalAddress = apipa ?? own,
+                    PeerAddress = lng.PeeringAddress!.Value,
+                    PeerAsn = lng.Asn,
+                    Passive = apipa is not null,
+                    MaxPrefixes = AzureBgpRules.MaxPrefixesAccepted,
+                    Withheld = [.. c.LocalNetworkGateway.AddressSpaces],
+                }, tunnel));
+            }
         }
         return new GatewayBgpProfile(b.Asn, address, peers.ToImmutable(), networks.ToImmutable())
         {
             RefusedExactly = spec.VnetAddressSpaces,
             NotReadvertisedOverlapping = spec.VnetAddressSpaces,
             ReadvertisesDefaultRoute = false,
+            Multipath = spec.ActiveActive,
         };
     }
 

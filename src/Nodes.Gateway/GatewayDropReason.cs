@@ -29,6 +29,8 @@ public enum GatewayDropReason : byte
     BgpNoPeer,
     /// <summary>A BGP neighbour's TCP that arrived in clear or out of another tunnel than its session's.</summary>
     BgpOutsideTunnel,
+    /// <summary>For, or through, an instance of an active-active gateway that is down (maintenance or failure).</summary>
+    InstanceDown,
 }
 
 /// <summary>Stable names of gateway drops.</summary>
@@ -45,6 +47,7 @@ public static class GatewayDropReasonNames
         GatewayDropReason.NoTunnel => "no-tunnel",
         GatewayDropReason.BgpNoPeer => "bgp-no-peer",
         GatewayDropReason.BgpOutsideTunnel => "bgp-outside-tunnel",
+        GatewayDropReason.InstanceDown => "instance-down",
         _ => "ike-repeated-request",
     };
 

@@ -102,7 +102,13 @@ public sealed partial class GatewayEngine
     /// <summary>The learned routes changed: each tunnel's remote networks are its own and what BGP learned through it.</summary>
     private void InstallBgpRoutes()
     {
-        var learned = _bgp!.BestRoutes.Values.GroupBy(r => _bgpTunnelOf.GetValueOrDefault(r.Peer)).Where(g => g.Key is not null)
+        // Multipath (an active-active Azure gateway): a prefix goes into every tunnel whose session offers it with a
+        // path as short as the best; otherwise into the best route's tunnel only.
+        var routes = _profile.Bgp!.Multipath
+            ? _profile.Bgp.Peers.SelectMany(p => _bgp!.RoutesFrom(p.Options.Name))
+                .Where(r => _bgp!.BestRoutes.TryGetValue(r.Prefix, out var best) && r.Attributes.AsPathLength == best.Attributes.AsPathLength)
+            : _bgp!.BestRoutes.Values;
+        var learned = routes.GroupBy(r => _bgpTunnelOf.GetValueOrDefault(r.Peer)).Where(g => g.Key is not null)
             .ToDictionary(g => g.Key!, g => g.Select(r => r.Prefix).ToList());
         _spd = new SecurityPolicyDatabase(_profile.Tunnels.Select(t => new SpdTunnel(t.Name, t.LocalPrefixes,
                 learned.TryGetValue(t.Name, out var extra) ? [.. t.RemotePrefixes, .. extra.Where(e => !t.RemotePrefixes.Contains(e))] : t.RemotePrefixes)),
@@ -115,7 +121,7 @@ public sealed partial class GatewayEngine
         public void Send(Ipv4Endpoint local, Ipv4Endpoint remote, TcpSegment segment)
         {
             var peer = e._profile.Bgp!.Peers.FirstOrDefault(p => p.Options.PeerAddress == remote.Address && p.Options.LocalAddress == local.Address);
-            if (peer is null || !e._tunnels.TryGetValue(peer.Tunnel, out var tunnel)) return;
+            if (peer is null || !e._tunnels.TryGetValue(peer.Tunnel, out var tunnel) || e.Down(tunnel)) return;
             var datagram = new byte[Ipv4PacketWriter.TcpDatagramLength(segment.Header, segment.Payload.Length)];
             var ttl = (byte)(e._profile.Kind == "rras" ? 128 : 64);
             Ipv4PacketWriter.WriteTcp(datagram, new Ipv4Template(local.Address, remote.Address, e._ipId++, ttl, DontFragment: true), segment.Header, segment.Payload);

@@ -63,6 +63,13 @@ public sealed partial class GatewayEngine
             return;
         }
         var nextHop = route.NextHopFor(ip.Destination);
+        // The second instance of an active-active gateway sends from its own public address out of its own link.
+        if (_profile.SecondInternetInterface is { } si && route.Interface == _profile.InternetInterface && _router.Interfaces.TryGetValue(si, out var second)
+            && ip.Source == second.Address && second.Prefix.Length == 31)
+        {
+            egress = second;
+            nextHop = new Ipv4Address(second.Address.Value ^ 1);
+        }
         if (CurrentSpan is { } current)
         {
             current.SetTag(Attr.EgressInterface, route.Interface);

@@ -68,7 +68,7 @@ public sealed partial class GatewayEngine
 
     /// <summary>The connections this gateway answers IKE_SA_INIT for: each responding tunnel, for its peer's address only.</summary>
     private List<IkeConnection> Connections() =>
-        _tunnels.Values.Where(t => t.Profile.Responds).Select(t => new IkeConnection(t.Profile.Responder, t.Profile.Peer)).ToList();
+        _tunnels.Values.Where(t => t.Profile.Responds).Select(t => new IkeConnection(t.Profile.Responder, t.Profile.Peer, t.Profile.Local)).ToList();
 
     private void IkeArrived(byte[] message, Ipv4Endpoint from, Ipv4Endpoint to, string traceparent)
     {
@@ -82,7 +82,7 @@ public sealed partial class GatewayEngine
     private void Dial(Tunnel t)
     {
         t.Attempts++;
-        var local = new Ipv4Endpoint(_profile.PublicAddress, UdpPorts.Ike);
+        var local = new Ipv4Endpoint(t.Profile.Local ?? _profile.PublicAddress, UdpPorts.Ike);
         var remote = new Ipv4Endpoint(t.Profile.Peer, UdpPorts.Ike);
         var sa = _ike.Initiate(t.Profile.Initiator, local, remote, _now.Node);
         var h = new IkeLink(sa, t);

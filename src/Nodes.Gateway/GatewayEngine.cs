@@ -70,7 +70,8 @@ public sealed partial class GatewayEngine : IDisposable
         foreach (var t in profile.Tunnels) _tunnels[t.Name] = new Tunnel(t);
         _ike = new IkeResponder(new IkeEnvironment(random()), Connections(), ikeOptions);
         // The protected side: every interface but the internet one (a one-armed RRAS has only the one).
-        var inside = router.Interfaces.Keys.Where(n => n != profile.InternetInterface).ToList();
+        // (A /32 is a loopback address of the node, not a side.)
+        var inside = router.Interfaces.Where(i => i.Key != profile.InternetInterface && i.Key != profile.SecondInternetInterface && i.Value.Prefix.Length < 32).Select(i => i.Key).ToList();
         _protectedSide = inside.Count > 0 ? inside : [.. router.Interfaces.Keys];
         _spd = new SecurityPolicyDatabase(profile.Tunnels.Select(t => new SpdTunnel(t.Name, t.LocalPrefixes, t.RemotePrefixes)), _protectedSide, profile.Isolated);
         StartBgp(bgpSeed, timeScale.Factor == 0 ? new TimeScale(1) : timeScale);
@@ -204,6 +205,11 @@ public sealed partial class GatewayEngine : IDisposable
             Drop(DropReason.Malformed);
             return;
         }
+        if (_profile.SecondInternetInterface is not null && InstanceOf(ingress, ip.Destination) is >= 0 and var instance && _instanceDown[instance])
+        {
+            Drop(GatewayDropReason.InstanceDown, $"{ip.Source} → {ip.Destination}: instance {instance} ({Instances.Name(instance)}) is down");
+            return;
+        }
         // RFC 4301 section 5: cleartext is protected, let through or discarded by policy, in both directions.
         var verdict = _spd.Classify(ip.Source, ip.Destination, ingress);
         if (verdict.Action == SpdAction.Discard)
@@ -225,7 +231,7 @@ public sealed partial class GatewayEngine : IDisposable
             Local(datagram, ip, Within(datagram, payload), traceparent, via: null);
             return;
         }
-        if (verdict.Action == SpdAction.Protect && _tunnels.TryGetValue(verdict.Tunnel!, out var tunnel))
+        if (verdict.Action == SpdAction.Protect && PickTunnel(verdict, ip, datagram) is { } tunnel)
         {
             if (!Ipv4Header.TryDecrementTimeToLive(datagram))
             {

@@ -23,7 +23,14 @@ public sealed record TunnelProfile(
     bool Responds,
     bool DemandDial,
     TimeSpan RetryInterval,
-    int Tries);
+    int Tries)
+{
+    /// <summary>Our address for this tunnel when it is not the gateway's public address (the second instance of an active-active Azure gateway).</summary>
+    public Ipv4Address? Local { get; init; }
+
+    /// <summary>Which instance of an active-active gateway carries the tunnel (0 otherwise).</summary>
+    public int Instance { get; init; }
+}
 
 /// <summary>
 /// The two VPN personalities, built from the topology: Windows Server RRAS and the Azure VPN gateway.
@@ -37,14 +44,17 @@ public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4A
     /// </summary>
     public ushort? MssClamp { get; init; }
 
+    /// <summary>The second instance's internet interface of an active-active gateway (public, like <see cref="InternetInterface"/>).</summary>
+    public string? SecondInternetInterface { get; init; }
+
     /// <summary>The gateway's BGP speaker over its tunnels; null without BGP.</summary>
     public GatewayBgpProfile? Bgp { get; init; }
 
     public static GatewayProfile Rras(RrasSpec spec, TimeScale lab)
     {
         var wan = spec.FindInterface(spec.InternetInterface)!;
-        var tunnels = ImmutableArray<TunnelProfile>.Empty;
-        if (spec.Vpn is { } v)
+        var tunnels = ImmutableArray.CreateBuilder<TunnelProfile>();
+        foreach (var v in spec.Vpns)
         {
             var config = new IkeSaConfig
             {
@@ -65,16 +75,17 @@ public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4A
             };
             // RRAS routes the subnets into the interface and sends whatever the LAN gives it (its selectors, or any).
             var local = v.LocalTrafficSelectors.IsDefaultOrEmpty ? [AnyPrefix] : v.LocalTrafficSelectors;
-            tunnels = [new TunnelProfile(v.InterfaceName, v.Destination, v.Ipv4Subnets.Select(s => s.Prefix).ToImmutableArray(), local, config, config,
-                Initiates: true, Responds: true, DemandDial: !v.Persistent, TimeSpan.FromSeconds(Math.Max(1, v.RetryIntervalSeconds)), Math.Max(1, v.NumberOfTries))];
+            tunnels.Add(new TunnelProfile(v.InterfaceName, v.Destination, v.Ipv4Subnets.Select(s => s.Prefix).ToImmutableArray(), local, config, config,
+                Initiates: true, Responds: true, DemandDial: !v.Persistent, TimeSpan.FromSeconds(Math.Max(1, v.RetryIntervalSeconds)), Math.Max(1, v.NumberOfTries)));
         }
-        return new GatewayProfile("rras", spec.InternetInterface, wan.Address, tunnels, []) { MssClamp = (ushort?)spec.MssClamp, Bgp = GatewayBgpProfile.Rras(spec, tunnels, lab) };
+        var all = tunnels.ToImmutable();
+        return new GatewayProfile("rras", spec.InternetInterface, wan.Address, all, []) { MssClamp = (ushort?)spec.MssClamp, Bgp = GatewayBgpProfile.Rras(spec, all, lab) };
     }
 
     public static GatewayProfile Azure(AzureVpnGatewaySpec spec, TimeScale lab)
     {
         var wan = spec.Interfaces.FirstOrDefault(i => i.Address == spec.PublicAddress) ?? spec.Interfaces[0];
-        var tunnels = spec.Connections.Where(c => c.LocalNetworkGateway.GatewayAddress is not null).Select(c =>
+        var tunnels = spec.Connections.Where(c => c.LocalNetworkGateway.GatewayAddress is not null).Select(IEnumerable<TunnelProfile> (c) =>
         {
             var policy = c.UsePolicyBasedTrafficSelectors;
             var baseConfig = new IkeSaConfig
@@ -100,10 +111,15 @@ public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4A
                 LocalTs = policy ? spec.VnetAddressSpaces.Select(TsRange.FromPrefix).ToImmutableArray() : [TsRange.Any],
                 RemoteTs = policy ? c.LocalNetworkGateway.AddressSpaces.Select(TsRange.FromPrefix).ToImmutableArray() : [TsRange.Any],
             };
-            return new TunnelProfile(c.Name, c.LocalNetworkGateway.GatewayAddress!.Value, c.LocalNetworkGateway.AddressSpaces, spec.VnetAddressSpaces, initiator, baseConfig,
+            var first = new TunnelProfile(c.Name, c.LocalNetworkGateway.GatewayAddress!.Value, c.LocalNetworkGateway.AddressSpaces, spec.VnetAddressSpaces, initiator, baseConfig,
                 Initiates: c.Mode == ConnectionMode.InitiatorOnly, Responds: c.Mode != ConnectionMode.InitiatorOnly, DemandDial: false,
-                TimeSpan.FromSeconds(5), int.MaxValue);
-        }).ToImmutableArray();
+                TimeSpan.FromSeconds(5), int.MaxValue) { Local = spec.ActiveActive ? spec.PublicAddress : null };
+            if (!spec.ActiveActive || spec.SecondPublicAddress is not { } second) return [first];
+            // Active-active: the second instance builds its own tunnel to the same device from its own public IP.
+            var name = c.Name + AzureVpnGatewaySpec.SecondInstanceSuffix;
+            IkeSaConfig Second(IkeSaConfig x) => x with { Name = name, LocalId = c.LocalId is null ? IkeIdentity.Address(second) : x.LocalId };
+            return new[] { first, first with { Name = name, Initiator = Second(initiator), Responder = Second(baseConfig), Local = second, Instance = 1 } };
+        }).SelectMany(t => t).ToImmutableArray();
         // BGP: Azure routes each peer's BGP address into its connection's tunnel, and its own APIPA address is one of
         // the tunnel's local networks (bgp-howto; VPN Gateway FAQ).
         var bgp = GatewayBgpProfile.Azure(spec, lab);
@@ -116,7 +132,12 @@ public sealed record GatewayProfile(string Kind, string InternetInterface, Ipv4A
                 }
                 : t).ToImmutableArray();
         // The VNet is reachable from the internet only through the gateway's tunnels.
-        return new GatewayProfile("azure-vpn-gateway", wan.Name, spec.PublicAddress, tunnels, spec.VnetAddressSpaces) { MssClamp = (ushort?)spec.MssClamp, Bgp = bgp };
+        return new GatewayProfile("azure-vpn-gateway", wan.Name, spec.PublicAddress, tunnels, spec.VnetAddressSpaces)
+        {
+            MssClamp = (ushort?)spec.MssClamp,
+            Bgp = bgp,
+            SecondInternetInterface = spec.SecondPublicAddress is { } s2 ? spec.Interfaces.FirstOrDefault(i => i.Address == s2)?.Name : null,
+        };
     }
 
     private static readonly Ipv4Prefix AnyPrefix = new(new Ipv4Address(0), 0);

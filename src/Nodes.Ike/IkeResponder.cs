@@ -5,7 +5,11 @@ using Nodes.Wire.Ip;
 namespace Nodes.Ike;
 
 /// <summary>A responder connection: the configuration used for IKE_SA_INIT from <paramref name="Peer"/>, or from anyone when null.</summary>
-public sealed record IkeConnection(IkeSaConfig Config, Ipv4Address? Peer = null);
+/// <summary>
+/// A connection the responder answers IKE_SA_INIT for: from <paramref name="Peer"/> (any peer when null), and when
+/// <paramref name="Local"/> is given only on that address of ours (one connection per instance of an active-active gateway).
+/// </summary>
+public sealed record IkeConnection(IkeSaConfig Config, Ipv4Address? Peer = null, Ipv4Address? Local = null);
 
 /// <summary>Tuning of an <see cref="IkeResponder"/>.</summary>
 public sealed record IkeResponderOptions
@@ -49,6 +53,7 @@ public sealed class IkeResponder : IDisposable
     private readonly IkeEnvironment _env;
     private List<IkeConnection> _connections;
     private Dictionary<Ipv4Address, IkeConnection> _byPeer = [];
+    private Dictionary<(Ipv4Address Peer, Ipv4Address Local), IkeConnection> _byPeerAndLocal = [];
     private IkeConnection? _default;
     private readonly IkeCookies _cookies;
     // Every SA with what the table keeps of it: the SPIs that route to it, its IKE_SA_INIT key while half-open.
@@ -97,8 +102,13 @@ public sealed class IkeResponder : IDisposable
             throw new ArgumentException("at most one connection may be the default (without a peer address)", nameof(connections));
         _connections = list;
         _byPeer = [];
+        _byPeerAndLocal = [];
         foreach (var c in list)
-            if (c.Peer is { } peer) _byPeer.TryAdd(peer, c); // the first connection naming an address wins
+        {
+            if (c.Peer is not { } peer) continue;
+            if (c.Local is { } local) _byPeerAndLocal.TryAdd((peer, local), c);
+            else _byPeer.TryAdd(peer, c); // the first connection naming an address wins
+        }
         _default = list.FirstOrDefault(c => c.Peer is null);
     }
 
@@ -122,6 +132,10 @@ public sealed class IkeResponder : IDisposable
 
     /// <summary>The configuration an IKE_SA_INIT from <paramref name="peer"/> gets: the one naming its address, else the default.</summary>
     public IkeSaConfig? ConfigFor(Ipv4Address peer) => (_byPeer.GetValueOrDefault(peer) ?? _default)?.Config;
+
+    /// <summary>The connection for <paramref name="peer"/> arriving on our <paramref name="local"/> address: one bound to that address first.</summary>
+    public IkeSaConfig? ConfigFor(Ipv4Address peer, Ipv4Address local) =>
+        _byPeerAndLocal.GetValueOrDefault((peer, local))?.Config ?? ConfigFor(peer);
 
     /// <summary>Creates and starts an IKE SA that this device initiates.</summary>
     public IkeSa Initiate(IkeSaConfig config, Ipv4Endpoint local, Ipv4Endpoint remote, DateTimeOffset now)
@@ -198,7 +212,7 @@ public sealed class IkeResponder : IDisposable
             Drop(IkeDropReason.Malformed, $"malformed IKE_SA_INIT from {from} ({error})");
             return;
         }
-        var config = ConfigFor(from.Address);
+        var config = ConfigFor(from.Address, to.Address);
         if (config is null)
         {
             Drop(IkeDropReason.NoConnection, $"IKE_SA_INIT from {from}, which is no configured peer");

@@ -273,6 +273,26 @@ public class ResponderTests
     }
 
     [Fact]
+    public void Responder_must_pick_the_connection_bound_to_the_address_the_request_came_to()
+    {
+        // An active-active gateway: one connection per instance for the same peer, told apart by our own address.
+        var first = IkePair.Azure() with { Name = "in0" };
+        var second = IkePair.Azure() with { Name = "in1" };
+        var peer = Ipv4Address.Parse("198.51.100.7");
+        var ip1 = Ipv4Address.Parse("52.172.171.0");
+        var ip2 = Ipv4Address.Parse("52.172.171.2");
+        using var gw = new IkeResponder(new IkeEnvironment(new SeededRandomSource(3, "gw")),
+            [new IkeConnection(first, peer, ip1), new IkeConnection(second, peer, ip2)]);
+        Assert.Equal("in0", gw.ConfigFor(peer, ip1)!.Name);
+        Assert.Equal("in1", gw.ConfigFor(peer, ip2)!.Name);
+        Assert.Null(gw.ConfigFor(Ipv4Address.Parse("198.51.100.8"), ip2));
+        var (initiator, init) = NewInitiator(8, new Ipv4Endpoint(peer, 500));
+        gw.Receive(init, initiator.Local, new Ipv4Endpoint(ip2, 500), T0);
+        Assert.Equal("in1", Assert.Single(gw.Sas).Config.Name);
+        initiator.Dispose();
+    }
+
+    [Fact]
     public void Responder_must_pick_the_connection_of_the_peers_address_else_the_default()
     {
         var special = IkePair.Azure(psk: "other") with { Name = "special" };

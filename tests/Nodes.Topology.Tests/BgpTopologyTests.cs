@@ -56,3 +56,36 @@ public class BgpTopologyTests
         Assert.All(problems, p => Assert.Matches(@"^\d+:\d+: ", p));
     }
 }
+
+public class ActiveActiveTopologyTests
+{
+    private static string Lab => File.ReadAllText(Path.Combine(Labs.Folder, "azure-active-active-bgp.yaml"));
+
+    [Fact]
+    public void The_active_active_lab_loads_two_instances_and_two_rras_interfaces()
+    {
+        var lab = TopologyLoader.LoadFromString(Lab, "aa.yaml").Topology!;
+        var gw = (AzureVpnGatewaySpec)lab.FindNode("azure-gw")!;
+        Assert.True(gw.ActiveActive);
+        Assert.Equal(Ipv4Address.Parse("52.172.171.2"), gw.SecondPublicAddress);
+        Assert.Equal([Ipv4Address.Parse("169.254.21.1"), Ipv4Address.Parse("169.254.22.1")], gw.Bgp!.CustomAddresses.ToArray());
+        var rras = (RrasSpec)lab.FindNode("rras")!;
+        Assert.Equal(["azure-in0", "azure-in1"], rras.Vpns.Select(v => v.InterfaceName));
+        Assert.Equal(2, rras.Bgp!.Peers.Length);
+    }
+
+    [Theory]
+    [InlineData("no second address", "      second-public-address: 52.172.171.2\n", "", "has no second-public-address")]
+    [InlineData("the same address twice", "second-public-address: 52.172.171.2", "second-public-address: 52.172.171.0", "is the first instance's public-address")]
+    [InlineData("an address of no interface", "second-public-address: 52.172.171.2", "second-public-address: 52.172.171.6", "is not the address of any interface")]
+    [InlineData("a second address without active-active", "      active-active: true\n", "", "has a second-public-address but is not active-active")]
+    [InlineData("two interfaces of one name", "        - interface-name: azure-in1", "        - interface-name: azure-in0", "interface-name 'azure-in0' is used twice")]
+    [InlineData("a second BGP address outside the GatewaySubnet", "        custom-bgp-addresses:", "        second-bgp-peering-address: 10.0.254.5\n        custom-bgp-addresses:", "second-bgp-peering-address 10.0.254.5 of node 'azure-gw' is not in its gateway-subnet")]
+    public void What_an_active_active_gateway_needs_is_checked_where_it_is_written(string description, string from, string to, string message)
+    {
+        Assert.Contains(from, Lab);
+        var result = TopologyLoader.LoadFromString(Lab.Replace(from, to, StringComparison.Ordinal), "aa.yaml");
+        var problems = result.Diagnostics.Select(d => $"{d.Location.Line}:{d.Location.Column}: {d.Message}").ToList();
+        Assert.True(problems.Exists(p => p.Contains(message, StringComparison.Ordinal)), $"{description}: {string.Join("; ", problems)}");
+    }
+}

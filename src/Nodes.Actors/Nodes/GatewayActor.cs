@@ -110,6 +110,11 @@ public sealed class GatewayActor : NodeActor
             else if (_disconnecting is not null) Timers.StartSingleTimer("disconnect", new DisconnectTimeout(), TimeSpan.FromSeconds(3));
         });
         Receive<DisconnectTimeout>(_ => Disconnected());
+        Receive<InstanceUp>(m =>
+        {
+            _engine.InstanceUp(m.Instance, Time);
+            ArmIkeTimer();
+        });
         Receive<RestoreNetworks>(m =>
         {
             _engine.RestoreBgpNetworks(m.Networks, Time);
@@ -267,6 +272,9 @@ public sealed class GatewayActor : NodeActor
 
     private sealed record RestoreClock : INoSerializationVerificationNeeded;
 
+    /// <summary>The end of an instance fault's "for": the instance is back.</summary>
+    private sealed record InstanceUp(int Instance) : INoSerializationVerificationNeeded;
+
     /// <summary>The end of a bgp-withdraw fault's "for": the networks are advertised again.</summary>
     private sealed record RestoreNetworks(IReadOnlyList<Wire.Ip.Ipv4Prefix> Networks) : INoSerializationVerificationNeeded;
 
@@ -328,6 +336,16 @@ public sealed class GatewayActor : NodeActor
                     return FaultOutcome.Refused($"{Name} does not advertise {(prefix is null ? "any network of its own" : prefix.ToString())}; it originates: {string.Join(", ", _engine.Bgp.Networks)}");
                 if (DurationParam(f, kind, "for") is { } length) Timers.StartSingleTimer("bgp-restore", new RestoreNetworks(gone), length);
                 return FaultOutcome.Applied($"{Name} no longer advertises {string.Join(", ", gone)}: UPDATE with the withdrawal sent to {_engine.Bgp.Options.Peers.Length} neighbour(s)");
+            }
+            case FaultKind.GatewayInstanceMaintenance or FaultKind.GatewayInstanceFailure:
+            {
+                if (_profile.SecondInternetInterface is null) return FaultOutcome.Refused($"{Name} is not an active-active gateway: it has one instance");
+                var instance = FaultValues.Get(f.Params, kind, "instance") == "1" ? 1 : 0;
+                if (_engine.IsInstanceDown(instance)) return FaultOutcome.Refused($"instance {instance} of {Name} is already down");
+                var text = _engine.InstanceDown(instance, kind == FaultKind.GatewayInstanceMaintenance, Time);
+                ArmIkeTimer();
+                if (DurationParam(f, kind, "for") is { } length) Timers.StartSingleTimer($"instance-up-{instance}", new InstanceUp(instance), length);
+                return FaultOutcome.Applied(text);
             }
             case FaultKind.BgpReset:
             {

@@ -136,7 +136,7 @@ public sealed class BgpSpeaker
             return;
         }
         if (tcp.Has(TcpFlags.Rst)) return; // RFC 9293 section 3.10.7.1: an RST for nothing is ignored
-        var peer = tcp.DestinationPort == Port ? _peers.Find(p => p.Options.PeerAddress == source && p.Options.LocalAddress == destination && p.Options.Enabled) : null;
+        var peer = tcp.DestinationPort == Port ? _peers.Find(p => p.Options.PeerAddress == source && p.Options.LocalAddress == destination && p.Options.Enabled && !p.Suspended) : null;
         if (peer is null || !_started || !tcp.Has(TcpFlags.Syn) || tcp.Has(TcpFlags.Ack))
         {
             _port.Dropped(peer is null ? "bgp-no-peer" : "bgp-unexpected-segment", $"TCP {remote} → {local}: {(peer is null ? "not a configured BGP neighbour" : "no connection")}");
@@ -202,6 +202,36 @@ public sealed class BgpSpeaker
     /// <summary>The networks this speaker originates now.</summary>
     public ImmutableArray<Ipv4Prefix> Networks => _networks;
 
+    /// <summary>
+    /// Takes one neighbour's sessions down: with Cease / Administrative Shutdown when <paramref name="graceful"/>, or
+    /// aborted (what it sends goes nowhere when its path is gone too); the neighbour is not tried again until
+    /// <see cref="ResumePeer"/>.
+    /// </summary>
+    public void SuspendPeer(string peer, bool graceful, string why, TimeSpan now)
+    {
+        foreach (var p in _peers.Where(p => p.Options.Name == peer))
+        {
+            p.Suspended = true;
+            p.RetryAt = null;
+            foreach (var c in p.Connections.ToList())
+            {
+                if (graceful) Close(c, BgpError.Cease(BgpError.AdministrativeShutdown), now, why);
+                else Drop(c, why, now, abort: true);
+            }
+            p.RetryAt = null;
+        }
+    }
+
+    /// <summary>The neighbour may be reached again: an active one is connected at once.</summary>
+    public void ResumePeer(string peer, TimeSpan now)
+    {
+        foreach (var p in _peers.Where(p => p.Options.Name == peer && p.Suspended))
+        {
+            p.Suspended = false;
+            StartPeer(p, now);
+        }
+    }
+
     /// <summary>The neighbour's address became unreachable or the path to it went away (its tunnel is down): its sessions end at once.</summary>
     public void PeerLost(string peer, string why, TimeSpan now)
     {
@@ -227,6 +257,7 @@ public sealed class BgpSpeaker
         public long MessagesSent { get; set; }
         public long MessagesReceived { get; set; }
         public int Flaps { get; set; }
+        public bool Suspended { get; set; }
         public string? LastError { get; set; }
         public TimeSpan? LastErrorAt { get; set; }
         public bool Passive => Options.Passive;
@@ -267,7 +298,7 @@ public sealed class BgpSpeaker
 
     private void StartPeer(Peer p, TimeSpan now)
     {
-        if (!_started || p.Passive || !p.Options.Enabled || p.Connections.Exists(c => !c.Detached)) return;
+        if (!_started || p.Passive || p.Suspended || !p.Options.Enabled || p.Connections.Exists(c => !c.Detached)) return;
         var local = new Ipv4Endpoint(p.Options.LocalAddress, EphemeralPort(p.Options.PeerAddress));
         var remote = new Ipv4Endpoint(p.Options.PeerAddress, Port);
         var c = new Connection(p, TcpConnection.Open(TcpOptions(p, local, remote), now, out var syn), outgoing: true) { State = BgpState.Connect };
@@ -567,7 +598,7 @@ public sealed class BgpSpeaker
             }
         }
         c.State = BgpState.Idle;
-        if (!_started || p.Passive || p.Connections.Exists(o => !o.Detached) || p.RetryAt is not null) return;
+        if (!_started || p.Passive || p.Suspended || p.Connections.Exists(o => !o.Detached) || p.RetryAt is not null) return;
         // Section 8.2.2: after a failed TCP attempt the ConnectRetryTimer; after a session, the idle hold time.
         p.RetryAt = now + _options.Scale(c.Outgoing && c.PeerOpen is null && why is "connection refused" or "TCP timed out" ? p.Options.ConnectRetry : p.Options.IdleHold);
     }

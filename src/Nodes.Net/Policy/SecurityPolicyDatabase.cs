@@ -18,6 +18,12 @@ public enum SpdAction : byte
 public readonly record struct SpdVerdict(SpdAction Action, string? Tunnel, string? Why)
 {
     public static SpdVerdict Bypass { get; } = new(SpdAction.Bypass, null, null);
+
+    /// <summary>
+    /// Every tunnel that protects the same longest prefix, <see cref="Tunnel"/> first, when there are several (the
+    /// tunnels of an active-active gateway's instances, or the routes BGP learned over each); null when there is one.
+    /// </summary>
+    public IReadOnlyList<string>? Alternatives { get; init; }
 }
 
 /// <summary>One tunnel's policy: traffic between <paramref name="Local"/> and <paramref name="Remote"/> is protected.</summary>
@@ -45,6 +51,8 @@ public sealed class SecurityPolicyDatabase
     // Each tunnel by its remote prefixes, one dictionary per prefix length keyed by network (as the routing table
     // does): a lookup costs at most 33 probes, however many tunnels the gateway has.
     private readonly Dictionary<uint, SpdTunnel>?[] _byRemote = new Dictionary<uint, SpdTunnel>?[33];
+    // Tunnels after the first that list the same prefix, for equal-cost choice by the owner.
+    private readonly Dictionary<(uint Network, int Length), List<string>> _alternatives = [];
     private readonly ImmutableHashSet<string> _protectedInterfaces;
     private readonly ImmutableArray<Ipv4Prefix> _isolated;
 
@@ -55,7 +63,13 @@ public sealed class SecurityPolicyDatabase
     {
         foreach (var t in tunnels)
             foreach (var p in t.Remote)
-                (_byRemote[p.Length] ??= []).TryAdd(p.Network.Value, t); // the first tunnel listing a prefix keeps it
+            {
+                var table = _byRemote[p.Length] ??= [];
+                if (table.TryAdd(p.Network.Value, t)) continue; // the first tunnel listing a prefix keeps it
+                if (table[p.Network.Value].Name == t.Name) continue;
+                if (!_alternatives.TryGetValue((p.Network.Value, p.Length), out var list)) _alternatives[(p.Network.Value, p.Length)] = list = [table[p.Network.Value].Name];
+                if (!list.Contains(t.Name)) list.Add(t.Name);
+            }
         _protectedInterfaces = [.. protectedInterfaces];
         _isolated = isolated is null ? [] : [.. isolated];
     }
@@ -75,7 +89,19 @@ public sealed class SecurityPolicyDatabase
             return new(SpdAction.Discard, to.Name, $"{source} → {destination} arrived on the public interface {ingress}; only the protected side sends into {to.Name}");
         if (!Covers(to.Local, source))
             return new(SpdAction.Discard, to.Name, $"{source} → {destination}: {source} is not one of {to.Name}'s local networks ({string.Join(", ", to.Local)})");
-        return new(SpdAction.Protect, to.Name, null);
+        return new(SpdAction.Protect, to.Name, null) { Alternatives = AlternativesOf(destination) };
+    }
+
+    private IReadOnlyList<string>? AlternativesOf(Ipv4Address destination)
+    {
+        if (_alternatives.Count == 0) return null;
+        for (var length = 32; length >= 0; length--)
+        {
+            if (_byRemote[length] is not { } table) continue;
+            var network = destination.Value & (length == 0 ? 0u : uint.MaxValue << (32 - length));
+            if (table.ContainsKey(network)) return _alternatives.GetValueOrDefault((network, length));
+        }
+        return null;
     }
 
     /// <summary>The tunnel with the longest remote prefix holding <paramref name="address"/>.</summary>

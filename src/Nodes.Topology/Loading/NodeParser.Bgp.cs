@@ -28,6 +28,17 @@ internal sealed partial class NodeParser
         var ok = true;
         var asn = b.Has("asn") ? Asn(b["asn"], "asn") : BgpSettingsSpec.AzureDefaultAsn;
         ok &= asn is not null;
+        Ipv4Address? secondPeering = null;
+        if (b.Has("second-bgp-peering-address"))
+        {
+            secondPeering = ctx.Address(b["second-bgp-peering-address"], "second-bgp-peering-address");
+            ok &= secondPeering is not null;
+            if (secondPeering is { } sp && gatewaySubnet is { } sgs && !sgs.Contains(sp))
+            {
+                ctx.Error(b["second-bgp-peering-address"]!, $"second-bgp-peering-address {sp} of node '{node}' is not in its gateway-subnet {sgs}", "an active-active gateway's second BGP address is in the GatewaySubnet too");
+                ok = false;
+            }
+        }
         Ipv4Address? peering = null;
         if (b.Has("bgp-peering-address"))
         {
@@ -57,7 +68,7 @@ internal sealed partial class NodeParser
             }
             custom.Add(a);
         }
-        return ok ? new BgpSettingsSpec(asn!.Value, peering, custom.ToImmutable(), body.At) : null;
+        return ok ? new BgpSettingsSpec(asn!.Value, peering, custom.ToImmutable(), body.At) { SecondPeeringAddress = secondPeering } : null;
     }
 
     /// <summary>A local network gateway's bgp-settings: the on-premises speaker's ASN and BGP peer address.</summary>
@@ -84,7 +95,7 @@ internal sealed partial class NodeParser
     }
 
     /// <summary>RRAS's bgp block: Add-BgpRouter's identifier and ASN, its Add-BgpPeer entries and Add-BgpCustomRoute networks.</summary>
-    private RrasBgpSpec? RrasBgp(string node, YNode body, ImmutableArray<InterfaceSpec> interfaces, RrasVpnSpec? vpn)
+    private RrasBgpSpec? RrasBgp(string node, YNode body, ImmutableArray<InterfaceSpec> interfaces, ImmutableArray<RrasVpnSpec> vpns)
     {
         var b = ctx.Map(body, $"bgp of node '{node}'", TopologyKeys.RrasBgp);
         if (b is null) return null;
@@ -130,9 +141,9 @@ internal sealed partial class NodeParser
                 ctx.Error(p["peer-asn"]!, $"peer-asn {peerAsn} of BGP peer '{name}' equals the router's local-asn", "a BGP session over the tunnel is external (eBGP): Azure's ASN must differ from RRAS's");
                 ok = false;
             }
-            if (vpn is not null && !vpn.Ipv4Subnets.Any(s => s.Prefix.Contains(remote.Value)))
+            if (vpns.Length > 0 && !vpns.Any(v => v.Ipv4Subnets.Any(s => s.Prefix.Contains(remote.Value))))
             {
-                ctx.Error(p["peer-ip-address"]!, $"peer-ip-address {remote} of BGP peer '{name}' is not routed into the VPN interface {vpn.InterfaceName}",
+                ctx.Error(p["peer-ip-address"]!, $"peer-ip-address {remote} of BGP peer '{name}' is not routed into the VPN interface {string.Join(" or ", vpns.Select(v => v.InterfaceName))}",
                     $"add a host route to the Azure BGP peer through the tunnel, as Azure's BGP guide asks: ipv4-subnets: [\"{remote}/32:100\", ...]");
                 ok = false;
             }

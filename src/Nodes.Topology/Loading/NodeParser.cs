@@ -247,20 +247,35 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
         var lan = Pick("lan-interface");
         var internet = Pick("internet-interface");
         RrasVpnSpec? vpn = null;
+        var more = ImmutableArray.CreateBuilder<RrasVpnSpec>();
         var vpnOk = true;
         if (m["vpn"] is { } vn)
         {
-            vpn = RrasVpn(name, vn);
-            vpnOk = vpn is not null;
+            // One Add-VpnS2SInterface, or a list of them (one to each instance of an active-active Azure gateway).
+            var names = new Dictionary<string, YNode>(StringComparer.OrdinalIgnoreCase);
+            foreach (var item in vn is YSeq seq ? seq.Items : [vn])
+            {
+                var v = RrasVpn(name, item);
+                if (v is null) { vpnOk = false; continue; }
+                if (names.TryGetValue(v.InterfaceName, out var first))
+                {
+                    ctx.Error(item, $"interface-name '{v.InterfaceName}' is used twice on node '{name}' (first at line {first.At.Line})", "give each site-to-site interface its own name");
+                    vpnOk = false;
+                    continue;
+                }
+                names[v.InterfaceName] = item;
+                if (vpn is null) vpn = v;
+                else more.Add(v);
+            }
         }
         RrasBgpSpec? bgp = null;
         if (m["bgp"] is { } bn)
         {
-            bgp = RrasBgp(name, bn, interfaces, vpn);
+            bgp = RrasBgp(name, bn, interfaces, vpn is null ? [] : [vpn, .. more]);
             vpnOk &= bgp is not null;
         }
         if (lan is null || internet is null || !vpnOk) return null;
-        return new RrasSpec(name, interfaces, routes, gw, at, lan, internet, vpn) { MssClamp = ctx.Int(m["mss-clamp"], $"mss-clamp of node '{name}'", 536, 9000), Bgp = bgp };
+        return new RrasSpec(name, interfaces, routes, gw, at, lan, internet, vpn) { MssClamp = ctx.Int(m["mss-clamp"], $"mss-clamp of node '{name}'", 536, 9000), Bgp = bgp, MoreVpns = more.ToImmutable() };
     }
 
     private RrasVpnSpec? RrasVpn(string node, YNode body)
@@ -444,6 +459,31 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
             bgp = GatewayBgp(name, bn, subnet, interfaces);
             ok &= bgp is not null;
         }
+        // Active-active: a second instance with its own public IP (IP configuration activeActive), route-based only.
+        var activeActive = m.Has("active-active") ? ctx.Bool(m["active-active"], "active-active") : false;
+        ok &= activeActive is not null;
+        Ipv4Address? second = null;
+        if (m.Has("second-public-address"))
+        {
+            second = ctx.Address(m["second-public-address"], "second-public-address");
+            ok &= second is not null;
+            if (activeActive != true)
+            {
+                ctx.Error(m["second-public-address"]!, $"node '{name}' has a second-public-address but is not active-active", "write active-active: true, or leave the second address out");
+                ok = false;
+            }
+            else if (second is { } s2 && (s2 == publicAddress || !interfaces.Any(i => i.Address == s2)))
+            {
+                ctx.Error(m["second-public-address"]!, s2 == publicAddress ? $"second-public-address {s2} is the first instance's public-address" : $"second-public-address {s2} is not the address of any interface of node '{name}'",
+                    s2 == publicAddress ? "each instance of an active-active gateway has its own public IP" : $"give the gateway a second internet-facing interface with the address {s2}");
+                ok = false;
+            }
+        }
+        else if (activeActive == true)
+        {
+            ctx.Error(m["active-active"]!, $"active-active node '{name}' has no second-public-address", "each instance of an active-active gateway has its own public IP: write second-public-address and give an interface that address");
+            ok = false;
+        }
         var connections = ImmutableArray.CreateBuilder<AzureConnectionSpec>();
         var seen = new Dictionary<string, YNode>();
         foreach (var item in ctx.List(m["connections"], $"connections of node '{name}'"))
@@ -484,6 +524,8 @@ internal sealed partial class NodeParser(ParseContext ctx, DefaultsSpec defaults
         {
             MssClamp = ctx.Int(m["mss-clamp"], $"mss-clamp of node '{name}'", 536, 9000),
             Bgp = bgp,
+            ActiveActive = activeActive ?? false,
+            SecondPublicAddress = second,
         };
     }
 

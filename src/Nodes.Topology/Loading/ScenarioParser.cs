@@ -250,7 +250,8 @@ internal sealed class ScenarioParser(ParseContext ctx, TopologySpec topology, YM
         {
             var items = tn is YSeq s ? s.Items : [tn];
             var known = view.Nodes.OfType<AzureVpnGatewaySpec>().SelectMany(g => g.Connections.Select(c => c.Name))
-                .Concat(view.Nodes.OfType<RrasSpec>().Where(r => r.Vpn is not null).Select(r => r.Vpn!.InterfaceName)).Distinct().ToArray();
+                .Concat(view.Nodes.OfType<AzureVpnGatewaySpec>().Where(g => g.ActiveActive).SelectMany(g => g.Connections.Select(c => c.Name + AzureVpnGatewaySpec.SecondInstanceSuffix)))
+                .Concat(view.Nodes.OfType<RrasSpec>().SelectMany(r => r.Vpns.Select(v => v.InterfaceName))).Distinct().ToArray();
             foreach (var item in items)
             {
                 var t = ctx.Map(item, "tunnel expectation", TopologyKeys.TunnelExpectation);

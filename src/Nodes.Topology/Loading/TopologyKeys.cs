@@ -14,7 +14,7 @@ internal static class TopologyKeys
     public static readonly string[] Router = [.. NodeCommon, "mss-clamp"];
     public static readonly string[] NatRouter = [.. NodeCommon, "nat"];
     public static readonly string[] Rras = [.. NodeCommon, "mss-clamp", "lan-interface", "internet-interface", "vpn", "bgp"];
-    public static readonly string[] AzureVpnGateway = [.. NodeCommon, "mss-clamp", "public-address", "vnet-address-spaces", "gateway-subnet", "vpn-type", "connections", "nat-rebinding", "bgp-settings"];
+    public static readonly string[] AzureVpnGateway = [.. NodeCommon, "mss-clamp", "public-address", "vnet-address-spaces", "gateway-subnet", "vpn-type", "connections", "nat-rebinding", "bgp-settings", "active-active", "second-public-address"];
     public static readonly string[] AnyNode = [.. Host.Union(Router).Union(NatRouter).Union(Rras).Union(AzureVpnGateway)];
     public static readonly string[] Interface = ["address", "mtu", "external"];
     public static readonly string[] External = ["address"];
@@ -38,7 +38,7 @@ internal static class TopologyKeys
         "enable-bgp", "gateway-custom-bgp-address",
     ];
     public static readonly string[] LocalNetworkGateway = ["name", "gateway-address", "fqdn", "address-spaces", "bgp-settings"];
-    public static readonly string[] AzureBgpSettings = ["asn", "bgp-peering-address", "custom-bgp-addresses"];
+    public static readonly string[] AzureBgpSettings = ["asn", "bgp-peering-address", "second-bgp-peering-address", "custom-bgp-addresses"];
     public static readonly string[] LocalNetworkGatewayBgpSettings = ["asn", "bgp-peering-address"];
     public static readonly string[] RrasBgp = ["bgp-identifier", "local-asn", "peers", "custom-routes"];
     public static readonly string[] RrasBgpPeer =

@@ -9,6 +9,9 @@ namespace Nodes.Topology.Model;
 /// </summary>
 public sealed record BgpSettingsSpec(uint Asn, Ipv4Address? PeeringAddress, ImmutableArray<Ipv4Address> CustomAddresses, SourceLocation Location)
 {
+    /// <summary>The second instance's BGP address of an active-active gateway, when written.</summary>
+    public Ipv4Address? SecondPeeringAddress { get; init; }
+
     /// <summary>Azure's ASN for its VPN gateways unless another is given (VPN Gateway FAQ, BGP section).</summary>
     public const uint AzureDefaultAsn = 65515;
 }

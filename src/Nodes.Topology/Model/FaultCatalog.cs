@@ -164,6 +164,12 @@ public static class FaultCatalog
         new(FaultKind.BgpReset, "bgp-reset", FaultTarget.Gateway,
             "The gateway ends its BGP sessions with NOTIFICATION Cease / Administrative Reset (RFC 4486): what was learned over them is withdrawn until they are Established again",
             []),
+        new(FaultKind.GatewayInstanceMaintenance, "gateway-instance-maintenance", FaultTarget.Gateway,
+            "Planned maintenance of one instance of an active-active Azure gateway: it ends its BGP sessions (Cease) and deletes its IKE SAs, stays away for a while, and comes back with no SAs",
+            [new("instance", FaultParameterType.Choice, "which instance (GatewayTenantWorker_IN_0 or _IN_1)", "0", ["0", "1"]), new("for", FaultParameterType.Duration, "how long the instance stays away", "20s")]),
+        new(FaultKind.GatewayInstanceFailure, "gateway-instance-failure", FaultTarget.Gateway,
+            "An unplanned failure of one instance of an active-active Azure gateway: it goes silent at once, without a word to its peers, who notice by DPD and BGP hold timers; it comes back later with no SAs",
+            [new("instance", FaultParameterType.Choice, "which instance (GatewayTenantWorker_IN_0 or _IN_1)", "0", ["0", "1"]), new("for", FaultParameterType.Duration, "how long the instance stays away", "40s")]),
     ];
 
     public static FaultInfo Of(FaultKind kind) => All[(int)kind];

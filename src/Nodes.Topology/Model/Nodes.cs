@@ -126,6 +126,12 @@ public sealed record RrasSpec(
 
     /// <summary>RRAS's BGP router and peers (Add-BgpRouter, Add-BgpPeer, Add-BgpCustomRoute); null: no BGP.</summary>
     public RrasBgpSpec? Bgp { get; init; }
+
+    /// <summary>Site-to-site interfaces after the first (<see cref="Vpn"/>), e.g. one to each instance of an active-active Azure gateway.</summary>
+    public ImmutableArray<RrasVpnSpec> MoreVpns { get; init; } = [];
+
+    /// <summary>Every site-to-site interface of the server, the first one first.</summary>
+    public IEnumerable<RrasVpnSpec> Vpns => Vpn is null ? [] : [Vpn, .. MoreVpns];
 }
 
 /// <summary>Azure's gateway type; only route-based gateways speak IKEv2.</summary>
@@ -155,6 +161,15 @@ public sealed record AzureVpnGatewaySpec(
     /// <summary>Lower the MSS option of TCP SYNs entering and leaving its tunnels to this value; null leaves TCP alone.</summary>
     public int? MssClamp { get; init; }
 
+    /// <summary>What the second instance's tunnel of a connection is called: the connection's name and this (home-rras-IN_1).</summary>
+    public const string SecondInstanceSuffix = "-IN_1";
+
+    /// <summary>An active-active gateway: a second instance with its own public address, a tunnel per instance per connection.</summary>
+    public bool ActiveActive { get; init; }
+
+    /// <summary>The public address of the second instance (IP configuration activeActive) when <see cref="ActiveActive"/>.</summary>
+    public Ipv4Address? SecondPublicAddress { get; init; }
+
     /// <summary>The gateway's bgpSettings when BGP is enabled on it (enable-bgp); null: no BGP.</summary>
     public BgpSettingsSpec? Bgp { get; init; }
 
@@ -163,6 +178,9 @@ public sealed record AzureVpnGatewaySpec(
     /// GatewaySubnet interface.
     /// </summary>
     public Ipv4Address? BgpAddress => Bgp is null ? null : Bgp.PeeringAddress ?? Interfaces.FirstOrDefault(i => GatewaySubnet.Contains(i.Address))?.Address;
+
+    /// <summary>The second instance's BGP address in the GatewaySubnet (an active-active gateway has two): second-bgp-peering-address, or the address after the first.</summary>
+    public Ipv4Address? SecondBgpAddress => Bgp is null || !ActiveActive ? null : Bgp.SecondPeeringAddress ?? (BgpAddress is { } a ? new Ipv4Address(a.Value + 1) : null);
 
     /// <summary>The first host address of the GatewaySubnet (Azure reserves it as the subnet's gateway).</summary>
     public Ipv4Address VnetNextHop => new(GatewaySubnet.Network.Value + 1);

@@ -123,7 +123,7 @@ public static class DropReasons
         "esp-replay", "esp-tooold", "esp-integrity", "esp-unknown-spi", "ike-unknown-spi", "ike-repeated-request",
         "node-down", "demand-dial-queue-full", "spd-discard", "ike-no-connection", "ike-cookie-required", "ike-malformed", "tcp-checksum", "nat-fragment",
         "ike-unprotected", "ike-integrity", "ike-wrong-sa", "ike-message-id", "ike-unexpected-response", "ike-unexpected-exchange", "ike-unprotected-error", "ike-unusable-response", "ike-init-mismatch", "ike-delete-unknown-sa", "ike-init-responder-spi", "ike-invalid-ke", "ike-spi-collision",
-        "no-tunnel", "bgp-no-peer", "bgp-outside-tunnel", "bgp-route-refused", "bgp-open-bad-peer-as", "bgp-cease-max-prefixes", "bgp-fsm-error",
+        "no-tunnel", "bgp-no-peer", "bgp-outside-tunnel", "bgp-route-refused", "bgp-open-bad-peer-as", "bgp-cease-max-prefixes", "bgp-fsm-error", "bgp-cease-out-of-resources", "instance-down",
     ];
 }
 
@@ -155,6 +155,8 @@ public enum FaultKind
     DuplicateDelete,
     BgpWithdraw,
     BgpReset,
+    GatewayInstanceMaintenance,
+    GatewayInstanceFailure,
 }
 
 /// <summary>A fault at a point in scenario time, on a node and/or a link, with its parameters.</summary>

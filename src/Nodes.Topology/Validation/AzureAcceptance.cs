@@ -17,20 +17,22 @@ internal static class AzureAcceptance
         var indexes = new Dictionary<AzureVpnGatewaySpec, ConnectionIndex>(ReferenceEqualityComparer.Instance);
         foreach (var rras in spec.Nodes.OfType<RrasSpec>())
         {
-            if (rras.Vpn is not { } v) continue;
-            var gw = gateways.FirstOrDefault(g => g.PublicAddress == v.Destination);
-            if (gw is null) continue;
-            var lan = rras.FindInterface(rras.LanInterface)?.Address;
-            AzureConnectionSpec? conn;
-            if (gw.Connections.Length == 1) conn = gw.Connections[0];
-            else
+            foreach (var v in rras.Vpns)
             {
-                if (!indexes.TryGetValue(gw, out var index)) indexes[gw] = index = new ConnectionIndex(gw);
-                conn = lan is { } a ? index.FirstContaining(a) : null;
+                var gw = gateways.FirstOrDefault(g => g.PublicAddress == v.Destination || g.SecondPublicAddress == v.Destination);
+                if (gw is null) continue;
+                var lan = rras.FindInterface(rras.LanInterface)?.Address;
+                AzureConnectionSpec? conn;
+                if (gw.Connections.Length == 1) conn = gw.Connections[0];
+                else
+                {
+                    if (!indexes.TryGetValue(gw, out var index)) indexes[gw] = index = new ConnectionIndex(gw);
+                    conn = lan is { } a ? index.FirstContaining(a) : null;
+                }
+                foreach (var d in IkeLifetime(v, gw)) yield return d;
+                if (conn is not null)
+                    foreach (var d in Selectors(v, gw, conn)) yield return d;
             }
-            foreach (var d in IkeLifetime(v, gw)) yield return d;
-            if (conn is not null)
-                foreach (var d in Selectors(v, gw, conn)) yield return d;
         }
     }
 

@@ -113,9 +113,10 @@ public static class TopologyValidator
 
         foreach (var node in spec.Nodes)
         {
+            // A /32 without a link is a loopback address of the node's own (a BGP address, say): nothing is sent on it.
             foreach (var iface in node.Interfaces)
-                if (iface.External is null && !misnamed.Contains(node.Name) && !linkOf.ContainsKey((node.Name, iface.Name)) && !spec.Links.Any(l => l.Endpoints.Any(e => e.Node == node.Name && e.Interface == iface.Name)))
-                    d.Add(TopologyDiagnostic.At(iface.Location, $"interface '{node.Name}:{iface.Name}' is not attached to any link", $"add a link with endpoint \"{node.Name}:{iface.Name}\", mark it external, or remove it"));
+                if (iface.External is null && iface.Subnet.Length < 32 && !misnamed.Contains(node.Name) && !linkOf.ContainsKey((node.Name, iface.Name)) && !spec.Links.Any(l => l.Endpoints.Any(e => e.Node == node.Name && e.Interface == iface.Name)))
+                    d.Add(TopologyDiagnostic.At(iface.Location, $"interface '{node.Name}:{iface.Name}' is not attached to any link", $"add a link with endpoint \"{node.Name}:{iface.Name}\", mark it external, give it a /32 to make it a loopback address, or remove it"));
 
             foreach (var route in node.EffectiveRoutes)
                 CheckNextHop(node, route.NextHop, route.Location, route.Destination.Length == 0 && route.Metric == 0 && node.DefaultGateway == route.NextHop && route.Location == node.DefaultGatewayLocation
