@@ -677,9 +677,10 @@ public sealed class BgpSpeaker
             foreach (var r in p.AdjIn.Values)
                 if (!best.TryGetValue(r.Prefix, out var current) || Better(r, current)) best[r.Prefix] = r;
         }
-        var changed = best.Count != _best.Count || best.Any(kv => !_best.TryGetValue(kv.Key, out var old) || !ReferenceEquals(old, kv.Value));
         _best = best;
-        if (changed) _port.RoutesChanged();
+        // Some neighbour's routes changed (Decide runs for nothing else): the owner installs them even when the best
+        // ones stay, since a multipath owner installs every equally good route.
+        _port.RoutesChanged();
         foreach (var p in _peers)
             if (p.Established is not null) Advertise(p, now);
     }

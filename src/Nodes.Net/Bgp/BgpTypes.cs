@@ -125,6 +125,6 @@ public interface IBgpPort
     /// <summary>A line for the terminal and the summary.</summary>
     void Report(string text);
 
-    /// <summary>The best routes changed (<see cref="BgpSpeaker.BestRoutes"/>): the node installs them.</summary>
+    /// <summary>A neighbour's routes changed (<see cref="BgpSpeaker.BestRoutes"/>, <see cref="BgpSpeaker.RoutesFrom"/>): the node installs them.</summary>
     void RoutesChanged();
 }
