@@ -82,11 +82,11 @@ public sealed class FaultTests(ITestOutputHelper output)
     [Fact]
     public async Task Fault_list_prints_every_fault_with_its_target_summary_and_parameters_as_text_and_as_JSON()
     {
-        Assert.Equal(23, FaultCatalog.All.Length);
+        Assert.Equal(27, FaultCatalog.All.Length);
         var (code, text, err) = await RunNodes("fault", "list");
         Assert.Equal(0, code);
         Assert.Equal("", err);
-        Assert.StartsWith("23 faults.", text);
+        Assert.StartsWith("27 faults.", text);
         var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
         foreach (var f in FaultCatalog.All)
         {

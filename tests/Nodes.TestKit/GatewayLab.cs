@@ -23,8 +23,12 @@ public sealed class GatewayLab : IDisposable
     public static readonly Ipv4Address RrasLan = Ipv4Address.Parse("192.168.29.52");
     public static readonly Ipv4Address HomePublic = Ipv4Address.Parse("203.0.113.10");
     public static readonly Ipv4Address AzurePublic = Ipv4Address.Parse("52.172.171.0");
+
+    /// <summary>The second instance's public address in the active-active lab (topology/azure-active-active-bgp.yaml).</summary>
+    public static readonly Ipv4Address AzureSecondPublic = Ipv4Address.Parse("52.172.171.2");
     private static readonly Ipv4Address IspLan = Ipv4Address.Parse("192.168.29.1");
     private static readonly Ipv4Address InternetNextHop = Ipv4Address.Parse("52.172.171.1");
+    private static readonly Ipv4Address SecondInternetNextHop = Ipv4Address.Parse("52.172.171.3");
 
     private readonly NatTable _nat;
     private readonly Queue<(string To, byte[] Datagram, string Trace)> _wire = new();
@@ -102,7 +106,7 @@ public sealed class GatewayLab : IDisposable
         switch (f.To)
         {
             case "rras": Rras.Receive(f.Datagram, "lan", f.Trace, Time); break;
-            case "azure-gw": Azure.Receive(f.Datagram, "internet", f.Trace, Time); break;
+            case "azure-gw": Azure.Receive(f.Datagram, Destination(f.Datagram) == AzureSecondPublic ? "internet-2" : "internet", f.Trace, Time); break;
         }
         return true;
     }
@@ -133,6 +137,9 @@ public sealed class GatewayLab : IDisposable
     /// <summary>A datagram arriving at the Azure gateway's internet interface, from anyone.</summary>
     public void AtAzureFromInternet(byte[] datagram) => Azure.Receive(datagram, "internet", "", Time);
 
+    /// <summary>A datagram put on the wire from the NAT to the Azure gateway (one held back by <see cref="Intercept"/>, late).</summary>
+    public void ToAzureLater(byte[] datagram) => _wire.Enqueue(("azure-gw", datagram, ""));
+
     /// <summary>A datagram arriving at RRAS from the internet, through the NAT (an inbound mapping must exist).</summary>
     public void AtRrasFromInternet(byte[] datagram)
     {
@@ -156,12 +163,13 @@ public sealed class GatewayLab : IDisposable
             {
                 if (!_nat.TranslateOutbound(datagram, Time.Elapsed).Translated) return;
                 OnInternet.Add(datagram.ToArray());
-                if (Destination(datagram) == AzurePublic && Intercept?.Invoke(datagram) != true) _wire.Enqueue(("azure-gw", datagram, trace));
+                if ((Destination(datagram) == AzurePublic || Destination(datagram) == AzureSecondPublic) && Intercept?.Invoke(datagram) != true)
+                    _wire.Enqueue(("azure-gw", datagram, trace));
             }
             else ToHomeLan.Add(datagram);
             return;
         }
-        if (t.NextHop == InternetNextHop)
+        if (t.NextHop == InternetNextHop || t.NextHop == SecondInternetNextHop)
         {
             OnInternet.Add(datagram.ToArray());
             if (Destination(datagram) == HomePublic && _nat.TranslateInbound(datagram, Time.Elapsed).Translated) _wire.Enqueue(("rras", datagram, trace));

@@ -112,7 +112,13 @@ public sealed class GatewayActor : NodeActor
         Receive<DisconnectTimeout>(_ => Disconnected());
         Receive<InstanceUp>(m =>
         {
+            Timers.Cancel($"instance-drained-{m.Instance}");
             _engine.InstanceUp(m.Instance, Time);
+            ArmIkeTimer();
+        });
+        Receive<InstanceDrained>(m =>
+        {
+            _engine.InstanceDrained(m.Instance, Time);
             ArmIkeTimer();
         });
         Receive<RestoreNetworks>(m =>
@@ -275,6 +281,9 @@ public sealed class GatewayActor : NodeActor
     /// <summary>The end of an instance fault's "for": the instance is back.</summary>
     private sealed record InstanceUp(int Instance) : INoSerializationVerificationNeeded;
 
+    /// <summary>The end of a planned maintenance's drain: the instance deletes its SAs and goes away.</summary>
+    private sealed record InstanceDrained(int Instance) : INoSerializationVerificationNeeded;
+
     /// <summary>The end of a bgp-withdraw fault's "for": the networks are advertised again.</summary>
     private sealed record RestoreNetworks(IReadOnlyList<Wire.Ip.Ipv4Prefix> Networks) : INoSerializationVerificationNeeded;
 
@@ -341,10 +350,20 @@ public sealed class GatewayActor : NodeActor
             {
                 if (_profile.SecondInternetInterface is null) return FaultOutcome.Refused($"{Name} is not an active-active gateway: it has one instance");
                 var instance = FaultValues.Get(f.Params, kind, "instance") == "1" ? 1 : 0;
-                if (_engine.IsInstanceDown(instance)) return FaultOutcome.Refused($"instance {instance} of {Name} is already down");
-                var text = _engine.InstanceDown(instance, kind == FaultKind.GatewayInstanceMaintenance, Time);
+                if (_engine.IsInstanceDown(instance) || _engine.IsInstanceDraining(instance)) return FaultOutcome.Refused($"instance {instance} of {Name} is already down");
+                var length = DurationParam(f, kind, "for");
+                string text;
+                if (kind == FaultKind.GatewayInstanceMaintenance)
+                {
+                    var drain = DurationParam(f, kind, "drain") ?? TimeSpan.Zero;
+                    if (length is { } l && drain >= l)
+                        return FaultOutcome.Refused($"the drain ({drain.TotalSeconds:0.###} s) must be shorter than the maintenance (for: {l.TotalSeconds:0.###} s)");
+                    text = drain > TimeSpan.Zero ? _engine.InstanceDrain(instance, Time) : _engine.InstanceDown(instance, planned: true, Time);
+                    if (drain > TimeSpan.Zero) Timers.StartSingleTimer($"instance-drained-{instance}", new InstanceDrained(instance), drain);
+                }
+                else text = _engine.InstanceDown(instance, planned: false, Time);
                 ArmIkeTimer();
-                if (DurationParam(f, kind, "for") is { } length) Timers.StartSingleTimer($"instance-up-{instance}", new InstanceUp(instance), length);
+                if (length is { } up) Timers.StartSingleTimer($"instance-up-{instance}", new InstanceUp(instance), up);
                 return FaultOutcome.Applied(text);
             }
             case FaultKind.BgpReset:
