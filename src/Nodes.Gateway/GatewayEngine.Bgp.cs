@@ -126,7 +126,7 @@ public sealed partial class GatewayEngine
             var ttl = (byte)(e._profile.Kind == "rras" ? 128 : 64);
             Ipv4PacketWriter.WriteTcp(datagram, new Ipv4Template(local.Address, remote.Address, e._ipId++, ttl, DontFragment: true), segment.Header, segment.Payload);
             if (!Ipv4Header.TryParse(datagram, out var ip, out _)) return;
-            e.IntoTunnel(tunnel, ip, datagram, "");
+            e.IntoTunnel(tunnel, ip, datagram, e._port.Originated(datagram));
         }
 
         public void Dropped(string reason, string? detail) => e._port.Dropped(reason, detail);

@@ -134,7 +134,11 @@ public sealed partial class GatewayEngine
         return _tunnels.GetValueOrDefault(verdict.Tunnel!);
     }
 
-    /// <summary>FNV-1a over source, destination, protocol and (TCP, UDP) the two ports.</summary>
+    /// <summary>
+    /// FNV-1a over source, destination, protocol and (TCP, UDP) the two ports, then MurmurHash3's 32-bit finaliser: FNV's
+    /// low bits depend only on the low bits of each input byte, and the tunnel is the hash modulo a small count, so
+    /// without the finaliser flows that differ only in high bits (10.0.10.4 and 10.0.10.68) would share a tunnel.
+    /// </summary>
     private static uint FlowHash(Ipv4Header ip, byte[] datagram)
     {
         var h = 2166136261u;
@@ -152,6 +156,11 @@ public sealed partial class GatewayEngine
         var at = ip.HeaderLength;
         if (ip.Protocol is IpProtocol.Tcp or IpProtocol.Udp && !ip.IsFragment && datagram.Length >= at + 4)
             Mix((uint)(datagram[at] << 24 | datagram[at + 1] << 16 | datagram[at + 2] << 8 | datagram[at + 3]));
+        h ^= h >> 16;
+        h *= 0x85ebca6b;
+        h ^= h >> 13;
+        h *= 0xc2b2ae35;
+        h ^= h >> 16;
         return h;
     }
 }

@@ -13,6 +13,9 @@ public interface IGatewayPort
     /// <summary>A datagram leaves on <see cref="Transmission.Interface"/>, carrying <paramref name="traceparent"/>.</summary>
     void Transmit(Transmission transmission, string traceparent);
 
+    /// <summary>The trace context of a datagram the gateway sends of its own accord (its BGP speaker's segments), or empty.</summary>
+    string Originated(byte[] datagram);
+
     /// <summary>A packet was discarded; <paramref name="reason"/> is a stable name (see <see cref="GatewayDropReason"/>), <paramref name="detail"/> a log line or null.</summary>
     void Dropped(string reason, string? detail);
 

@@ -168,16 +168,21 @@ public static class LabRunner
         }
         // UDP flows: the destination host counts what arrives on the port before the sender starts.
         var udpFlows = new List<(UdpSpec Spec, string Receiver, Task<UdpSummary> Done)>();
+        var flowsFrom = new Dictionary<string, int>();
         foreach (var u in scenario.Traffic.OfType<UdpSpec>())
         {
+            // The n-th flow of a host in the scenario sends from port 49152 + n whenever it starts: flows that start
+            // together keep their ports (and the tunnel a flow hash puts them in) from run to run.
+            var n = flowsFrom[u.From] = flowsFrom.GetValueOrDefault(u.From) + 1;
             var receiver = lab.Nodes.OfType<HostSpec>().FirstOrDefault(h => h.Interfaces.Any(i => i.Address == u.To))?.Name;
             if (!actors.Nodes.TryGetValue(u.From, out var sender)) continue;
             if (receiver is not null && actors.Nodes.TryGetValue(receiver, out var rx))
                 await rx.Ask<UdpCounts>(new ListenUdp { Host = receiver, Port = u.Port }, TimeSpan.FromSeconds(5), cancel);
-            var run = new StartUdp { Host = u.From, Destination = u.To.ToString(), Port = u.Port, Packets = (uint)u.Packets, Size = (uint)u.Size, RatePps = u.PacketsPerSecond, Scenario = scenario.Name };
+            var run = new StartUdp { Host = u.From, Destination = u.To.ToString(), Port = u.Port, Packets = (uint)u.Packets, Size = (uint)u.Size, RatePps = u.PacketsPerSecond, Scenario = scenario.Name, SourcePort = (uint)(49152 + n % 16384) };
             var length = u.Start + TimeSpan.FromSeconds(u.Packets / Math.Max(1, u.PacketsPerSecond)) + TimeSpan.FromSeconds(15);
-            if (u.Start > TimeSpan.Zero) await Task.Delay(u.Start, cancel);
-            udpFlows.Add((u, receiver ?? "", sender.Ask<UdpSummary>(run, length, cancel)));
+            // Each flow starts at its own time from the start of traffic, not after the flows before it.
+            udpFlows.Add((u, receiver ?? "", Task.Delay(u.Start, cancel)
+                .ContinueWith(_ => sender.Ask<UdpSummary>(run, length, cancel), cancel, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap()));
         }
         // TCP flows: the destination host listens before the client connects; each flow reports when it ends or at its limit.
         var tcpFlows = new List<(TcpSpec Spec, Task<TcpSummary> Done)>();

@@ -39,6 +39,11 @@ public static class Attr
     public const string IcmpIdentifier = "nodes.icmp.identifier";
     public const string IcmpSequence = "nodes.icmp.sequence";
     public const string PingRttMs = "nodes.ping.rtt_ms";
+    public const string TcpFlags = "nodes.tcp.flags";
+    public const string TcpSequence = "nodes.tcp.seq";
+    public const string TcpAcknowledgement = "nodes.tcp.ack";
+    public const string TcpLength = "nodes.tcp.length";
+    public const string BgpMessageTypes = "nodes.bgp.message";
     public const string FragmentCount = "nodes.fragment.count";
     public const string Mtu = "nodes.mtu";
 

@@ -22,4 +22,8 @@ public static class SpanNames
     public const string Fragmentation = "IPv4 fragmentation";
     /// <summary>An IKE SA being set up, from dial (or the first IKE_SA_INIT) until established or given up.</summary>
     public const string IkeNegotiation = "IKE SA negotiation";
+    /// <summary>A host sends a TCP segment of its own (not an answer to one that arrived): the root of the segment's journey.</summary>
+    public const string TcpSegment = "TCP segment";
+    /// <summary>A gateway's BGP speaker sends a segment to a neighbour: the root of its journey through the tunnel.</summary>
+    public const string BgpMessage = "BGP message";
 }

@@ -192,6 +192,52 @@ public static class Spans
     /// sequence. Header fields only, never the payload. Call it once per span (it adds, it does not replace); the values
     /// come from <see cref="TagValues"/>, so a traced hop allocates no string or box for them.
     /// </summary>
+    // "SYN,ACK" and the like, one string per combination of the six classic flags (RFC 9293 §3.1), made once.
+    private static readonly string[] FlagTexts = [.. Enumerable.Range(0, 64).Select(f => string.Join(',',
+        new[] { (0x02, "SYN"), (0x10, "ACK"), (0x08, "PSH"), (0x01, "FIN"), (0x04, "RST"), (0x20, "URG") }.Where(b => (f & b.Item1) != 0).Select(b => b.Item2)))];
+
+    private static string TcpFlagText(byte flags) => FlagTexts[flags & 0x3f];
+
+    // The BGP message types (RFC 4271 §4.1), by type code.
+    private static readonly string[] BgpTypes = ["?", "OPEN", "UPDATE", "NOTIFICATION", "KEEPALIVE", "ROUTE-REFRESH"];
+
+    /// <summary>
+    /// Starts and ends the root span of a TCP segment a node sends of its own accord (a host's data or handshake, a
+    /// gateway's BGP message) when the lab's sampler records it, and returns the trace context the segment carries
+    /// hop by hop (empty when nothing is recorded). A segment with data to or from port 179 is named
+    /// <see cref="SpanNames.BgpMessage"/> and says which BGP messages it carries, by their headers only.
+    /// </summary>
+    public static string OriginateTcp(string node, ReadOnlySpan<byte> datagram, RootSampler? roots)
+    {
+        if (!NodesTelemetry.Source.HasListeners() || datagram.Length < 40 || datagram[9] != 6) return "";
+        var ihl = (datagram[0] & 0x0f) * 4;
+        if (datagram.Length < ihl + 20) return "";
+        var tcp = datagram[ihl..];
+        var offset = (tcp[12] >> 4) * 4;
+        var bgp = (BinaryPrimitives.ReadUInt16BigEndian(tcp) == 179 || BinaryPrimitives.ReadUInt16BigEndian(tcp[2..]) == 179)
+            && offset >= 20 && BinaryPrimitives.ReadUInt16BigEndian(datagram[2..4]) > ihl + offset;
+        var span = StartRecordedRoot(node, bgp ? SpanNames.BgpMessage : SpanNames.TcpSegment, ActivityKind.Producer, roots);
+        if (span is null) return "";
+        span.AddTag(Attr.NetworkType, "ipv4");
+        TagPacket(span, datagram);
+        if (bgp && tcp.Length > offset)
+        {
+            var types = new List<string>();
+            var messages = tcp[offset..];
+            while (messages.Length >= 19)
+            {
+                var length = BinaryPrimitives.ReadUInt16BigEndian(messages[16..]);
+                types.Add(messages[18] < BgpTypes.Length ? BgpTypes[messages[18]] : messages[18].ToString(CultureInfo.InvariantCulture));
+                if (length < 19 || length > messages.Length) break;
+                messages = messages[length..];
+            }
+            if (types.Count > 0) span.AddTag(Attr.BgpMessageTypes, string.Join(", ", types));
+        }
+        var context = span.Id ?? "";
+        StopDetached(span);
+        return context;
+    }
+
     public static void TagPacket(Activity? span, ReadOnlySpan<byte> datagram)
     {
         if (span is null || datagram.Length < 20 || datagram[0] >> 4 != 4) return;
@@ -223,6 +269,20 @@ public static class Spans
                         span.AddTag(Attr.IcmpIdentifier, TagValues.Int(BinaryPrimitives.ReadUInt16BigEndian(payload[4..])));
                         span.AddTag(Attr.IcmpSequence, TagValues.Int(BinaryPrimitives.ReadUInt16BigEndian(payload[6..])));
                     }
+                }
+                break;
+            case 6:
+                span.AddTag(Attr.NetworkTransport, "tcp");
+                if (fragmentOffset == 0 && payload.Length >= 20)
+                {
+                    span.AddTag(Attr.SourcePort, TagValues.Int(BinaryPrimitives.ReadUInt16BigEndian(payload)));
+                    span.AddTag(Attr.DestinationPort, TagValues.Int(BinaryPrimitives.ReadUInt16BigEndian(payload[2..])));
+                    span.AddTag(Attr.TcpFlags, TcpFlagText(payload[13]));
+                    span.AddTag(Attr.TcpSequence, (long)BinaryPrimitives.ReadUInt32BigEndian(payload[4..]));
+                    span.AddTag(Attr.TcpAcknowledgement, (long)BinaryPrimitives.ReadUInt32BigEndian(payload[8..]));
+                    var offset = (payload[12] >> 4) * 4;
+                    var total = Math.Min(payload.Length, BinaryPrimitives.ReadUInt16BigEndian(datagram[2..4]) - ihl);
+                    if (offset >= 20 && total >= offset) span.AddTag(Attr.TcpLength, TagValues.Int(total - offset));
                 }
                 break;
             case 50:

@@ -203,7 +203,7 @@ public sealed class FrameDecoder
         }
     }
 
-    private static string BgpName(BgpMessageType t) => t switch
+    internal static string BgpName(BgpMessageType t) => t switch
     {
         BgpMessageType.Open => "OPEN",
         BgpMessageType.Update => "UPDATE",

@@ -8,6 +8,8 @@ using Nodes.Wire.Icmp;
 using Nodes.Wire.Ike;
 using Nodes.Wire.Ip;
 using Nodes.Wire.NatT;
+using Nodes.Wire.Bgp;
+using Nodes.Wire.Tcp;
 using Nodes.Wire.Udp;
 
 namespace Nodes.Web;
@@ -269,6 +271,26 @@ public sealed class LabRecorder : ICaptureTap, IKeyRing
                         ? ("IKE", $"{ports} {FrameDecoder.ExchangeName(h.Exchange)} {(h.IsResponse ? "response" : "request")} MID {h.MessageId}")
                         : ("IKE", $"{ports} IKE (malformed)");
                 return ("UDP", $"{ports} UDP {data.Length} bytes");
+            case IpProtocol.Tcp:
+            {
+                if (!TcpHeader.TryParse(payload, out var tcp, out var segment, out _)) return ("TCP", $"{addresses} TCP (malformed)");
+                var ends = $"{ip.Source}:{tcp.SourcePort} → {ip.Destination}:{tcp.DestinationPort}";
+                var flags = string.Join(",", new[] { (TcpFlags.Syn, "SYN"), (TcpFlags.Fin, "FIN"), (TcpFlags.Rst, "RST"), (TcpFlags.Psh, "PSH"), (TcpFlags.Ack, "ACK") }
+                    .Where(f => tcp.Has(f.Item1)).Select(f => f.Item2));
+                var head = $"{ends} TCP [{flags}] seq {tcp.SequenceNumber} len {segment.Length}";
+                if (segment.Length == 0 || (tcp.SourcePort != 179 && tcp.DestinationPort != 179)) return ("TCP", head);
+                // The BGP messages whose headers the segment holds (a message may go on in the next segment).
+                var types = new List<string>();
+                var rest = segment;
+                while (rest.Length >= BgpCodec.HeaderLength && rest[..BgpCodec.MarkerLength].IndexOfAnyExcept((byte)0xff) < 0)
+                {
+                    types.Add(FrameDecoder.BgpName((BgpMessageType)rest[BgpCodec.MarkerLength + 2]));
+                    var size = rest[BgpCodec.MarkerLength] << 8 | rest[BgpCodec.MarkerLength + 1];
+                    if (size < BgpCodec.HeaderLength || size > rest.Length) break;
+                    rest = rest[size..];
+                }
+                return ("BGP", types.Count > 0 ? $"{head} BGP {string.Join(", ", types)}" : $"{head} BGP (continued)");
+            }
             default:
                 return ("IP", $"{addresses} protocol {(byte)ip.Protocol}");
         }

@@ -207,6 +207,8 @@ public sealed class RecordingPort(string node, GatewayLab lab) : IGatewayPort
 
     public int Dropped(string reason) => Drops.GetValueOrDefault(reason);
 
+    public string Originated(byte[] datagram) => "";
+
     public void Transmit(Transmission transmission, string traceparent)
     {
         Transmitted++;

@@ -63,6 +63,24 @@ public class FrameDecoderTests
         Assert.Contains(FrameDecoder.Decode(corrupt, new NoKeys()).Layers.SelectMany(l => l.Fields), f => f.Name == "Checksum" && f.Value.EndsWith("[WRONG]", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void The_hop_list_names_tcp_and_bgp_with_flags_and_message_types()
+    {
+        var (protocol, summary) = LabRecorder.Classify(Syn());
+        Assert.Equal("TCP", protocol);
+        Assert.Equal("192.168.29.52:50179 → 10.0.255.30:179 TCP [SYN] seq 1000 len 0", summary);
+        byte[] stream = [.. BgpCodec.Keepalive(), .. BgpCodec.Write(BgpOpen.For(65010, 90, Ipv4Address.Parse("192.168.29.52")))];
+        (protocol, summary) = LabRecorder.Classify(Segment(stream));
+        Assert.Equal("BGP", protocol);
+        Assert.EndsWith("TCP [PSH,ACK] seq 1000 len 64 BGP KEEPALIVE, OPEN", summary);
+        (protocol, summary) = LabRecorder.Classify(Segment(stream[19..30]));
+        Assert.Equal(("BGP", true), (protocol, summary.EndsWith("BGP (continued)", StringComparison.Ordinal)));
+        var broken = Segment([]);
+        broken[32] = 0x10; // a data offset of 4 bytes, shorter than the header
+        Assert.Equal("TCP", LabRecorder.Classify(broken).Protocol);
+        Assert.EndsWith("TCP (malformed)", LabRecorder.Classify(broken).Summary);
+    }
+
     /// <summary>A SYN with the MSS option, as a host sends it.</summary>
     private static byte[] Syn()
     {

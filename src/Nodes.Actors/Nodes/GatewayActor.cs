@@ -253,6 +253,7 @@ public sealed class GatewayActor : NodeActor
     private sealed class Port(GatewayActor a) : IGatewayPort
     {
         public void Transmit(Transmission transmission, string traceparent) => a.Send(transmission, traceparent);
+        public string Originated(byte[] datagram) => Spans.OriginateTcp(a.Name, datagram, a.Lab.Roots);
         public void Dropped(string reason, string? detail) => a.Drop(reason, detail);
         public void Report(string kind, string text) => a.Report(kind, text);
         public void RedialAfter(string tunnel, TimeSpan delay) => a.Timers.StartSingleTimer($"redial-{tunnel}", new Redial(tunnel), a.Lab.Scaled(delay));

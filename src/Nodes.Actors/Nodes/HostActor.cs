@@ -57,7 +57,8 @@ public sealed class HostActor : NodeActor
             return;
         }
         var id = ++_nextFlow;
-        var flow = HostStack.CreateUdpFlow(new UdpFlowOptions(new Ipv4Endpoint(destination, (ushort)m.Port), (ushort)(49152 + id % 16384), (int)m.Packets, (int)Math.Max(4, m.Size)));
+        var source = m.SourcePort is > 0 and <= ushort.MaxValue ? (ushort)m.SourcePort : (ushort)(49152 + id % 16384);
+        var flow = HostStack.CreateUdpFlow(new UdpFlowOptions(new Ipv4Endpoint(destination, (ushort)m.Port), source, (int)m.Packets, (int)Math.Max(4, m.Size)));
         var rate = m.RatePps <= 0 ? 100 : m.RatePps;
         var interval = rate > 100 ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromSeconds(1 / rate);
         var perTick = rate > 100 ? (int)Math.Ceiling(rate / 100) : 1;
@@ -297,6 +298,40 @@ public sealed class HostActor : NodeActor
         Handle(output, root.Id ?? "");
     }
 
+    // Segments of TCP data this host traces of its own accord, a second of lab time at a time: a bulk transfer shows its
+    // journey without a trace per segment. SYN, FIN and RST are always traced.
+    private const int TracedDataSegmentsPerSecond = 10;
+    private long _tracedSecond = -1;
+    private int _tracedInSecond;
+
+    /// <summary>
+    /// The trace context a datagram leaves with. Not TCP: <paramref name="incoming"/>, the trace of what it answers (or
+    /// none). A TCP segment without data answers in the trace of the segment that arrived (an ACK, a SYN,ACK), or
+    /// starts one of its own when it answers nothing; a segment with data starts its own, so a transfer is one trace
+    /// per traced segment and not one chain from SYN to FIN. Of the segments that start a trace every SYN, FIN and RST
+    /// is traced, and up to <see cref="TracedDataSegmentsPerSecond"/> others a second.
+    /// </summary>
+    private string TcpTrace(byte[] datagram, string incoming)
+    {
+        if (datagram.Length < 40 || datagram[9] != 6) return incoming;
+        var ihl = (datagram[0] & 0x0f) * 4;
+        if (datagram.Length < ihl + 20) return incoming;
+        var flags = datagram[ihl + 13];
+        var data = (datagram[2] << 8 | datagram[3]) - ihl - (datagram[ihl + 12] >> 4) * 4;
+        if (data <= 0 && incoming.Length > 0) return incoming;
+        if ((flags & 0x07) == 0)
+        {
+            var second = (long)LabNow.TotalSeconds;
+            if (second != _tracedSecond)
+            {
+                _tracedSecond = second;
+                _tracedInSecond = 0;
+            }
+            if (++_tracedInSecond > TracedDataSegmentsPerSecond) return "";
+        }
+        return Spans.OriginateTcp(Name, datagram, Lab.Roots);
+    }
+
     /// <summary>Identifier and sequence of an ICMP echo in an IPv4 datagram (the first fragment carries them).</summary>
     private static bool TryEcho(byte[] datagram, out (ushort, ushort) key)
     {
@@ -365,7 +400,9 @@ public sealed class HostActor : NodeActor
 
     private void Handle(HostOutput output, string traceparent)
     {
-        Send(output.Transmissions, traceparent);
+        if (Spans.Listening)
+            for (var i = 0; i < output.Transmissions.Count; i++) Send(output.Transmissions[i], TcpTrace(output.Transmissions[i].Datagram, traceparent));
+        else Send(output.Transmissions, traceparent);
         if (output.Drop != Net.DropReason.None) Drop(output.Drop);
         AfterTcp();
         for (var i = 0; i < output.Events.Count; i++)

@@ -13,7 +13,7 @@ const el = (tag, attrs = {}, text) => {
 
 const state = {
   topo: null, pos: new Map(), hops: [], events: [], status: null,
-  live: true, cursor: -1, selected: null, filter: new Set(['IKE', 'ESP', 'ICMP', 'UDP', 'IP']), node: '',
+  live: true, cursor: -1, selected: null, filter: new Set(['IKE', 'ESP', 'ICMP', 'UDP', 'TCP', 'BGP', 'IP']), node: '',
 };
 
 const KIND = { 'host': 'host', 'router': 'router', 'nat-router': 'NAT router', 'rras': 'RRAS', 'azure-vpn-gateway': 'Azure VPN gateway' };
