@@ -29,23 +29,27 @@ public sealed partial class GatewayEngine
     }
 
     /// <summary>
-    /// Stops advertising <paramref name="prefix"/> (every originated network when null); returns what was withdrawn,
-    /// empty when the speaker does not originate it.
+    /// Stops advertising <paramref name="prefix"/> (every originated network when null), to every neighbour or only to
+    /// <paramref name="peer"/>; returns what was withdrawn, empty when the speaker does not originate it or has no such
+    /// neighbour.
     /// </summary>
-    public IReadOnlyList<Ipv4Prefix> WithdrawBgpNetworks(Ipv4Prefix? prefix, GatewayTime now)
+    public IReadOnlyList<Ipv4Prefix> WithdrawBgpNetworks(Ipv4Prefix? prefix, GatewayTime now, string? peer = null)
     {
         _now = now;
         if (_bgp is null) return [];
         var gone = _bgp.Networks.Where(n => prefix is null || n == prefix).ToList();
-        if (gone.Count > 0) _bgp.SetNetworks(_bgp.Networks.Except(gone), now.Elapsed);
+        if (gone.Count == 0) return gone;
+        if (peer is null) _bgp.SetNetworks(_bgp.Networks.Except(gone), now.Elapsed);
+        else if (!_bgp.Withhold(peer, gone, withhold: true, now.Elapsed)) return [];
         return gone;
     }
 
-    /// <summary>Advertises <paramref name="networks"/> again (the end of a withdrawal's "for").</summary>
-    public void RestoreBgpNetworks(IEnumerable<Ipv4Prefix> networks, GatewayTime now)
+    /// <summary>Advertises <paramref name="networks"/> again (the end of a withdrawal's "for"), to every neighbour or to <paramref name="peer"/>.</summary>
+    public void RestoreBgpNetworks(IEnumerable<Ipv4Prefix> networks, GatewayTime now, string? peer = null)
     {
         _now = now;
-        _bgp?.SetNetworks(_bgp.Networks.Union(networks), now.Elapsed);
+        if (peer is null) _bgp?.SetNetworks(_bgp.Networks.Union(networks), now.Elapsed);
+        else _bgp?.Withhold(peer, networks, withhold: false, now.Elapsed);
     }
 
     /// <summary>Ends every BGP session (Cease / Administrative Reset); returns how many were Established.</summary>

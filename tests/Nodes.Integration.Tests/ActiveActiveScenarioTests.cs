@@ -40,6 +40,20 @@ public class ActiveActiveScenarioTests
     }
 
     [Fact]
+    public async Task A_route_withdrawn_on_one_session_moves_the_pings_to_the_other_tunnel_and_back()
+    {
+        var summary = await Run("route-withdrawal");
+        Assert.True(summary.Ok, summary.ToJson());
+        Assert.Equal(0, Assert.Single(summary.Faults!).PingsLost);
+        var rras = summary.Tunnels.Where(t => t.Node == "rras").ToDictionary(t => t.Name, t => t.ChildSas.Single());
+        // 8 s of pings at two a second went into instance 1's tunnel while instance 0's session had no VNet route; the
+        // rest (before and after) into instance 0's.
+        Assert.InRange(rras["azure-in1"].PacketsOut, 16UL, 40UL);
+        Assert.InRange(rras["azure-in0"].PacketsOut, 20UL, 60UL);
+        Assert.Contains(summary.Bgp!, b => b is { Node: "rras", Name: "AzureIN0", State: "Established", Flaps: 0 });
+    }
+
+    [Fact]
     public async Task An_unplanned_failure_is_noticed_by_the_hold_timer_and_traffic_moves_to_the_other_instance()
     {
         var summary = await Run("instance-failure");

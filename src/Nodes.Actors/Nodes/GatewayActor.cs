@@ -123,9 +123,9 @@ public sealed class GatewayActor : NodeActor
         });
         Receive<RestoreNetworks>(m =>
         {
-            _engine.RestoreBgpNetworks(m.Networks, Time);
+            _engine.RestoreBgpNetworks(m.Networks, Time, m.Peer);
             ArmIkeTimer();
-            Report("fault", $"bgp-withdraw over: {string.Join(", ", m.Networks)} advertised again");
+            Report("fault", $"bgp-withdraw over: {string.Join(", ", m.Networks)} advertised again{(m.Peer is null ? "" : $" to {m.Peer}")}");
         });
         Receive<RestoreProfiles>(m =>
         {
@@ -286,7 +286,7 @@ public sealed class GatewayActor : NodeActor
     private sealed record InstanceDrained(int Instance) : INoSerializationVerificationNeeded;
 
     /// <summary>The end of a bgp-withdraw fault's "for": the networks are advertised again.</summary>
-    private sealed record RestoreNetworks(IReadOnlyList<Wire.Ip.Ipv4Prefix> Networks) : INoSerializationVerificationNeeded;
+    private sealed record RestoreNetworks(IReadOnlyList<Wire.Ip.Ipv4Prefix> Networks, string? Peer) : INoSerializationVerificationNeeded;
 
     protected override FaultOutcome OnFault(FaultKind kind, InjectFault f)
     {
@@ -340,12 +340,16 @@ public sealed class GatewayActor : NodeActor
             {
                 if (_engine.Bgp is null) return FaultOutcome.Refused($"{Name} does not speak BGP");
                 Wire.Ip.Ipv4Prefix? prefix = FaultValues.Get(f.Params, kind, "prefix") is { } text ? Wire.Ip.Ipv4Prefix.Parse(text) : null;
-                var gone = _engine.WithdrawBgpNetworks(prefix, Time);
+                var peer = FaultValues.Get(f.Params, kind, "peer");
+                var names = _engine.Bgp.Options.Peers.Select(p => p.Name).ToList();
+                if (peer is not null && !names.Contains(peer))
+                    return FaultOutcome.Refused($"{Name} has no BGP neighbour '{peer}'; its neighbours: {string.Join(", ", names)}");
+                var gone = _engine.WithdrawBgpNetworks(prefix, Time, peer);
                 ArmIkeTimer();
                 if (gone.Count == 0)
                     return FaultOutcome.Refused($"{Name} does not advertise {(prefix is null ? "any network of its own" : prefix.ToString())}; it originates: {string.Join(", ", _engine.Bgp.Networks)}");
-                if (DurationParam(f, kind, "for") is { } length) Timers.StartSingleTimer("bgp-restore", new RestoreNetworks(gone), length);
-                return FaultOutcome.Applied($"{Name} no longer advertises {string.Join(", ", gone)}: UPDATE with the withdrawal sent to {_engine.Bgp.Options.Peers.Length} neighbour(s)");
+                if (DurationParam(f, kind, "for") is { } length) Timers.StartSingleTimer($"bgp-restore-{peer}", new RestoreNetworks(gone, peer), length);
+                return FaultOutcome.Applied($"{Name} no longer advertises {string.Join(", ", gone)}: UPDATE with the withdrawal sent to {(peer is null ? $"{names.Count} neighbour(s)" : peer)}");
             }
             case FaultKind.GatewayInstanceMaintenance or FaultKind.GatewayInstanceFailure:
             {

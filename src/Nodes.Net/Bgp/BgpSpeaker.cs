@@ -203,6 +203,20 @@ public sealed class BgpSpeaker
     public ImmutableArray<Ipv4Prefix> Networks => _networks;
 
     /// <summary>
+    /// Stops advertising <paramref name="networks"/> of its own to one neighbour only (the others still hear them), or
+    /// with <paramref name="withhold"/> false advertises them to it again; false when there is no such neighbour.
+    /// </summary>
+    public bool Withhold(string peer, IEnumerable<Ipv4Prefix> networks, bool withhold, TimeSpan now)
+    {
+        if (_peers.FirstOrDefault(x => x.Options.Name == peer) is not { } p) return false;
+        foreach (var n in networks)
+            if (withhold) p.WithheldNow.Add(n);
+            else p.WithheldNow.Remove(n);
+        Advertise(p, now);
+        return true;
+    }
+
+    /// <summary>
     /// Takes one neighbour's sessions down: with Cease / Administrative Shutdown when <paramref name="graceful"/>, or
     /// aborted (what it sends goes nowhere when its path is gone too); the neighbour is not tried again until
     /// <see cref="ResumePeer"/>.
@@ -253,6 +267,8 @@ public sealed class BgpSpeaker
         public TimeSpan? RetryAt { get; set; }
         public Dictionary<Ipv4Prefix, BgpRoute> AdjIn { get; } = [];
         public Dictionary<Ipv4Prefix, BgpPathAttributes> AdjOut { get; } = [];
+        /// <summary>Networks of its own no longer advertised to this neighbour alone (<see cref="Withhold"/>).</summary>
+        public HashSet<Ipv4Prefix> WithheldNow { get; } = [];
         public TimeSpan? EstablishedAt { get; set; }
         public long MessagesSent { get; set; }
         public long MessagesReceived { get; set; }
@@ -705,7 +721,7 @@ public sealed class BgpSpeaker
         var own = new BgpPathAttributes { Origin = BgpOrigin.Igp, AsPath = [local], NextHop = p.Options.LocalAddress };
         var want = new Dictionary<Ipv4Prefix, BgpPathAttributes>();
         foreach (var n in _networks)
-            if (!p.Options.Withheld.Contains(n)) want[n] = own;
+            if (!p.Options.Withheld.Contains(n) && !p.WithheldNow.Contains(n)) want[n] = own;
         foreach (var r in _best.Values)
         {
             if (want.ContainsKey(r.Prefix) || r.Peer == p.Options.Name || r.PeerAsn == p.Options.PeerAsn) continue;
