@@ -3,10 +3,13 @@ using System.Security.Cryptography;
 
 namespace Nodes.Crypto;
 
-/// <summary>One digest's three functions; the state is a buffer of <see cref="NativeDigests.StateBytes"/>.</summary>
-internal abstract class Digest(int blockSize)
+/// <summary>One digest's three functions; the state is a buffer of <see cref="StateSize"/> bytes (at most <see cref="NativeDigests.StateBytes"/>).</summary>
+internal abstract class Digest(int blockSize, int stateSize)
 {
     public int BlockSize { get; } = blockSize;
+
+    /// <summary>Bytes a state buffer of this digest holds: OpenSSL's context structure with 16 bytes to spare.</summary>
+    public int StateSize { get; } = stateSize;
     public abstract void Init(Span<byte> state);
     public abstract void Update(Span<byte> state, ReadOnlySpan<byte> data);
     public abstract void Final(Span<byte> state, Span<byte> output);
@@ -24,10 +27,13 @@ internal static class NativeDigests
     public const int StateBytes = 256;
 
     private const string Library = "libcrypto.so.3";
-    private static readonly Lazy<Digest?> Sha1 = new(() => Checked(new Functions(64, SHA1_Init, SHA1_Update, SHA1_Final), HashAlgorithmName.SHA1));
-    private static readonly Lazy<Digest?> Sha256 = new(() => Checked(new Functions(64, SHA256_Init, SHA256_Update, SHA256_Final), HashAlgorithmName.SHA256));
-    private static readonly Lazy<Digest?> Sha384 = new(() => Checked(new Functions(128, SHA384_Init, SHA384_Update, SHA384_Final), HashAlgorithmName.SHA384));
-    private static readonly Lazy<Digest?> Sha512 = new(() => Checked(new Functions(128, SHA512_Init, SHA512_Update, SHA512_Final), HashAlgorithmName.SHA512));
+    // Context sizes from openssl/sha.h: SHA_CTX five 32-bit words, two counts, a 64-byte block and a count (96 bytes);
+    // SHA256_CTX eight words and two more (112); SHA512_CTX eight 64-bit words, two counts, a 128-byte block and two
+    // ints (216). Each state buffer keeps 16 bytes beyond them.
+    private static readonly Lazy<Digest?> Sha1 = new(() => Checked(new Functions(64, 96 + 16, SHA1_Init, SHA1_Update, SHA1_Final), HashAlgorithmName.SHA1));
+    private static readonly Lazy<Digest?> Sha256 = new(() => Checked(new Functions(64, 112 + 16, SHA256_Init, SHA256_Update, SHA256_Final), HashAlgorithmName.SHA256));
+    private static readonly Lazy<Digest?> Sha384 = new(() => Checked(new Functions(128, 216 + 16, SHA384_Init, SHA384_Update, SHA384_Final), HashAlgorithmName.SHA384));
+    private static readonly Lazy<Digest?> Sha512 = new(() => Checked(new Functions(128, 216 + 16, SHA512_Init, SHA512_Update, SHA512_Final), HashAlgorithmName.SHA512));
 
     public static Digest? For(HashAlgorithmName hash) =>
         !OperatingSystem.IsLinux() ? null
@@ -87,7 +93,7 @@ internal static class NativeDigests
     private delegate int FinalFunction(ref byte output, ref byte state);
 
     /// <summary>One digest's Init, Update and Final of the library.</summary>
-    private sealed class Functions(int blockSize, InitFunction init, UpdateFunction update, FinalFunction final) : Digest(blockSize)
+    private sealed class Functions(int blockSize, int stateSize, InitFunction init, UpdateFunction update, FinalFunction final) : Digest(blockSize, stateSize)
     {
         public override void Init(Span<byte> state) => Check(init(ref MemoryMarshal.GetReference(state)));
         public override void Update(Span<byte> state, ReadOnlySpan<byte> data) => Check(update(ref MemoryMarshal.GetReference(state), ref MemoryMarshal.GetReference(data), (nuint)data.Length));

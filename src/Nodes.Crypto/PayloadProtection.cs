@@ -196,21 +196,22 @@ internal sealed class CbcHmacProtection : PayloadProtection
     private void ComputeIcv(ReadOnlySpan<byte> aad, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> trailer, Span<byte> icv)
     {
         // ESP and the SK payload lay out header, IV and ciphertext back to back: one update instead of three.
-        _mac.Begin();
+        Span<byte> work = stackalloc byte[PrekeyedHmac.WorkBytes];
+        _mac.Begin(work);
         if (Follows(aad, iv) && Follows(iv, ciphertext))
         {
-            _mac.Append(MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetReference(aad), aad.Length + iv.Length + ciphertext.Length));
+            _mac.Append(work, MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetReference(aad), aad.Length + iv.Length + ciphertext.Length));
         }
         else
         {
-            _mac.Append(aad);
-            _mac.Append(iv);
-            _mac.Append(ciphertext);
+            _mac.Append(work, aad);
+            _mac.Append(work, iv);
+            _mac.Append(work, ciphertext);
         }
-        if (!trailer.IsEmpty) _mac.Append(trailer);
+        if (!trailer.IsEmpty) _mac.Append(work, trailer);
         Span<byte> full = stackalloc byte[64];
         var n = _mac.OutputLength;
-        _mac.Finish(full);
+        _mac.Finish(work, full);
         full[..icv.Length].CopyTo(icv);
         CryptographicOperations.ZeroMemory(full[..n]);
     }

@@ -14,9 +14,10 @@ internal sealed class PrekeyedHmac : IDisposable
 {
     private readonly Digest? _digest;
     private readonly IncrementalHash? _fallback;
-    private readonly byte[] _inner = new byte[NativeDigests.StateBytes];
-    private readonly byte[] _outer = new byte[NativeDigests.StateBytes];
-    private readonly byte[] _work = new byte[NativeDigests.StateBytes];
+    // The digest's states after the key blocks, sized to the digest's context (an SA holds several of these for as long
+    // as it lives), empty on the fallback. A message is hashed in a state its caller holds (on its stack).
+    private readonly byte[] _inner = [];
+    private readonly byte[] _outer = [];
 
     public PrekeyedHmac(HashAlgorithmName hash, ReadOnlySpan<byte> key)
     {
@@ -25,15 +26,18 @@ internal sealed class PrekeyedHmac : IDisposable
         if (NativeDigests.For(hash) is { } digest)
         {
             _digest = digest;
+            _inner = new byte[digest.StateSize];
+            _outer = new byte[digest.StateSize];
+            Span<byte> work = stackalloc byte[NativeDigests.StateBytes];
             Span<byte> block = stackalloc byte[digest.BlockSize];
             Span<byte> folded = stackalloc byte[64];
             scoped ReadOnlySpan<byte> k = key;
             if (k.Length > digest.BlockSize)
             {
                 // RFC 2104 section 2: a key longer than the block is hashed first.
-                digest.Init(_work);
-                digest.Update(_work, key);
-                digest.Final(_work, folded);
+                digest.Init(work);
+                digest.Update(work, key);
+                digest.Final(work, folded);
                 k = folded[..OutputLength];
             }
             Pad(block, k, 0x36);
@@ -44,7 +48,7 @@ internal sealed class PrekeyedHmac : IDisposable
             digest.Update(_outer, block);
             CryptographicOperations.ZeroMemory(block);
             CryptographicOperations.ZeroMemory(folded);
-            CryptographicOperations.ZeroMemory(_work);
+            CryptographicOperations.ZeroMemory(work);
         }
         else
         {
@@ -61,21 +65,24 @@ internal sealed class PrekeyedHmac : IDisposable
     /// <summary>True when the prekeyed states are used, false on the fallback.</summary>
     public bool Prekeyed => _digest is not null;
 
-    /// <summary>Starts a message.</summary>
-    public void Begin()
+    /// <summary>Bytes of the state a message is hashed in (<see cref="Begin"/>): at most <see cref="NativeDigests.StateBytes"/>.</summary>
+    public const int WorkBytes = NativeDigests.StateBytes;
+
+    /// <summary>Starts a message in <paramref name="work"/> (<see cref="WorkBytes"/>, the caller's, kept until <see cref="Finish"/>).</summary>
+    public void Begin(Span<byte> work)
     {
-        if (_digest is not null) _inner.AsSpan().CopyTo(_work);
+        if (_digest is not null) _inner.AsSpan().CopyTo(work);
     }
 
-    /// <summary>Adds bytes to the message begun.</summary>
-    public void Append(ReadOnlySpan<byte> data)
+    /// <summary>Adds bytes to the message begun in <paramref name="work"/>.</summary>
+    public void Append(Span<byte> work, ReadOnlySpan<byte> data)
     {
-        if (_digest is { } d) d.Update(_work, data);
+        if (_digest is { } d) d.Update(work, data);
         else _fallback!.AppendData(data);
     }
 
-    /// <summary>Writes the whole MAC of the message into <paramref name="mac"/> (at least <see cref="OutputLength"/> bytes).</summary>
-    public void Finish(Span<byte> mac)
+    /// <summary>Writes the whole MAC of the message in <paramref name="work"/> into <paramref name="mac"/> (at least <see cref="OutputLength"/> bytes) and clears the state.</summary>
+    public void Finish(Span<byte> work, Span<byte> mac)
     {
         if (_digest is not { } d)
         {
@@ -83,11 +90,12 @@ internal sealed class PrekeyedHmac : IDisposable
             return;
         }
         Span<byte> inner = stackalloc byte[64];
-        d.Final(_work, inner);
-        _outer.AsSpan().CopyTo(_work);
-        d.Update(_work, inner[..OutputLength]);
-        d.Final(_work, mac);
+        d.Final(work, inner);
+        _outer.AsSpan().CopyTo(work);
+        d.Update(work, inner[..OutputLength]);
+        d.Final(work, mac);
         CryptographicOperations.ZeroMemory(inner);
+        CryptographicOperations.ZeroMemory(work[.._inner.Length]);
     }
 
     public void Dispose()
@@ -95,7 +103,6 @@ internal sealed class PrekeyedHmac : IDisposable
         _fallback?.Dispose();
         CryptographicOperations.ZeroMemory(_inner);
         CryptographicOperations.ZeroMemory(_outer);
-        CryptographicOperations.ZeroMemory(_work);
     }
 
     internal static void Pad(Span<byte> block, ReadOnlySpan<byte> key, byte pad)

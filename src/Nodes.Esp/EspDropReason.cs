@@ -29,7 +29,10 @@ public enum EspDropReason : byte
 /// </summary>
 public sealed class EspCounters
 {
-    private readonly long[] _drops = new long[Enum.GetValues<EspDropReason>().Length];
+    private static readonly int Reasons = Enum.GetValues<EspDropReason>().Length;
+
+    // Made at the first drop: every SA has counters, few ever drop.
+    private long[]? _drops;
 
     /// <summary>Packets sealed or delivered.</summary>
     public long Packets { get; private set; }
@@ -38,7 +41,7 @@ public sealed class EspCounters
     public long Bytes { get; private set; }
 
     /// <summary>Packets dropped for <paramref name="reason"/>.</summary>
-    public long Drops(EspDropReason reason) => _drops[(int)reason];
+    public long Drops(EspDropReason reason) => _drops?[(int)reason] ?? 0;
 
     /// <summary>Packets dropped for any reason.</summary>
     public long TotalDrops
@@ -46,7 +49,7 @@ public sealed class EspCounters
         get
         {
             long total = 0;
-            foreach (var n in _drops) total += n;
+            foreach (var n in _drops ?? []) total += n;
             return total;
         }
     }
@@ -59,7 +62,7 @@ public sealed class EspCounters
 
     internal EspDropReason Drop(EspDropReason reason)
     {
-        _drops[(int)reason]++;
+        (_drops ??= new long[Reasons])[(int)reason]++;
         return reason;
     }
 

@@ -143,24 +143,28 @@ public static class DropReasonNames
 /// </summary>
 public sealed class DropCounters
 {
-    private readonly long[] _counts = new long[Enum.GetValues<DropReason>().Length];
+    private static readonly int Reasons = Enum.GetValues<DropReason>().Length;
+
+    // Made at the first drop: a lab holds a few of these per node, and most never count one.
+    private long[]? _counts;
 
     /// <summary>Counts one drop.</summary>
     public void Add(DropReason reason)
     {
-        if ((int)reason < _counts.Length) _counts[(int)reason]++;
+        if ((int)reason < Reasons) (_counts ??= new long[Reasons])[(int)reason]++;
     }
 
     /// <summary>Drops counted for <paramref name="reason"/>.</summary>
-    public long this[DropReason reason] => (int)reason < _counts.Length ? _counts[(int)reason] : 0;
+    public long this[DropReason reason] => _counts is { } c && (int)reason < c.Length ? c[(int)reason] : 0;
 
     /// <summary>Every drop counted, all reasons together.</summary>
-    public long Total => _counts.Sum();
+    public long Total => _counts?.Sum() ?? 0;
 
     /// <summary>Non-zero counts keyed by the stable name.</summary>
     public IReadOnlyDictionary<string, long> ByName()
     {
         var result = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        if (_counts is null) return result;
         for (var i = 0; i < _counts.Length; i++)
         {
             if (_counts[i] != 0) result[((DropReason)i).ToName()] = _counts[i];

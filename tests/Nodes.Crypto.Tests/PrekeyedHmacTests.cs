@@ -21,10 +21,12 @@ public class PrekeyedHmacTests
         var first = "";
         for (var round = 0; round < 3; round++)
         {
-            mac.Begin();
-            mac.Append(data.AsSpan(0, data.Length / 3));
-            mac.Append(data.AsSpan(data.Length / 3));
-            mac.Finish(output);
+            var work = new byte[PrekeyedHmac.WorkBytes];
+            mac.Begin(work);
+            mac.Append(work, data.AsSpan(0, data.Length / 3));
+            mac.Append(work, data.AsSpan(data.Length / 3));
+            mac.Finish(work, output);
+            Assert.All(work, b => Assert.Equal(0, b)); // no state of the message is left behind
             var text = Hex.Encode(output);
             if (round == 0) first = text;
             else Assert.Equal(first, text);
@@ -76,9 +78,10 @@ public class PrekeyedHmacTests
                 {
                     var data = new byte[length];
                     random.NextBytes(data);
-                    mac.Begin();
-                    mac.Append(data);
-                    mac.Finish(output);
+                    var work = new byte[PrekeyedHmac.WorkBytes];
+                    mac.Begin(work);
+                    mac.Append(work, data);
+                    mac.Finish(work, output);
                     Assert.Equal(Hex.Encode(CryptographicOperations.HmacData(hash, key, data)), Hex.Encode(output));
                 }
             }
