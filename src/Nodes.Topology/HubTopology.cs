@@ -15,8 +15,11 @@ namespace Nodes.Topology;
 /// </summary>
 public static class HubTopology
 {
-    /// <summary>Limited by the LAN scheme (10.100.0.0 to 10.254.255.0).</summary>
-    public const int MaxBranches = 155 * 256;
+    /// <summary>Limited by the LAN scheme: a /26 a branch from 10.64.0.0 to 10.255.255.192.</summary>
+    public const int MaxBranches = 192 * 256 * 4;
+
+    /// <summary>Branch WAN links take /31s of 198.18.0.0/15 (RFC 2544's benchmarking range) first, then of 100.64.0.0/10.</summary>
+    private const int BenchmarkingPairs = 1 << 16;
 
     private static readonly Ipv4Address AzurePublic = Ipv4Address.Parse("52.172.171.0");
 
@@ -45,11 +48,13 @@ public static class HubTopology
         for (var i = 1; i <= branches; i++)
         {
             var n = i - 1;
-            var lan = new Ipv4Prefix(Ipv4Address.FromOctets(10, (byte)(100 + n / 256), (byte)(n % 256), 0), 24);
-            var wanBase = Ipv4Address.Parse("198.18.0.0").Value + (uint)(2 * n);
+            var lan = new Ipv4Prefix(new Ipv4Address(Ipv4Address.Parse("10.64.0.0").Value + (uint)(64 * n)), 26);
+            var wanBase = n < BenchmarkingPairs
+                ? Ipv4Address.Parse("198.18.0.0").Value + (uint)(2 * n)
+                : Ipv4Address.Parse("100.64.0.0").Value + (uint)(2 * (n - BenchmarkingPairs));
             var internetSide = new Ipv4Address(wanBase);
             var natSide = new Ipv4Address(wanBase + 1);
-            string Host(uint last) => $"{new Ipv4Address(lan.Network.Value + last)}/24";
+            string Host(uint last) => $"{new Ipv4Address(lan.Network.Value + last)}/26";
             var prefix = $"branch{i}";
             var key = SharedKey(ref random);
 

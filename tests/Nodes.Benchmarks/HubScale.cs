@@ -19,7 +19,7 @@ namespace Nodes.Benchmarks;
 /// </summary>
 internal static class HubScale
 {
-    private const string Usage = "usage: hub-scale N [--proposal IKE-PROPOSAL] [--seed S] [--json]   (N from 1 to 39680; the proposal in strongSwan syntax, e.g. aes128-sha256-x25519)";
+    private static readonly string Usage = $"usage: hub-scale N [--proposal IKE-PROPOSAL] [--seed S] [--json]   (N from 1 to {HubTopology.MaxBranches}; the proposal in strongSwan syntax, e.g. aes128-sha256-x25519)";
 
     public static int Run(string[] args)
     {

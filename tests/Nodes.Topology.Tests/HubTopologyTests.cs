@@ -36,7 +36,19 @@ public class HubTopologyTests
         Assert.Equal(addresses.Count, addresses.Distinct().Count());
         var vnet = Wire.Ip.Ipv4Prefix.Parse("10.0.0.0/16");
         Assert.All(hub.Nodes.OfType<RrasSpec>(), r => Assert.False(vnet.Contains(r.Interfaces[0].Address)));
-        Assert.Equal("10.103.231.52", hub.FindNode("branch1000-rras")!.Interfaces[0].Address.ToString());
+        Assert.Equal("10.64.249.244", hub.FindNode("branch1000-rras")!.Interfaces[0].Address.ToString());
+    }
+
+    [Fact]
+    public void Branches_past_the_benchmarking_range_must_take_shared_address_space_with_every_address_still_unique()
+    {
+        var hub = HubTopology.Generate(65_537);
+        var last = (NatRouterSpec)hub.FindNode("branch65537-nat")!;
+        Assert.Equal("100.64.0.1", last.Interfaces.Single(i => i.Name == "wan").Address.ToString());
+        Assert.Equal("198.19.255.255", ((NatRouterSpec)hub.FindNode("branch65536-nat")!).Interfaces.Single(i => i.Name == "wan").Address.ToString());
+        var addresses = hub.Nodes.SelectMany(n => n.Interfaces).Select(i => i.Address).ToList();
+        Assert.Equal(addresses.Count, addresses.Distinct().Count());
+        Assert.Equal("10.65.0.0/26", ((AzureVpnGatewaySpec)hub.FindNode("azure-gw")!).Connections[1024].LocalNetworkGateway.AddressSpaces.Single().ToString());
     }
 
     [Fact]
@@ -56,9 +68,9 @@ public class HubTopologyTests
     {
         var hub = HubTopology.Generate(2);
         var client = (HostSpec)hub.FindNode("branch1-client")!;
-        var broken = hub with { Nodes = hub.Nodes.Replace(client, client with { DefaultGateway = Wire.Ip.Ipv4Address.Parse("10.100.0.99") }) };
+        var broken = hub with { Nodes = hub.Nodes.Replace(client, client with { DefaultGateway = Wire.Ip.Ipv4Address.Parse("10.64.0.9") }) };
         var d = Assert.Single(TopologyValidator.Validate(broken));
-        Assert.Contains("no node on link 'branch1-lan' has address 10.100.0.99", d.Message, StringComparison.Ordinal);
+        Assert.Contains("no node on link 'branch1-lan' has address 10.64.0.9", d.Message, StringComparison.Ordinal);
     }
 }
 
