@@ -71,6 +71,22 @@ public sealed class ActiveActiveEngineTests
         Assert.Single(lab.ToHomeLan, d => Ipv4Header.TryParse(d, out var h, out _) && h.Protocol == IpProtocol.Icmp && h.Source == GatewayLab.Vm);
 
         if (!drain) return;
+        // A forged copy of the held packet (its ICV broken) reaching the draining instance changes nothing: it is
+        // dropped at the integrity check, the VM sees nothing, and the instance still drains and sends by instance 1.
+        var forged = held.ToArray();
+        forged[^1] ^= 0xFF;
+        var drops = lab.AzurePort.Drops.Values.Sum();
+        var toVnet = lab.ToVnet.Count;
+        lab.ToAzureLater(forged);
+        lab.Run();
+        Assert.Equal(toVnet, lab.ToVnet.Count);
+        Assert.Equal(drops + 1, lab.AzurePort.Drops.Values.Sum());
+        Assert.True(lab.Azure.IsInstanceDraining(0));
+        before = lab.OnInternet.Count;
+        lab.FromVnet(GatewayLab.Echo(GatewayLab.Vm, GatewayLab.Client, 3, reply: true));
+        lab.Run();
+        Assert.True(Ipv4Header.TryParse(Assert.Single(lab.OnInternet.Skip(before), d => IsEsp(d, out _)), out var again, out _));
+        Assert.Equal(GatewayLab.AzureSecondPublic, again.Source);
         Assert.False(lab.Azure.IsInstanceDown(0));
         lab.Azure.InstanceDrained(0, lab.Time);
         lab.Run(TimeSpan.FromMilliseconds(500));
