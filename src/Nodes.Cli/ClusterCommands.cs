@@ -11,6 +11,10 @@ namespace Nodes.Cli;
 /// <summary>The commands of a lab spread over processes and machines: <c>nodes host</c>, and the driver behind <c>nodes run --cluster</c>.</summary>
 internal static class ClusterCommands
 {
+    /// <summary>The nodes a member hosts, for its first line: all of them, or the first few and how many (a generated hub's member hosts tens of thousands).</summary>
+    private static string Listed(IReadOnlyList<string> nodes) =>
+        nodes.Count <= 12 ? string.Join(", ", nodes) : $"{string.Join(", ", nodes.Take(6))} and {nodes.Count - 6} more ({nodes.Count} nodes)";
+
     public static Command Host()
     {
         var file = new Argument<FileInfo>("file") { Description = "A topology file (YAML); every member and the driver load the same file" };
@@ -103,7 +107,7 @@ internal static class ClusterCommands
                 Console.Error.WriteLine($"member {name} refused to start: {e.Message}");
                 return 2;
             }
-            Console.Out.WriteLine($"member {name} of {topology.Name} (scenario {chosen.Name}) at {settings.SelfAddress}, hosting {string.Join(", ", nodes)}; seed nodes {string.Join(", ", settings.SeedNodes.DefaultIfEmpty(settings.SelfAddress + " (this member)"))}");
+            Console.Out.WriteLine($"member {name} of {topology.Name} (scenario {chosen.Name}) at {settings.SelfAddress}, hosting {Listed(nodes)}; seed nodes {string.Join(", ", settings.SeedNodes.DefaultIfEmpty(settings.SelfAddress + " (this member)"))}");
             Console.Out.WriteLine(tlsOptions is not null
                 ? $"TLS on: Akka.Remote uses certificate {tlsOptions.LoadCertificate().Subject}, and peers must present theirs"
                 : settings.BindsLoopbackOnly

@@ -21,6 +21,7 @@ namespace Nodes.Cli
             root.Subcommands.Add(ConfigCommands.Export());
             root.Subcommands.Add(ExtcapCommand.Create());
             root.Subcommands.Add(ClusterCommands.Probe());
+            root.Subcommands.Add(ScaleCommand.HubScale());
             return root;
         }
 

@@ -317,7 +317,7 @@ public static class ClusterDriver
 
     private static string Expected(TopologySpec topology, string node) =>
         topology.Placement?.ProcessOf(node) is { } p
-            ? $"process '{p}' of the placement (nodes host FILE --process {p}), a member with role {node}"
+            ? $"process '{p}' of the placement (nodes host FILE --process {p}), a member with role {LabBuilder.ProcessRole(p)} or {node}"
             : $"a member with role {node} (nodes host FILE --node {node})";
 
     private static async Task<IActorRef?> TryResolve(ActorSystem system, Address member, string name, CancellationToken cancel)

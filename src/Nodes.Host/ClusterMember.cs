@@ -96,7 +96,7 @@ public sealed class ClusterMember : IAsyncDisposable
             ? LabTelemetry.Start(settings2, topology.Name, topology.Nodes.Where(n => hosted.Contains(n.Name))
                 .Select(n => (n.Name, n.GetType().Name.Replace("Spec", "", StringComparison.Ordinal).ToLowerInvariant())))
             : null;
-        var system = (settings with { Roles = [ClusterSettings.LabRole, .. options.Nodes, .. settings.Roles] }).CreateSystem();
+        var system = (settings with { Roles = [ClusterSettings.LabRole, .. LabBuilder.MemberRoles(topology, hosted), .. settings.Roles] }).CreateSystem();
         var lab = topology.ForScenario(scenario);
         var seed = options.Seed ?? topology.Seed ?? 1;
         var scale = options.TimeScale ?? scenario.TimeScale;
@@ -111,11 +111,22 @@ public sealed class ClusterMember : IAsyncDisposable
         var labActor = system.ActorOf(MemberLabActor.Props(info, onEvent, lab.Links, recorder.Snapshot), MemberLabActor.Name);
         system.ActorOf(CaptureFeedActor.Props(feed), CaptureFeedActor.Name);
         var capture = new CaptureSink(null, recorder);
+        // What the member holds before its nodes exist (the runtime, the topology it loaded): a scale run subtracts it.
+        var managedBefore = GC.GetTotalMemory(forceFullCollection: true);
+        long residentBefore;
+        using (var self = global::System.Diagnostics.Process.GetCurrentProcess()) residentBefore = self.WorkingSet64;
+        var building = global::System.Diagnostics.Stopwatch.StartNew();
         var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, labActor, capture) { Roots = telemetry?.Roots, MemberIncarnation = options.Incarnation };
         var actors = LabBuilder.Build(system, lab, context, hosted.Contains,
-            peer => system.ActorOf(RemotePort.Props(peer.PortName, peer.Role, peer.ActorName, labActor), peer.PortName));
+            peer => system.ActorOf(RemotePort.Props(peer.PortName, peer.Role, peer.ActorName, labActor, peer.ProcessRole), peer.PortName));
+        building.Stop();
         labActor.Tell(new MemberLabActor.ExpectPorts(actors.Ports!.Keys.ToArray()));
-        labActor.Tell(new MemberLabActor.Hosted(actors.Nodes, actors.Links));
+        labActor.Tell(new MemberLabActor.Hosted(actors.Nodes, actors.Links)
+        {
+            Pings = scenario.Traffic.OfType<PingSpec>().ToList(),
+            Gateways = lab.Nodes.OfType<AzureVpnGatewaySpec>().Select(n => n.Name).Where(hosted.Contains).ToList(),
+        });
+        labActor.Tell(new MemberLabActor.Built(managedBefore, residentBefore, building.Elapsed.TotalMilliseconds));
         return new ClusterMember(system, actors, labActor, telemetry);
     }
 

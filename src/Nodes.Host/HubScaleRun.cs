@@ -30,6 +30,12 @@ public sealed record HubScaleResult(
     long ResidentBytes,
     long PeakResidentBytes)
 {
+    /// <summary>The members of a run across processes, with what each held at the end; empty for a run in one process.</summary>
+    public IReadOnlyList<HubScaleMember> Members { get; init; } = [];
+
+    /// <summary>Across processes: from starting the members until every one was up and connected to its peers.</summary>
+    public TimeSpan? MembersReady { get; init; }
+
     /// <summary>Tunnels set up per second, from the end of the build to the moment the hub showed them all Connected.</summary>
     public double SetupsPerSecond => TunnelsUp / Math.Max(1e-9, (TunnelsUpAt - Built).TotalSeconds);
 }

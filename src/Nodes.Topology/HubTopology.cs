@@ -9,9 +9,9 @@ namespace Nodes.Topology;
 /// Builds a hub-and-spoke lab of any size for scale runs: one Azure VPN gateway with a VM, and N branch sites,
 /// each a client, an RRAS server and a NAT router on the branch LAN, all joined by one "internet" router.
 /// Addressing, for branch i = 1..N:
-/// LAN 10.(100 + (i-1)/256).((i-1)%256).0/24 (client .55, RRAS .52, NAT .1), clear of the VNet 10.0.0.0/16;
-/// WAN the /31 198.18.(2(i-1)/256).(2(i-1)%256) in the RFC 2544 benchmarking block 198.18.0.0/15, NAT side odd.
-/// That allows up to <see cref="MaxBranches"/> branches.
+/// LAN the (i-1)-th /26 from 10.64.0.0 (client .55, RRAS .52, NAT .1 of the /26), clear of the VNet 10.0.0.0/16;
+/// WAN the (i-1)-th /31 of the RFC 2544 benchmarking block 198.18.0.0/15, then of 100.64.0.0/10, NAT side odd.
+/// That allows up to <see cref="MaxBranches"/> branches. A file can ask for one with a <c>hub:</c> block.
 /// </summary>
 public static class HubTopology
 {
@@ -23,16 +23,34 @@ public static class HubTopology
 
     private static readonly Ipv4Address AzurePublic = Ipv4Address.Parse("52.172.171.0");
 
+    /// <summary>The most members a generated hub may be spread over: the hub's own and one per share of the branches.</summary>
+    public const int MaxMembers = 64;
+
+    /// <summary>The placement process hosting the hub's nodes (the internet router, the Azure gateway, its VNet and VM).</summary>
+    public const string HubProcess = "hub";
+
+    /// <summary>The placement process hosting the <paramref name="share"/>-th share of the branches (1-based).</summary>
+    public static string BranchProcess(int share) => $"branches-{share}";
+
     /// <summary>
     /// The hub with <paramref name="branches"/> sites; shared keys derive from <paramref name="seed"/>. With
     /// <paramref name="ike"/>, every RRAS and every Azure connection proposes exactly that IKE proposal (strongSwan
-    /// syntax, "aes128-sha256-x25519"); without, each side uses its device defaults.
+    /// syntax, "aes128-sha256-x25519"); without, each side uses its device defaults. With <paramref name="members"/>
+    /// above 1 the topology carries a placement: the hub's nodes in process <see cref="HubProcess"/>, the branches in
+    /// <c>members - 1</c> equal shares of consecutive branches, processes <c>branches-1</c>, <c>branches-2</c>, ...
+    /// Every node, link and connection is located at <paramref name="at"/> (the file's <c>hub:</c> key when loaded).
     /// </summary>
-    public static TopologySpec Generate(int branches, ulong seed = 1, Proposal? ike = null)
+    public static TopologySpec Generate(int branches, ulong seed = 1, Proposal? ike = null, int members = 1, SourceLocation? at = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(branches, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(branches, MaxBranches);
-        var at = new SourceLocation($"<hub with {branches} branches>", 0, 0);
+        ArgumentOutOfRangeException.ThrowIfLessThan(members, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(members, Math.Min(MaxMembers, branches + 1));
+        return Build(branches, seed, ike, members, at ?? new SourceLocation($"<hub with {branches} branches>", 0, 0));
+    }
+
+    private static TopologySpec Build(int branches, ulong seed, Proposal? ike, int members, SourceLocation at)
+    {
         var nodes = ImmutableArray.CreateBuilder<NodeSpec>();
         var links = ImmutableArray.CreateBuilder<LinkSpec>();
         var connections = ImmutableArray.CreateBuilder<AzureConnectionSpec>();
@@ -91,7 +109,30 @@ public static class HubTopology
             new ExpectationSpec(new CountExpectation(CountComparison.All, 0, "all", at), null,
                 [new TunnelExpectation(null, TunnelState.Connected, true, at)], ImmutableDictionary<string, int>.Empty, at),
             [], TimeSpan.FromSeconds(60), 1, [], at);
-        return new TopologySpec($"hub-{branches}-branches", seed, DefaultsSpec.Standard, nodes.ToImmutable(), links.ToImmutable(), null, [scenario], at);
+        return new TopologySpec($"hub-{branches}-branches", seed, DefaultsSpec.Standard, nodes.ToImmutable(), links.ToImmutable(),
+            members > 1 ? Placement(branches, members, at) : null, [scenario], at);
+    }
+
+    /// <summary>The hub's nodes in one process, the branches in equal shares of consecutive sites in the others.</summary>
+    private static PlacementSpec Placement(int branches, int members, SourceLocation at)
+    {
+        var processes = ImmutableArray.CreateBuilder<ProcessPlacement>(members);
+        processes.Add(new ProcessPlacement(HubProcess, ["internet", "azure-gw", "vnet-router", "vm"], at));
+        var shares = members - 1;
+        for (var s = 0; s < shares; s++)
+        {
+            var first = 1 + (int)((long)branches * s / shares);
+            var last = (int)((long)branches * (s + 1) / shares);
+            var names = ImmutableArray.CreateBuilder<string>(3 * (last - first + 1));
+            for (var i = first; i <= last; i++)
+            {
+                names.Add($"branch{i}-client");
+                names.Add($"branch{i}-rras");
+                names.Add($"branch{i}-nat");
+            }
+            processes.Add(new ProcessPlacement(BranchProcess(s + 1), names.MoveToImmutable(), at));
+        }
+        return new PlacementSpec(processes.MoveToImmutable(), at);
     }
 
     private static Ipv4Address Next(Ipv4Prefix lan, uint last) => new(lan.Network.Value + last);

@@ -30,45 +30,8 @@ internal static class HubScale
             return 2;
         }
         var r = HubScaleRun.Run(branches, proposal, seed, line => Log(json, "  " + line));
-        if (json)
-        {
-            Console.WriteLine(JsonSerializer.Serialize(new
-            {
-                branches = r.Branches,
-                proposal = r.Proposal,
-                seed = r.Seed,
-                nodes = r.Nodes,
-                links = r.Links,
-                buildSeconds = Math.Round(r.Built.TotalSeconds, 3),
-                tunnelsUpSeconds = Math.Round(r.TunnelsUpAt.TotalSeconds, 3),
-                upSeconds = Math.Round(r.UpAt.TotalSeconds, 3),
-                tunnelsUp = r.TunnelsUp,
-                firstPingsAnswered = r.FirstPingsAnswered,
-                pingsAnswered = r.PingsAnswered,
-                ikeRetransmissions = r.IkeRetransmissions,
-                ikeSaInitRetransmissions = r.InitRetransmissions,
-                otherRetransmissions = r.IkeRetransmissions - r.InitRetransmissions,
-                hubKeyExchanges = r.HubKeyExchanges,
-                hubIkeDrops = r.HubIkeDrops,
-                setupsPerSecond = Math.Round(r.SetupsPerSecond, 1),
-                managedBytesPerTunnel = Math.Round(r.ManagedBytes / (double)branches),
-                managedBytesPerBranchBeforeTraffic = Math.Round(r.ManagedBytesBeforeTraffic / (double)branches),
-                residentBytesPerTunnel = Math.Round(r.ResidentBytes / (double)branches),
-                peakResidentBytes = r.PeakResidentBytes,
-            }));
-        }
-        else
-        {
-            Console.WriteLine($"hub-scale: {branches} branch sites, {r.Nodes} nodes, {r.Links} links, IKE {r.Proposal}, seed {r.Seed}");
-            Console.WriteLine($"  lab built in {r.Built.TotalSeconds:0.00} s");
-            Console.WriteLine($"  {r.TunnelsUp} of {branches} tunnels up after {r.TunnelsUpAt.TotalSeconds:0.00} s ({r.SetupsPerSecond:0} setups/s); {r.FirstPingsAnswered} first pings answered (the others timed out while their tunnel dialed)");
-            Console.WriteLine($"  {r.PingsAnswered} of {branches} pings answered through their tunnel after {r.UpAt.TotalSeconds:0.00} s");
-            Console.WriteLine($"  IKE retransmissions on the way: {r.IkeRetransmissions} ({r.InitRetransmissions} of IKE_SA_INIT requests, {r.IkeRetransmissions - r.InitRetransmissions} of later exchanges)");
-            Console.WriteLine($"  key exchanges the hub answered: {r.HubKeyExchanges} for {r.TunnelsUp} tunnels");
-            Console.WriteLine($"  the hub's IKE drops: {(r.HubIkeDrops.Count == 0 ? "none" : string.Join(", ", r.HubIkeDrops.Select(d => $"{d.Key} {d.Value}")))}");
-            Console.WriteLine($"  managed memory held by the lab: {r.ManagedBytes / 1048576.0:0.0} MiB, {r.ManagedBytes / (double)branches / 1024:0.0} KiB per tunnel (both gateways' SAs, the branch's three nodes and links); {r.ManagedBytesBeforeTraffic / (double)branches / 1024:0.0} KiB per branch before any traffic");
-            Console.WriteLine($"  resident memory: {r.ResidentBytes / (double)branches / 1024:0.0} KiB per tunnel, peak {r.PeakResidentBytes / 1048576.0:0} MiB");
-        }
+        if (json) Console.WriteLine(HubScaleReport.Json(r));
+        else HubScaleReport.Print(r, Console.Out);
         return r.PingsAnswered == branches ? 0 : 1;
     }
 

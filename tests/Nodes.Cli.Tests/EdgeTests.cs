@@ -48,6 +48,25 @@ public sealed class EdgeTests : IDisposable
     public async Task A_count_that_is_not_a_number_must_be_exit_code_2() =>
         Refused(await Nodes("run", Lab, "--count", "many"), "many", "--count");
 
+    [Theory]
+    [InlineData(new[] { "hub-scale", "0" }, "0 branches", "from 1 to 196608")]
+    [InlineData(new[] { "hub-scale", "10", "--members", "12" }, "--members 12", "from 1 to 11")]
+    [InlineData(new[] { "hub-scale", "10", "--proposal", "aes128-md7-x25519" }, "--proposal aes128-md7-x25519", "strongSwan syntax")]
+    public async Task A_bad_hub_scale_flag_must_be_refused_before_anything_starts(string[] args, string flag, string fix) =>
+        Refused(await Nodes(args), flag, fix);
+
+    [Fact]
+    public async Task Hub_scale_in_one_process_must_print_its_figures_as_json()
+    {
+        var r = await Nodes("hub-scale", "3", "--json");
+        Assert.True(r.Code == 0, r.Err + r.Out);
+        using var json = System.Text.Json.JsonDocument.Parse(r.Out);
+        Assert.Equal(3, json.RootElement.GetProperty("tunnelsUp").GetInt32());
+        Assert.Equal(3, json.RootElement.GetProperty("pingsAnswered").GetInt32());
+        Assert.Equal(1, json.RootElement.GetProperty("members").GetInt32());
+        Assert.True(json.RootElement.GetProperty("managedBytesPerTunnel").GetDouble() > 0);
+    }
+
     [Fact]
     public async Task A_host_port_beyond_65535_must_be_refused() =>
         Refused(await Nodes("host", Lab, "--node", "client", "--port", "70000"), "--port 70000", "from 0 to 65535");

@@ -6,6 +6,7 @@ using Google.Protobuf;
 using Nodes.Actors.Cluster;
 using Nodes.Host;
 using Nodes.Messages;
+using Nodes.Topology;
 using Nodes.Topology.Loading;
 
 namespace Nodes.Cluster.Tests;
@@ -67,6 +68,54 @@ public sealed class InProcessTests : IDisposable
         Assert.Equal(info.Links, back.Links);
         Assert.Equal(info.Waiting, back.Waiting);
         Assert.Equal((info.Topology, info.Fingerprint, info.Scenario, info.Seed, info.TimeScale), (back.Topology, back.Fingerprint, back.Scenario, back.Seed, back.TimeScale));
+    }
+
+    [Fact]
+    public void Scale_run_messages_round_trip_through_their_serializer()
+    {
+        var system = new ClusterSettings { Port = FreePort() }.CreateSystem();
+        _systems.Add(system);
+        var s = (Akka.Serialization.SerializerWithStringManifest)system.Serialization.FindSerializerFor(new MemberFiguresRequest(true));
+        T Back<T>(T m) where T : notnull => (T)s.FromBinary(s.ToBinary(m), s.Manifest(m));
+        Assert.Equal(new RunHostedPings(1, 120_000), Back(new RunHostedPings(1, 120_000)));
+        Assert.Equal(new HostedPingsDone("branches-2", 25_000, 24_998), Back(new HostedPingsDone("branches-2", 25_000, 24_998)));
+        Assert.True(Back(new MemberFiguresRequest(true)).Collect);
+        var f = new MemberFigures("hub", 0, 5_000_000_000, 300_000_000, 6_000_000_000, 400_000_000, 7_000_000_000, 1234.5, 100_000, 99_999, 7, 5, 100_000,
+            [new("ike-cookie-required", 99_950), new("ike-overloaded", 3)]);
+        var back = Back(f);
+        Assert.Equal(f with { IkeDrops = [] }, back with { IkeDrops = [] });
+        Assert.Equal(f.IkeDrops, back.IkeDrops);
+        // A truncated message is a serialization error, never a half-read figure.
+        var bytes = s.ToBinary(f);
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => s.FromBinary(bytes[..^1], "mf"));
+    }
+
+    [Fact]
+    public async Task A_port_that_finds_its_peer_before_the_member_lists_its_ports_is_not_left_waiting()
+    {
+        var system = ActorSystem.Create("lab-actor-test");
+        _systems.Add(system);
+        var lab = system.ActorOf(MemberLabActor.Props(new MemberInfo("p", [], [], "t", "f", "s", 1, 1, []), null, []));
+        // A member building tens of thousands of nodes makes its first ports long before it has made them all.
+        lab.Tell(new RemotePort.PortState("port-node-internet", true));
+        lab.Tell(new MemberLabActor.ExpectPorts(["port-node-internet", "port-link-7"]));
+        var info = await lab.Ask<MemberInfo>(MemberInfoRequest.Instance, TimeSpan.FromSeconds(5));
+        Assert.Equal(["port-link-7"], info.Waiting);
+        lab.Tell(new RemotePort.PortState("port-link-7", true));
+        lab.Tell(new RemotePort.PortState("port-node-internet", false));
+        info = await lab.Ask<MemberInfo>(MemberInfoRequest.Instance, TimeSpan.FromSeconds(5));
+        Assert.Equal(["port-node-internet"], info.Waiting);
+    }
+
+    [Fact]
+    public void A_member_hosting_a_whole_placement_process_has_that_process_as_its_role_not_every_node()
+    {
+        var hub = HubTopology.Generate(1000, members: 3);
+        var roles = Actors.Lab.LabBuilder.MemberRoles(hub, hub.Placement!.Processes[1].Nodes.ToHashSet());
+        Assert.Equal(["process:branches-1"], roles);
+        // Nodes named one by one, not a whole process, keep their own roles.
+        Assert.Equal(["vm", "internet"], Actors.Lab.LabBuilder.MemberRoles(hub, ["vm", "internet"]));
+        Assert.Equal(["process:hub", "branch1-nat"], Actors.Lab.LabBuilder.MemberRoles(hub, ["internet", "azure-gw", "vnet-router", "vm", "branch1-nat"]));
     }
 
     [Fact]

@@ -97,3 +97,42 @@ public class InterfaceLookupTests
         Assert.Empty(TopologyValidator.Validate(HubTopology.Generate(10_000)));
     }
 }
+
+/// <summary>The topology file's <c>hub:</c> block: the generator behind a file, and its mistakes.</summary>
+public class HubFileTests
+{
+    [Fact]
+    public void A_hub_file_must_generate_the_same_hub_with_its_placement_in_equal_shares()
+    {
+        var loaded = Loading.TopologyLoader.LoadFromString("name: my-hub\nseed: 7\nhub:\n  branches: 10\n  proposal: aes128-sha256-x25519\n  members: 4\n", "hub.yaml");
+        Assert.True(loaded.Succeeded, string.Join("; ", loaded.Diagnostics));
+        var hub = loaded.Topology!;
+        var generated = HubTopology.Generate(10, 7, Ike.Proposals.ProposalText.Parse("aes128-sha256-x25519", forIke: true));
+        Assert.Equal("my-hub", hub.Name);
+        Assert.Equal(generated.Nodes.Select(n => n.Name), hub.Nodes.Select(n => n.Name));
+        Assert.Equal(((RrasSpec)generated.FindNode("branch10-rras")!).Vpn!.SharedKey, ((RrasSpec)hub.FindNode("branch10-rras")!).Vpn!.SharedKey);
+        Assert.Equal(["hub", "branches-1", "branches-2", "branches-3"], hub.Placement!.Processes.Select(p => p.Name).ToArray());
+        Assert.Equal(["internet", "azure-gw", "vnet-router", "vm"], hub.Placement.Processes[0].Nodes.ToArray());
+        Assert.Equal([3, 3, 4], hub.Placement.Processes.Skip(1).Select(p => p.Nodes.Length / 3).ToArray());
+        Assert.Equal("branches-3", hub.Placement.ProcessOf("branch10-nat"));
+        Assert.Equal("branches-1", hub.Placement.ProcessOf("branch1-client"));
+        Assert.All(hub.Nodes, n => Assert.NotNull(hub.Placement.ProcessOf(n.Name)));
+        // Located at the hub block, so a problem found later names the lines of the file that asked for the hub.
+        Assert.Equal(("hub.yaml", 4), (hub.FindNode("branch1-rras")!.Location.File, hub.FindNode("branch1-rras")!.Location.Line));
+    }
+
+    [Theory]
+    [InlineData("name: h\nhub:\n  branches: 0\n", 3, "hub branches 0 is out of range")]
+    [InlineData("name: h\nhub:\n  branches: 5\n  members: 7\n", 4, "hub members 7 is more than the hub's process and one per branch (6)")]
+    [InlineData("name: h\nhub:\n  branches: 5\n  proposal: aes128-md7-x25519\n", 4, "hub proposal 'aes128-md7-x25519' is not an IKE proposal")]
+    [InlineData("name: h\nhub:\n  branches: 5\ntopology:\n  nodes: {}\n", 5, "'topology' cannot stand beside 'hub'")]
+    [InlineData("name: h\nhub:\n  branchs: 5\n", 3, "'branchs'")]
+    public void A_bad_hub_block_must_be_one_clear_diagnostic_at_its_line(string text, int line, string message)
+    {
+        var loaded = Loading.TopologyLoader.LoadFromString(text, "hub.yaml");
+        Assert.False(loaded.Succeeded);
+        var d = Assert.Single(loaded.Diagnostics.Where(d => d.Message.Contains(message, StringComparison.Ordinal)));
+        Assert.Equal(line, d.Line);
+        Assert.False(string.IsNullOrEmpty(d.Hint));
+    }
+}

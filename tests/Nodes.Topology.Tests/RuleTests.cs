@@ -69,7 +69,7 @@ public class RuleTests
     public void Unknown_key_far_from_any_must_list_allowed_keys()
     {
         var d = Only(Insert(1, "colour: blue"));
-        AssertAt(d, 2, 1, "unknown key 'colour' in the topology file", "allowed keys: name, seed, topology, placement, scenarios");
+        AssertAt(d, 2, 1, "unknown key 'colour' in the topology file", "allowed keys: name, seed, topology, hub, placement, scenarios");
     }
 
     [Fact]

@@ -48,6 +48,45 @@ public sealed record SubscribeEvents : IClusterControlMessage
 public sealed record FaultRouted(string Id, string Process, IReadOnlyList<string> Targets) : IClusterControlMessage;
 
 /// <summary>
+/// Asks a member's lab actor to start, from every node it hosts that one of the scenario's pings starts at, that ping
+/// with <see cref="Count"/> echo requests (a summary only); answered with <see cref="HostedPingsDone"/> once every
+/// ping has its summary or <see cref="PatienceMs"/> has passed. A scale run drives a hundred thousand hosts this way
+/// with one message per member instead of one per host.
+/// </summary>
+public sealed record RunHostedPings(uint Count, uint PatienceMs) : IClusterControlMessage;
+
+/// <summary>How a <see cref="RunHostedPings"/> round went in one member: pings started, and those whose every echo came back.</summary>
+public sealed record HostedPingsDone(string Process, int Started, int Answered) : IClusterControlMessage;
+
+/// <summary>
+/// Asks a member's lab actor for its figures (<see cref="MemberFigures"/>); with <see cref="Collect"/>, after a full
+/// garbage collection, so that the managed memory measured is what the lab holds.
+/// </summary>
+public sealed record MemberFiguresRequest(bool Collect) : IClusterControlMessage;
+
+/// <summary>
+/// One member's figures: its ports still waiting for their peers; managed and resident memory now and before it
+/// built its part of the lab, and its peak resident memory (bytes); how long building took; the tunnels of the Azure
+/// gateways it hosts and how many are Connected; the IKE retransmissions its nodes reported (those of IKE_SA_INIT
+/// requests apart), the IKE_SA_INIT requests its Azure gateways answered as responder, and their IKE drops by reason.
+/// </summary>
+public sealed record MemberFigures(
+    string Process,
+    int PortsWaiting,
+    long ManagedBytes,
+    long ManagedBaseline,
+    long ResidentBytes,
+    long ResidentBaseline,
+    long PeakResidentBytes,
+    double BuildMs,
+    int Tunnels,
+    int TunnelsConnected,
+    long IkeRetransmissions,
+    long InitRetransmissions,
+    long ResponderExchanges,
+    IReadOnlyList<KeyValuePair<string, ulong>> IkeDrops) : IClusterControlMessage;
+
+/// <summary>
 /// Serializes the cluster control messages in protobuf wire format with short, stable manifests, written by hand
 /// (four small messages). Like <see cref="Messages.NodesSerializer"/>, every type is bound by its concrete type and
 /// checked at start-up.
@@ -63,6 +102,10 @@ public sealed class ClusterControlSerializer(ExtendedActorSystem system) : Seria
         (typeof(MemberInfo), "mi"),
         (typeof(SubscribeEvents), "se"),
         (typeof(FaultRouted), "fr"),
+        (typeof(RunHostedPings), "rp"),
+        (typeof(HostedPingsDone), "pd"),
+        (typeof(MemberFiguresRequest), "fq"),
+        (typeof(MemberFigures), "mf"),
     ];
 
     public static IReadOnlyList<(Type Type, string Manifest)> Bindings => Table;
@@ -104,8 +147,73 @@ public sealed class ClusterControlSerializer(ExtendedActorSystem system) : Seria
                     o.Flush();
                     return ms.ToArray();
                 }
+            case RunHostedPings r:
+                return Write(o =>
+                {
+                    o.WriteTag(1, WireFormat.WireType.Varint); o.WriteUInt32(r.Count);
+                    o.WriteTag(2, WireFormat.WireType.Varint); o.WriteUInt32(r.PatienceMs);
+                });
+            case HostedPingsDone d:
+                return Write(o =>
+                {
+                    o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteString(d.Process);
+                    o.WriteTag(2, WireFormat.WireType.Varint); o.WriteInt32(d.Started);
+                    o.WriteTag(3, WireFormat.WireType.Varint); o.WriteInt32(d.Answered);
+                });
+            case MemberFiguresRequest q:
+                return Write(o =>
+                {
+                    o.WriteTag(1, WireFormat.WireType.Varint); o.WriteBool(q.Collect);
+                });
+            case MemberFigures f:
+                return Write(o =>
+                {
+                    o.WriteTag(1, WireFormat.WireType.LengthDelimited); o.WriteString(f.Process);
+                    o.WriteTag(2, WireFormat.WireType.Varint); o.WriteInt32(f.PortsWaiting);
+                    o.WriteTag(3, WireFormat.WireType.Varint); o.WriteInt64(f.ManagedBytes);
+                    o.WriteTag(4, WireFormat.WireType.Varint); o.WriteInt64(f.ManagedBaseline);
+                    o.WriteTag(5, WireFormat.WireType.Varint); o.WriteInt64(f.ResidentBytes);
+                    o.WriteTag(6, WireFormat.WireType.Varint); o.WriteInt64(f.ResidentBaseline);
+                    o.WriteTag(7, WireFormat.WireType.Varint); o.WriteInt64(f.PeakResidentBytes);
+                    o.WriteTag(8, WireFormat.WireType.Fixed64); o.WriteDouble(f.BuildMs);
+                    o.WriteTag(9, WireFormat.WireType.Varint); o.WriteInt32(f.Tunnels);
+                    o.WriteTag(10, WireFormat.WireType.Varint); o.WriteInt32(f.TunnelsConnected);
+                    o.WriteTag(11, WireFormat.WireType.Varint); o.WriteInt64(f.IkeRetransmissions);
+                    o.WriteTag(12, WireFormat.WireType.Varint); o.WriteInt64(f.InitRetransmissions);
+                    o.WriteTag(13, WireFormat.WireType.Varint); o.WriteInt64(f.ResponderExchanges);
+                    foreach (var (reason, count) in f.IkeDrops)
+                    {
+                        o.WriteTag(14, WireFormat.WireType.LengthDelimited); o.WriteString(reason);
+                        o.WriteTag(15, WireFormat.WireType.Varint); o.WriteUInt64(count);
+                    }
+                });
             default:
                 throw new ArgumentException($"{obj.GetType()} is not a cluster control message", nameof(obj));
+        }
+    }
+
+    private static byte[] Write(Action<CodedOutputStream> fields)
+    {
+        using var ms = new MemoryStream();
+        var o = new CodedOutputStream(ms);
+        fields(o);
+        o.Flush();
+        return ms.ToArray();
+    }
+
+    /// <summary>Reads every field of a message with <paramref name="field"/>, turning a malformed one into a serialization error.</summary>
+    private static T Read<T>(byte[] bytes, string manifest, Action<int, CodedInputStream> field, Func<T> result)
+    {
+        try
+        {
+            var i = new CodedInputStream(bytes);
+            uint tag;
+            while ((tag = i.ReadTag()) != 0) field(WireFormat.GetTagFieldNumber(tag), i);
+            return result();
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new SerializationException($"malformed cluster control message '{manifest}': {e.Message}", e);
         }
     }
 
@@ -169,6 +277,78 @@ public sealed class ClusterControlSerializer(ExtendedActorSystem system) : Seria
                 {
                     throw new SerializationException($"malformed cluster control message '{manifest}': {e.Message}", e);
                 }
+            case "rp":
+                {
+                    uint count = 0, patience = 0;
+                    return Read(bytes, manifest, (n, i) =>
+                    {
+                        switch (n)
+                        {
+                            case 1: count = i.ReadUInt32(); break;
+                            case 2: patience = i.ReadUInt32(); break;
+                            default: i.SkipLastField(); break;
+                        }
+                    }, () => new RunHostedPings(count, patience));
+                }
+            case "pd":
+                {
+                    var process = "";
+                    int started = 0, answered = 0;
+                    return Read(bytes, manifest, (n, i) =>
+                    {
+                        switch (n)
+                        {
+                            case 1: process = i.ReadString(); break;
+                            case 2: started = i.ReadInt32(); break;
+                            case 3: answered = i.ReadInt32(); break;
+                            default: i.SkipLastField(); break;
+                        }
+                    }, () => new HostedPingsDone(process, started, answered));
+                }
+            case "fq":
+                {
+                    var collect = false;
+                    return Read(bytes, manifest, (n, i) =>
+                    {
+                        if (n == 1) collect = i.ReadBool();
+                        else i.SkipLastField();
+                    }, () => new MemberFiguresRequest(collect));
+                }
+            case "mf":
+                {
+                    var process = "";
+                    int waiting = 0, tunnels = 0, connected = 0;
+                    long managed = 0, managedBase = 0, resident = 0, residentBase = 0, peak = 0, retrans = 0, init = 0, exchanges = 0;
+                    double build = 0;
+                    var drops = new List<KeyValuePair<string, ulong>>();
+                    string? reason = null;
+                    return Read(bytes, manifest, (n, i) =>
+                    {
+                        switch (n)
+                        {
+                            case 1: process = i.ReadString(); break;
+                            case 2: waiting = i.ReadInt32(); break;
+                            case 3: managed = i.ReadInt64(); break;
+                            case 4: managedBase = i.ReadInt64(); break;
+                            case 5: resident = i.ReadInt64(); break;
+                            case 6: residentBase = i.ReadInt64(); break;
+                            case 7: peak = i.ReadInt64(); break;
+                            case 8: build = i.ReadDouble(); break;
+                            case 9: tunnels = i.ReadInt32(); break;
+                            case 10: connected = i.ReadInt32(); break;
+                            case 11: retrans = i.ReadInt64(); break;
+                            case 12: init = i.ReadInt64(); break;
+                            case 13: exchanges = i.ReadInt64(); break;
+                            case 14: reason = i.ReadString(); break;
+                            case 15:
+                                var count = i.ReadUInt64();
+                                if (reason is not null) drops.Add(new(reason, count));
+                                reason = null;
+                                break;
+                            default: i.SkipLastField(); break;
+                        }
+                    }, () => new MemberFigures(process, waiting, managed, managedBase, resident, residentBase, peak, build, tunnels, connected, retrans, init, exchanges, drops));
+                }
             default:
                 throw new SerializationException($"unknown cluster control manifest '{manifest}'");
         }
@@ -179,7 +359,8 @@ public sealed class ClusterControlSerializer(ExtendedActorSystem system) : Seria
     /// <summary>Throws naming every control message type that would fall back to another serializer.</summary>
     public static void VerifyBindings(ActorSystem system) =>
         BoundSerializer.Verify<ClusterControlSerializer>(system, "cluster control messages",
-            [MemberInfoRequest.Instance, new MemberInfo("", [], [], "", "", "", 0, 1, []), SubscribeEvents.Instance, new FaultRouted("", "", [])]);
+            [MemberInfoRequest.Instance, new MemberInfo("", [], [], "", "", "", 0, 1, []), SubscribeEvents.Instance, new FaultRouted("", "", []),
+                new RunHostedPings(1, 1), new HostedPingsDone("", 0, 0), new MemberFiguresRequest(false), new MemberFigures("", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, [])]);
 }
 
 /// <summary>The HOCON that binds a hand-written serializer to its message types, and the start-up check that it holds.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Nodes.Messages;
 using Nodes.Topology.Model;
@@ -10,7 +11,8 @@ namespace Nodes.Actors.Cluster;
 /// <see cref="Lab.LabContext.Events"/>) and passes each to the local terminal and to every subscribed driver. It is
 /// also where a fault injected live (<c>nodes fault</c>) enters the member: it forwards the
 /// <see cref="InjectFault"/> to the node and link actors of this member that the fault targets, keeping the sender,
-/// and tells the sender which targets those are (<see cref="FaultRouted"/>).
+/// and tells the sender which targets those are (<see cref="FaultRouted"/>). A scale run drives the member through it:
+/// <see cref="RunHostedPings"/> starts the pings of every host here, <see cref="MemberFiguresRequest"/> measures it.
 /// </summary>
 public sealed class MemberLabActor : ReceiveActor
 {
@@ -20,15 +22,37 @@ public sealed class MemberLabActor : ReceiveActor
     private readonly Action<NodeEvent>? _onEvent;
     private readonly IReadOnlyList<LinkSpec> _links;
     private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
+    // A port can find its peer before the member has finished building and told this actor which ports it made:
+    // that report must not be lost, or the port would be listed as waiting for ever.
+    private readonly HashSet<string> _connected = new(StringComparer.Ordinal);
     private readonly HashSet<IActorRef> _subscribers = [];
     private IReadOnlyDictionary<string, IActorRef> _nodesHere = new Dictionary<string, IActorRef>();
     private IReadOnlyDictionary<string, IActorRef> _linksHere = new Dictionary<string, IActorRef>();
+    private IReadOnlyList<PingSpec> _pings = [];
+    private IReadOnlyList<string> _gateways = [];
+    private Built _built = new(0, 0, 0);
+    private long _retransmissions;
+    private long _initRetransmissions;
+    private long _responderExchanges;
+    private int _rounds;
+
+    private static readonly string Retransmit = Ike.IkeEventKinds.ToName(Ike.IkeEventKind.Retransmit);
+    private static readonly string InitMessage = $"{Wire.Ike.ExchangeType.IkeSaInit} message ID";
 
     /// <summary>The ports the member built; each reports when it finds its peer.</summary>
     public sealed record ExpectPorts(IReadOnlyCollection<string> Ports) : INoSerializationVerificationNeeded;
 
     /// <summary>The node actors (by node name) and link actors (by link name) this member built: where faults go.</summary>
-    public sealed record Hosted(IReadOnlyDictionary<string, IActorRef> Nodes, IReadOnlyDictionary<string, IActorRef> Links) : INoSerializationVerificationNeeded;
+    public sealed record Hosted(IReadOnlyDictionary<string, IActorRef> Nodes, IReadOnlyDictionary<string, IActorRef> Links) : INoSerializationVerificationNeeded
+    {
+        /// <summary>The scenario's pings (those starting at a node here are what <see cref="RunHostedPings"/> starts).</summary>
+        public IReadOnlyList<PingSpec> Pings { get; init; } = [];
+        /// <summary>The Azure gateways hosted here, whose tunnels the figures count.</summary>
+        public IReadOnlyList<string> Gateways { get; init; } = [];
+    }
+
+    /// <summary>The member's managed and resident memory before it built its part of the lab, and how long building took.</summary>
+    public sealed record Built(long ManagedBaseline, long ResidentBaseline, double BuildMs) : INoSerializationVerificationNeeded;
 
     /// <param name="links">Every link of the topology, to resolve a link named by one end and the links of a node.</param>
     /// <param name="ikeActivity">What this member recorded of a gateway's IKE activity (for Azure's diagnostics); null: nothing.</param>
@@ -37,16 +61,38 @@ public sealed class MemberLabActor : ReceiveActor
         _info = info;
         _onEvent = onEvent;
         _links = links;
-        Receive<ExpectPorts>(m => _waiting.UnionWith(m.Ports));
+        Receive<ExpectPorts>(m => _waiting.UnionWith(m.Ports.Where(p => !_connected.Contains(p))));
         Receive<Hosted>(h =>
         {
             _nodesHere = h.Nodes;
             _linksHere = h.Links;
+            _pings = h.Pings;
+            _gateways = h.Gateways;
+        });
+        Receive<Built>(b => _built = b);
+        Receive<RunHostedPings>(r =>
+        {
+            var pings = _pings.Where(p => _nodesHere.ContainsKey(p.From)).Select(p => (_nodesHere[p.From], p)).ToList();
+            Context.ActorOf(Akka.Actor.Props.Create(() => new PingRound(_info.Process, pings, r, Sender)), $"pings-{++_rounds}");
+        });
+        Receive<MemberFiguresRequest>(q =>
+        {
+            var counts = (Volatile.Read(ref _retransmissions), Volatile.Read(ref _initRetransmissions), Volatile.Read(ref _responderExchanges));
+            var gateways = _gateways.Where(_nodesHere.ContainsKey).Select(g => _nodesHere[g]).ToList();
+            FiguresAsync(q.Collect, _info.Process, _waiting.Count, _built, gateways, counts).PipeTo(Sender);
         });
         Receive<RemotePort.PortState>(s =>
         {
-            if (s.Connected) _waiting.Remove(s.Port);
-            else _waiting.Add(s.Port);
+            if (s.Connected)
+            {
+                _waiting.Remove(s.Port);
+                _connected.Add(s.Port);
+            }
+            else
+            {
+                _waiting.Add(s.Port);
+                _connected.Remove(s.Port);
+            }
         });
         Receive<MemberInfoRequest>(_ => Sender.Tell(_info with { Waiting = _waiting.Order(StringComparer.Ordinal).ToArray() }));
         Receive<SubscribeEvents>(_ =>
@@ -56,6 +102,7 @@ public sealed class MemberLabActor : ReceiveActor
         Receive<Terminated>(t => _subscribers.Remove(t.ActorRef));
         Receive<NodeEvent>(e =>
         {
+            Count(e);
             _onEvent?.Invoke(e);
             foreach (var s in _subscribers) s.Tell(e);
         });
@@ -71,6 +118,93 @@ public sealed class MemberLabActor : ReceiveActor
             Sender.Tell(new FaultRouted(f.Id, _info.Process, targets.Select(t => t.Name).ToArray()));
             foreach (var (name, isLink) in targets) (isLink ? _linksHere[name] : _nodesHere[name]).Forward(f);
         });
+    }
+
+    /// <summary>Counts the IKE retransmissions reported here, and the key exchanges the Azure gateways here answered.</summary>
+    private void Count(NodeEvent e)
+    {
+        if (e.Kind != "ike") return;
+        if (e.Text.Contains(Retransmit, StringComparison.Ordinal))
+        {
+            _retransmissions++;
+            if (e.Text.Contains(InitMessage, StringComparison.Ordinal)) _initRetransmissions++;
+        }
+        else if (e.Text.EndsWith(Gateway.GatewayEngine.AnsweringAsResponder, StringComparison.Ordinal) && _gateways.Contains(e.Node))
+            _responderExchanges++;
+    }
+
+    private static async Task<MemberFigures> FiguresAsync(bool collect, string process, int waiting, Built built, IReadOnlyList<IActorRef> gateways,
+        (long Retransmissions, long Init, long Exchanges) counts)
+    {
+        var statuses = await Task.WhenAll(gateways.Select(async g =>
+        {
+            try
+            {
+                return await g.Ask<NodeStatus>(new QueryStatus { Requester = "figures" }, TimeSpan.FromSeconds(30));
+            }
+            catch (AskTimeoutException)
+            {
+                return null;
+            }
+        }));
+        // The collection runs on a pool thread, not the actor's: the member keeps answering while it measures.
+        var managed = collect ? await Task.Run(() => GC.GetTotalMemory(forceFullCollection: true)) : GC.GetTotalMemory(false);
+        using var self = Process.GetCurrentProcess();
+        var tunnels = statuses.OfType<NodeStatus>().SelectMany(s => s.Tunnels).ToList();
+        var drops = statuses.OfType<NodeStatus>().SelectMany(s => s.Drops).Where(d => d.Reason.StartsWith("ike-", StringComparison.Ordinal))
+            .GroupBy(d => d.Reason, StringComparer.Ordinal).Select(g => new KeyValuePair<string, ulong>(g.Key, (ulong)g.Sum(d => (decimal)d.Count))).ToList();
+        return new MemberFigures(process, waiting, managed, built.ManagedBaseline, self.WorkingSet64, built.ResidentBaseline, self.PeakWorkingSet64, built.BuildMs,
+            tunnels.Count, tunnels.Count(t => t.State == "Connected"), counts.Retransmissions, counts.Init, counts.Exchanges, drops);
+    }
+
+    /// <summary>One <see cref="RunHostedPings"/> round: starts every ping, counts the summaries, answers once all are in or patience ends.</summary>
+    private sealed class PingRound : ReceiveActor, IWithTimers
+    {
+        private readonly string _process;
+        private readonly IActorRef _replyTo;
+        private readonly IReadOnlyList<(IActorRef Host, PingSpec Ping)> _pings;
+        private readonly RunHostedPings _round;
+        private int _summaries;
+        private int _answered;
+
+        public ITimerScheduler Timers { get; set; } = null!;
+
+        public PingRound(string process, IReadOnlyList<(IActorRef Host, PingSpec Ping)> pings, RunHostedPings round, IActorRef replyTo)
+        {
+            _process = process;
+            _replyTo = replyTo;
+            _pings = pings;
+            _round = round;
+            Receive<PingSummary>(s =>
+            {
+                _summaries++;
+                if (s.Sent > 0 && s.Received == s.Sent) _answered++;
+                if (_summaries == _pings.Count) Finish();
+            });
+            Receive<ReceiveTimeout>(_ => Finish());
+        }
+
+        protected override void PreStart()
+        {
+            if (_pings.Count == 0)
+            {
+                Finish();
+                return;
+            }
+            foreach (var (host, p) in _pings)
+                host.Tell(new StartPing
+                {
+                    Host = p.From, Destination = p.To.ToString(), Count = _round.Count, IntervalMs = (uint)p.Interval.TotalMilliseconds,
+                    Size = (uint)p.Size, DontFragment = p.DontFragment, SummaryOnly = true,
+                }, Self);
+            Timers.StartSingleTimer("patience", ReceiveTimeout.Instance, TimeSpan.FromMilliseconds(Math.Max(1, _round.PatienceMs)));
+        }
+
+        private void Finish()
+        {
+            _replyTo.Tell(new HostedPingsDone(_process, _pings.Count, _answered));
+            Context.Stop(Self);
+        }
     }
 
     public static Props Props(MemberInfo info, Action<NodeEvent>? onEvent, IReadOnlyList<LinkSpec> links, Func<string, IkeActivityLog>? ikeActivity = null) =>

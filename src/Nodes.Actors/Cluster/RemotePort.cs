@@ -7,7 +7,8 @@ namespace Nodes.Actors.Cluster;
 /// Stands in, inside one member, for an actor that lives in another member: a link actor owned by another member
 /// (for the nodes here attached to that link) or a node actor of another member (for a link owned here). The peer is
 /// found through the cluster by role: the member whose roles include <see cref="Role"/> (the node name of the peer,
-/// or of the link's first endpoint) hosts it under the well-known name <see cref="ActorName"/> below <c>/user</c>.
+/// or of the link's first endpoint) or the role of that node's placement process hosts it under the well-known name
+/// <see cref="ActorName"/> below <c>/user</c>.
 /// Everything the port receives is forwarded with its original sender.
 /// <para>
 /// Before the peer is found for the first time, frames wait (up to <see cref="BufferLimit"/>): members start in any
@@ -21,6 +22,7 @@ public sealed class RemotePort : ReceiveActor, IWithTimers
     public const int BufferLimit = 4096;
 
     private readonly string _role;
+    private readonly string? _processRole;
     private readonly string _actorName;
     private readonly string _portName;
     private readonly IActorRef? _watcher;
@@ -37,10 +39,11 @@ public sealed class RemotePort : ReceiveActor, IWithTimers
     public string Role => _role;
     public string ActorName => _actorName;
 
-    public RemotePort(string portName, string role, string actorName, IActorRef? watcher)
+    public RemotePort(string portName, string role, string actorName, IActorRef? watcher, string? processRole = null)
     {
         _portName = portName;
         _role = role;
+        _processRole = processRole;
         _actorName = actorName;
         _watcher = watcher;
         Receive<ClusterEvent.MemberUp>(m => OnMemberUp(m.Member));
@@ -91,8 +94,8 @@ public sealed class RemotePort : ReceiveActor, IWithTimers
         ReceiveAny(Forward);
     }
 
-    public static Props Props(string portName, string role, string actorName, IActorRef? watcher = null) =>
-        Akka.Actor.Props.Create(() => new RemotePort(portName, role, actorName, watcher));
+    public static Props Props(string portName, string role, string actorName, IActorRef? watcher = null, string? processRole = null) =>
+        Akka.Actor.Props.Create(() => new RemotePort(portName, role, actorName, watcher, processRole));
 
     /// <summary>Reported to the watcher whenever the port finds or loses its peer.</summary>
     public sealed record PortState(string Port, bool Connected, long Dropped = 0) : INoSerializationVerificationNeeded;
@@ -113,7 +116,7 @@ public sealed class RemotePort : ReceiveActor, IWithTimers
 
     private void OnMemberUp(Member m)
     {
-        if (!m.HasRole(_role) || Same(m)) return;
+        if (!(m.HasRole(_role) || (_processRole is not null && m.HasRole(_processRole))) || Same(m)) return;
         if (_target is not null) Context.Unwatch(_target);
         _target = null;
         _member = m;

@@ -10,8 +10,12 @@ namespace Nodes.Actors.Lab;
 /// <summary>The actors of a running lab, by node and link name; <paramref name="Ports"/> stand in for peers in other processes.</summary>
 public sealed record LabActors(ImmutableDictionary<string, IActorRef> Nodes, ImmutableDictionary<string, IActorRef> Links, ImmutableDictionary<string, IActorRef>? Ports = null);
 
-/// <summary>A peer in another process: the member with role <paramref name="Role"/> hosts it as <c>/user/{ActorName}</c>.</summary>
-public sealed record RemotePeer(string PortName, string Role, string ActorName);
+/// <summary>
+/// A peer in another process: the member with role <paramref name="Role"/> (the peer's node name), or with role
+/// <paramref name="ProcessRole"/> (the placement process of that node, when the topology places it), hosts it as
+/// <c>/user/{ActorName}</c>.
+/// </summary>
+public sealed record RemotePeer(string PortName, string Role, string ActorName, string? ProcessRole = null);
 
 /// <summary>
 /// Turns a validated topology into actors in one actor system: a link actor per link, a node actor per node of the
@@ -30,6 +34,25 @@ public static class LabBuilder
     /// frames between two nodes of one process never leave it, and each link has exactly one owner.
     /// </summary>
     public static string LinkOwner(LinkSpec link) => link.Endpoints[0].Node;
+
+    /// <summary>The cluster role of the member hosting every node of placement process <paramref name="process"/>.</summary>
+    public static string ProcessRole(string process) => $"process:{process}";
+
+    /// <summary>
+    /// The cluster roles naming what a member hosts: for each placement process whose nodes are all hosted here, the
+    /// process's role; for every other node, its name. A member of a generated hub hosts tens of thousands of nodes,
+    /// and the cluster's gossip carries every member's roles: one role per process keeps that small.
+    /// </summary>
+    public static IReadOnlyList<string> MemberRoles(TopologySpec topology, IReadOnlyCollection<string> hosted)
+    {
+        var set = hosted as IReadOnlySet<string> ?? hosted.ToHashSet(StringComparer.Ordinal);
+        var whole = topology.Placement?.Processes.Where(p => p.Nodes.Length > 0 && p.Nodes.All(set.Contains)).ToList() ?? [];
+        var covered = whole.SelectMany(p => p.Nodes).ToHashSet(StringComparer.Ordinal);
+        return [.. whole.Select(p => ProcessRole(p.Name)), .. hosted.Where(n => !covered.Contains(n))];
+    }
+
+    private static string? ProcessRoleOf(TopologySpec topology, string node) =>
+        topology.Placement?.ProcessOf(node) is { } p ? ProcessRole(p) : null;
 
     /// <summary>
     /// Builds the lab in one process (<paramref name="hostHere"/> null) or this process's part of it. With
@@ -64,7 +87,7 @@ public static class LabBuilder
             }
             else
             {
-                var port = new RemotePeer($"port-{LinkActorName(topology, link)}", LinkOwner(link), LinkActorName(topology, link));
+                var port = new RemotePeer($"port-{LinkActorName(topology, link)}", LinkOwner(link), LinkActorName(topology, link), ProcessRoleOf(topology, LinkOwner(link)));
                 actor = remote!(port);
                 ports[port.PortName] = actor;
             }
@@ -106,7 +129,7 @@ public static class LabBuilder
                 var actor = nodes.GetValueOrDefault(e.Node);
                 if (actor is null && remote is not null)
                 {
-                    var port = new RemotePeer($"port-{NodeActorName(e.Node)}", e.Node, NodeActorName(e.Node));
+                    var port = new RemotePeer($"port-{NodeActorName(e.Node)}", e.Node, NodeActorName(e.Node), ProcessRoleOf(topology, e.Node));
                     if (!ports.TryGetValue(port.PortName, out actor))
                     {
                         actor = remote(port);

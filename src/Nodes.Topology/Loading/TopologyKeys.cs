@@ -6,7 +6,8 @@ namespace Nodes.Topology.Loading;
 /// </summary>
 internal static class TopologyKeys
 {
-    public static readonly string[] Root = ["name", "seed", "topology", "placement", "scenarios"];
+    public static readonly string[] Root = ["name", "seed", "topology", "hub", "placement", "scenarios"];
+    public static readonly string[] Hub = ["branches", "proposal", "members"];
     public static readonly string[] Topology = ["defaults", "nodes", "links"];
     public static readonly string[] Defaults = ["mtu", "os"];
     public static readonly string[] NodeCommon = ["kind", "interfaces", "routes", "default-gateway"];
@@ -71,7 +72,7 @@ internal static class TopologyKeys
     /// <summary>Every key list by the name the schema's $defs use for it.</summary>
     public static IReadOnlyDictionary<string, string[]> ByDefinition { get; } = new Dictionary<string, string[]>
     {
-        ["root"] = Root, ["topology"] = Topology, ["defaults"] = Defaults, ["host"] = Host, ["router"] = Router,
+        ["root"] = Root, ["hub"] = Hub, ["topology"] = Topology, ["defaults"] = Defaults, ["host"] = Host, ["router"] = Router,
         ["nat-router"] = NatRouter, ["rras"] = Rras, ["azure-vpn-gateway"] = AzureVpnGateway, ["interface"] = Interface,
         ["external"] = External, ["route"] = Route, ["nat"] = Nat, ["rras-vpn"] = RrasVpn, ["rras-custom-policy"] = RrasCustomPolicy,
         ["azure-connection"] = AzureConnection, ["local-network-gateway"] = LocalNetworkGateway,

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using Nodes.Ike.Proposals;
 using Nodes.Topology.Model;
 using Nodes.Topology.Validation;
 
@@ -90,6 +91,7 @@ internal sealed class TopologyParser(ParseContext ctx)
             if (ulong.TryParse(st, NumberStyles.None, CultureInfo.InvariantCulture, out var sv)) seed = sv;
             else ctx.Error(r["seed"]!, $"seed '{st}' is not a whole number", "use a number from 0 to 18446744073709551615");
         }
+        if (r.Has("hub")) return Hub(r, name, seed);
         var t = ctx.Map(r.Required("topology", "add 'topology:' with 'nodes:' and 'links:'"), "topology", TopologyKeys.Topology);
         var defaults = DefaultsSpec.Standard;
         if (t is not null && ctx.Map(t["defaults"], "defaults", TopologyKeys.Defaults) is { } d)
@@ -138,6 +140,30 @@ internal sealed class TopologyParser(ParseContext ctx)
         }
         if (name is null || t is null || nodesMap is null) return null;
         return spec1 with { Placement = placement, Scenarios = scenarios.ToImmutable() };
+    }
+
+    /// <summary>
+    /// A generated hub (<see cref="HubTopology"/>): <c>hub: { branches: N, proposal: P, members: K }</c> in place of
+    /// <c>topology:</c>, <c>placement:</c> and <c>scenarios:</c>, which the generator makes.
+    /// </summary>
+    private TopologySpec? Hub(MapReader r, string? name, ulong? seed)
+    {
+        var hubNode = r["hub"]!;
+        foreach (var key in new[] { "topology", "placement", "scenarios" })
+            if (r.Has(key))
+                ctx.Error(r[key]!, $"'{key}' cannot stand beside 'hub': the hub generator makes the nodes, links, placement and scenario",
+                    "keep 'hub:' for a generated hub, or remove it and write the topology out");
+        var h = ctx.Map(hubNode, "hub", TopologyKeys.Hub);
+        if (h is null) return null;
+        var branches = ctx.Int(h.Required("branches", "say how many branch sites, e.g. 'branches: 1000'"), "hub branches", 1, HubTopology.MaxBranches);
+        Proposal? proposal = null;
+        if (h.Has("proposal") && ctx.Text(h["proposal"], "hub proposal") is { } text && !ProposalText.TryParse(text, forIke: true, out proposal, out var why))
+            ctx.Error(h["proposal"]!, $"hub proposal '{text}' is not an IKE proposal: {why}", "write it in strongSwan syntax, e.g. aes128-sha256-x25519, or leave it out for each device's defaults");
+        var members = h.Has("members") ? ctx.Int(h["members"], "hub members", 1, HubTopology.MaxMembers) : 1;
+        if (branches is { } b && members is { } m && m > b + 1)
+            ctx.Error(h["members"]!, $"hub members {m} is more than the hub's process and one per branch ({b + 1})", $"use at most {b + 1} members");
+        if (name is null || branches is null || members is null || ctx.Diagnostics.Count > 0) return null;
+        return HubTopology.Generate(branches.Value, seed ?? 1, proposal, Math.Min(members.Value, branches.Value + 1), hubNode.At) with { Name = name, Seed = seed };
     }
 
     private LinkSpec? Link(YNode item, NodeParser nodeParser)

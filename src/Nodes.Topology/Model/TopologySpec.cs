@@ -93,8 +93,18 @@ public sealed record DefaultsSpec(int Mtu, HostOs Os)
 /// <summary>Which simulator process hosts which nodes. Every node is placed exactly once.</summary>
 public sealed record PlacementSpec(ImmutableArray<ProcessPlacement> Processes, SourceLocation Location)
 {
+    // A generated hub places hundreds of thousands of nodes: they are looked up by name, indexed on first use (kept
+    // beside the record, so that equality stays the placement's own).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<PlacementSpec, Dictionary<string, string>> Indexes = new();
+
     /// <summary>The process hosting <paramref name="node"/>, or null when the node is not placed.</summary>
-    public string? ProcessOf(string node) => Processes.FirstOrDefault(p => p.Nodes.Contains(node))?.Name;
+    public string? ProcessOf(string node) => Indexes.GetValue(this, static p =>
+    {
+        var index = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var process in p.Processes)
+            foreach (var n in process.Nodes) index.TryAdd(n, process.Name);
+        return index;
+    }).GetValueOrDefault(node);
 }
 
 /// <summary>One process and the nodes it hosts.</summary>
