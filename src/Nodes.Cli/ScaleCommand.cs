@@ -15,10 +15,11 @@ internal static class ScaleCommand
         var proposal = new Option<string?>("--proposal") { Description = "The IKE proposal every RRAS and Azure connection uses, in strongSwan syntax (e.g. aes128-sha256-x25519); default: each device's own" };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the shared keys and every random choice (default 1)", DefaultValueFactory = _ => 1 };
         var members = new Option<int>("--members") { Description = $"Run the lab as this many nodes host processes on this machine: the hub in one, the branches in equal shares in the others (2 to {HubTopology.MaxMembers}; default 1: this process)", DefaultValueFactory = _ => 1 };
+        var rate = new Option<int>("--dial-rate") { Description = "Branches that dial their tunnel per second, as a network's branches come up over time (default 0: every branch at once)", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object (progress goes to standard error)" };
         var command = new Command("hub-scale", "Build a hub with N NATed RRAS branches, bring every tunnel up, ping through each, and report build and up times, IKE retransmissions and memory per tunnel")
         {
-            branches, proposal, seed, members, json,
+            branches, proposal, seed, members, rate, json,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -36,6 +37,12 @@ internal static class ScaleCommand
                 err.WriteLine($"--members {k}: give from 1 to {Math.Min(HubTopology.MaxMembers, n + 1)} (the hub's process and at most one per branch)");
                 return 2;
             }
+            var dialRate = parse.GetValue(rate);
+            if (dialRate < 0)
+            {
+                err.WriteLine($"--dial-rate {dialRate}: give a number of dials per second, or 0 for every branch at once");
+                return 2;
+            }
             var text = parse.GetValue(proposal);
             Proposal? ike = null;
             if (text is not null && !ProposalText.TryParse(text, forIke: true, out ike, out var why))
@@ -50,8 +57,8 @@ internal static class ScaleCommand
             try
             {
                 result = k == 1
-                    ? await Task.Run(() => HubScaleRun.Run(n, ike, parse.GetValue(seed), Progress), cancel)
-                    : await HubScaleCluster.RunAsync(n, k, text, parse.GetValue(seed), Self, Progress, cancel);
+                    ? await Task.Run(() => HubScaleRun.Run(n, ike, parse.GetValue(seed), Progress, dialRate), cancel)
+                    : await HubScaleCluster.RunAsync(n, k, text, parse.GetValue(seed), Self, Progress, cancel, dialRate);
             }
             catch (InvalidOperationException e)
             {

@@ -96,7 +96,11 @@ public sealed class ClusterMember : IAsyncDisposable
             ? LabTelemetry.Start(settings2, topology.Name, topology.Nodes.Where(n => hosted.Contains(n.Name))
                 .Select(n => (n.Name, n.GetType().Name.Replace("Spec", "", StringComparison.Ordinal).ToLowerInvariant())))
             : null;
-        var system = (settings with { Roles = [ClusterSettings.LabRole, .. LabBuilder.MemberRoles(topology, hosted), .. settings.Roles] }).CreateSystem();
+        // The member joins once its part of the lab is built: a peer that sees it Up finds every actor it looks for at
+        // the first try, instead of asking again and again while tens of thousands of nodes are still being made.
+        var joinsLater = settings.JoinAtStart;
+        settings = settings with { Roles = [ClusterSettings.LabRole, .. LabBuilder.MemberRoles(topology, hosted), .. settings.Roles], JoinAtStart = false };
+        var system = settings.CreateSystem();
         var lab = topology.ForScenario(scenario);
         var seed = options.Seed ?? topology.Seed ?? 1;
         var scale = options.TimeScale ?? scenario.TimeScale;
@@ -117,8 +121,9 @@ public sealed class ClusterMember : IAsyncDisposable
         using (var self = global::System.Diagnostics.Process.GetCurrentProcess()) residentBefore = self.WorkingSet64;
         var building = global::System.Diagnostics.Stopwatch.StartNew();
         var context = new LabContext(system.Scheduler.Now, seed, scale <= 0 ? 1 : scale, labActor, capture) { Roots = telemetry?.Roots, MemberIncarnation = options.Incarnation };
+        var peers = system.ActorOf(PeerDirectory.Props(), PeerDirectory.Name);
         var actors = LabBuilder.Build(system, lab, context, hosted.Contains,
-            peer => system.ActorOf(RemotePort.Props(peer.PortName, peer.Role, peer.ActorName, labActor, peer.ProcessRole), peer.PortName));
+            peer => system.ActorOf(RemotePort.Props(peer.PortName, peer.Role, peer.ActorName, labActor, peer.ProcessRole, peers), peer.PortName));
         building.Stop();
         labActor.Tell(new MemberLabActor.ExpectPorts(actors.Ports!.Keys.ToArray()));
         labActor.Tell(new MemberLabActor.Hosted(actors.Nodes, actors.Links)
@@ -127,6 +132,7 @@ public sealed class ClusterMember : IAsyncDisposable
             Gateways = lab.Nodes.OfType<AzureVpnGatewaySpec>().Select(n => n.Name).Where(hosted.Contains).ToList(),
         });
         labActor.Tell(new MemberLabActor.Built(managedBefore, residentBefore, building.Elapsed.TotalMilliseconds));
+        if (joinsLater) settings.JoinNow(system);
         return new ClusterMember(system, actors, labActor, telemetry);
     }
 

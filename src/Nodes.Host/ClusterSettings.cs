@@ -96,6 +96,20 @@ public sealed record ClusterSettings
     /// </summary>
     public TimeSpan RemovalTime => HeartbeatPause + StableAfter + TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Join the cluster as soon as the actor system starts (the default); when false, the owner calls
+    /// <see cref="JoinNow"/> once it is ready, as a member does after building its part of the lab.
+    /// </summary>
+    public bool JoinAtStart { get; init; } = true;
+
+    /// <summary>Joins <paramref name="system"/> to the seed nodes, or forms the cluster on this member's own fixed address.</summary>
+    public void JoinNow(ActorSystem system)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        if (SeedNodes.Count > 0) cluster.JoinSeedNodes(SeedNodes.Select(Address.Parse));
+        else if (Port != 0) cluster.Join(cluster.SelfAddress);
+    }
+
     /// <summary>Settings that take precedence over the generated ones (tuning, or tests).</summary>
     public Akka.Configuration.Config? Overrides { get; init; }
 
@@ -112,7 +126,7 @@ public sealed record ClusterSettings
         static string Q(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
         // Without seed nodes the member forms the cluster by itself; on port 0 its address is known only once bound,
         // so whoever starts it joins it to itself then.
-        IReadOnlyList<string> seeds = SeedNodes.Count > 0 ? SeedNodes : Port == 0 ? [] : [SelfAddress];
+        IReadOnlyList<string> seeds = !JoinAtStart ? [] : SeedNodes.Count > 0 ? SeedNodes : Port == 0 ? [] : [SelfAddress];
         return ConfigurationFactory.ParseString($$"""
             akka {
               loglevel = WARNING
@@ -122,6 +136,10 @@ public sealed record ClusterSettings
               actor.provider = cluster
               remote {
                 log-remote-lifecycle-events = off
+                # Every port watches the actor it stands for, and a watch is a system message kept until acknowledged: a
+                # member with a hundred thousand ports (a generated hub) sends that many at once, five times Akka's
+                # default buffer, which would quarantine the peer.
+                system-message-buffer-size = 262144
                 dot-netty.tcp {
                   hostname = {{Q(Hostname)}}
                   port = {{Port}}
@@ -142,6 +160,17 @@ public sealed record ClusterSettings
                 # A member the resolver downs stops its actor system; the process then exits (and its supervisor restarts it).
                 run-coordinated-shutdown-when-down = on
                 log-info = off
+                # Heartbeats and gossip on their own thread: a member whose nodes keep every pool thread busy (a generated
+                # hub's tens of thousands of tunnels dialing at once) still tells the others it is alive.
+                use-dispatcher = nodes-cluster-dispatcher
+              }
+            }
+            nodes-cluster-dispatcher {
+              type = ForkJoinDispatcher
+              throughput = 100
+              dedicated-thread-pool {
+                thread-count = 1
+                threadtype = background
               }
             }
             """).WithFallback(NodesSerializer.Configuration()).WithFallback(ClusterControlSerializer.Configuration()).WithFallback(CaptureFeedSerializer.Configuration()).WithFallback(Nodes.Actors.Lab.LabGuardianStrategy.Configuration);

@@ -27,8 +27,9 @@ public static class HubScaleCluster
 
     /// <param name="proposal">The IKE proposal of every RRAS and Azure connection in strongSwan syntax, or null for the devices' defaults.</param>
     /// <param name="memberCommand">How to start <c>nodes</c> with the given arguments (the CLI starts itself).</param>
+    /// <param name="dialRate">First pings (each dials its branch's tunnel) started per second over all branches; 0: all at once.</param>
     public static async Task<HubScaleResult> RunAsync(int branches, int members, string? proposal, ulong seed,
-        Func<IReadOnlyList<string>, ProcessStartInfo> memberCommand, Action<string>? progress = null, CancellationToken cancel = default)
+        Func<IReadOnlyList<string>, ProcessStartInfo> memberCommand, Action<string>? progress = null, CancellationToken cancel = default, int dialRate = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(members, 2);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(members, Math.Min(HubTopology.MaxMembers, branches + 1));
@@ -43,6 +44,7 @@ public static class HubScaleCluster
         var running = new List<(string Process, Process Os, string Log)>();
         var launch = Stopwatch.StartNew();
         ActorSystem? driver = null;
+        var keepLogs = true;
         try
         {
             for (var i = 0; i < members; i++)
@@ -61,10 +63,16 @@ public static class HubScaleCluster
 
             var clock = Stopwatch.StartNew();
             var patience = TimeSpan.FromSeconds(Math.Max(120, branches / 100.0));
-            var first = branchMembers.Select(m => Pings(driver, m, patience, cancel)).ToArray();
+            // Each branch member dials its share of the rate; the answers are awaited after the last dial.
+            var perMember = dialRate <= 0 ? 0u : (uint)Math.Max(1, dialRate / branchMembers.Count);
+            var first = branchMembers.Select(m => Pings(driver, m, patience, cancel, perMember, branches / (members - 1))).ToArray();
             var connected = 0;
             var deadline = TimeSpan.FromSeconds(Math.Max(60, branches / 50.0));
             MemberFigures? hubNow = null;
+            // Once every first ping has its answer, a tunnel that is still not up waits for traffic to dial again (as a
+            // demand-dial interface does): after 20 s without progress the pings go, and their answers tell.
+            var lastChange = TimeSpan.Zero;
+            var lastConnected = -1;
             while (clock.Elapsed < deadline)
             {
                 hubNow = await FiguresAsync(driver, hub, collect: false, cancel);
@@ -72,7 +80,17 @@ public static class HubScaleCluster
                 {
                     connected = hubNow.TunnelsConnected;
                     if (connected == branches) break;
-                    progress?.Invoke($"{clock.Elapsed.TotalSeconds:0.0}s: {connected} of {branches} tunnels Connected at the hub, {hubNow.IkeRetransmissions} IKE retransmissions at the hub so far");
+                    if (connected != lastConnected) (lastConnected, lastChange) = (connected, clock.Elapsed);
+                    if (first.All(t => t.IsCompleted) && clock.Elapsed - lastChange > TimeSpan.FromSeconds(20))
+                    {
+                        progress?.Invoke($"{clock.Elapsed.TotalSeconds:0.0}s: every first ping is done and {branches - connected} tunnels are still not up ({string.Join(", ", hubNow.NotConnected)}); pinging through every tunnel");
+                        break;
+                    }
+                    var others = await Task.WhenAll(branchMembers.Select(m => FiguresAsync(driver, m, collect: false, cancel, TimeSpan.FromSeconds(5))));
+                    var retransmitted = hubNow.IkeRetransmissions + others.Sum(f => f?.IkeRetransmissions ?? 0);
+                    var drops = string.Join(", ", hubNow.IkeDrops.Select(d => $"{d.Key} {d.Value}"));
+                    var missing = branches - connected <= hubNow.NotConnected.Count ? $" (not yet: {string.Join(", ", hubNow.NotConnected)})" : "";
+                    progress?.Invoke($"{clock.Elapsed.TotalSeconds:0.0}s: {connected} of {branches} tunnels Connected at the hub{missing}, {retransmitted} IKE retransmissions so far{(drops.Length > 0 ? $"; the hub's IKE drops: {drops}" : "")}");
                 }
                 else progress?.Invoke($"{clock.Elapsed.TotalSeconds:0.0}s: the hub's member did not answer within 30 s");
                 Exited(running);
@@ -80,7 +98,9 @@ public static class HubScaleCluster
             }
             var tunnelsUp = clock.Elapsed;
             var firstDone = await Task.WhenAll(first);
-            var second = await Task.WhenAll(branchMembers.Select(m => Pings(driver, m, patience, cancel)));
+            // The pings through the tunnels go at the same rate: a hundred thousand at once would queue behind each other
+            // on the way into the hub for longer than a ping waits.
+            var second = await Task.WhenAll(branchMembers.Select(m => Pings(driver, m, patience, cancel, perMember, branches / (members - 1))));
             var up = clock.Elapsed;
             var end = new List<MemberFigures>();
             foreach (var (process, (address, _)) in figures)
@@ -93,6 +113,7 @@ public static class HubScaleCluster
             // Times count as in one process: the build (the slowest member's, they build at once), then the traffic. The
             // members' start, topology load and port resolution before traffic are MembersReady.
             var built = TimeSpan.FromMilliseconds(end.Max(f => f.BuildMs));
+            keepLogs = false;
             return new HubScaleResult(branches, described, seed, 3 * branches + 4, 2 * branches + 3, built, built + tunnelsUp, built + up,
                 hubEnd.TunnelsConnected, firstDone.Sum(d => d.Answered), second.Sum(d => d.Answered), (int)all, (int)init, (int)hubEnd.ResponderExchanges,
                 hubEnd.IkeDrops.ToDictionary(d => d.Key, d => d.Value), -1, end.Sum(f => f.ManagedBytes - f.ManagedBaseline),
@@ -100,11 +121,12 @@ public static class HubScaleCluster
             {
                 Members = end.Select(f => new HubScaleMember(f.Process, f.ManagedBytes - f.ManagedBaseline, f.ResidentBytes - f.ResidentBaseline, f.PeakResidentBytes, f.BuildMs)).ToList(),
                 MembersReady = ready,
+                DialRate = Math.Max(0, dialRate),
             };
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException)
         {
-            throw new InvalidOperationException($"{e.Message}{Tails(running)}", e);
+            throw new InvalidOperationException($"{e.Message}{Tails(running)}\n  the members' logs are in {dir.FullName}", e);
         }
         finally
         {
@@ -124,7 +146,8 @@ public static class HubScaleCluster
             }
             try
             {
-                dir.Delete(recursive: true);
+                // A run that failed keeps the members' logs (its message names the folder).
+                if (!keepLogs) dir.Delete(recursive: true);
             }
             catch (IOException)
             {
@@ -217,18 +240,23 @@ public static class HubScaleCluster
 
     private static async Task<MemberFigures?> FiguresAsync(ActorSystem driver, Address member, bool collect, CancellationToken cancel, TimeSpan? wait = null)
     {
+        var patience = wait ?? TimeSpan.FromSeconds(collect ? 120 : 30);
         try
         {
+            // Bounded twice: an answer stuck behind a member's busy remoting must not hold the run.
             return await driver.ActorSelection(new RootActorPath(member) / "user" / MemberLabActor.Name)
-                .Ask<MemberFigures>(new MemberFiguresRequest(collect), wait ?? TimeSpan.FromSeconds(collect ? 120 : 30), cancel);
+                .Ask<MemberFigures>(new MemberFiguresRequest(collect), patience, cancel).WaitAsync(patience + TimeSpan.FromSeconds(5), cancel);
         }
-        catch (AskTimeoutException)
+        catch (Exception e) when (e is AskTimeoutException or TimeoutException)
         {
             return null;
         }
     }
 
-    private static async Task<HostedPingsDone> Pings(ActorSystem driver, Address member, TimeSpan patience, CancellationToken cancel) =>
-        await driver.ActorSelection(new RootActorPath(member) / "user" / MemberLabActor.Name)
-            .Ask<HostedPingsDone>(new RunHostedPings(1, (uint)patience.TotalMilliseconds), patience + TimeSpan.FromSeconds(30), cancel);
+    private static async Task<HostedPingsDone> Pings(ActorSystem driver, Address member, TimeSpan patience, CancellationToken cancel, uint perSecond = 0, int hosts = 0)
+    {
+        var dialing = perSecond == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(hosts / (double)perSecond + 1);
+        return await driver.ActorSelection(new RootActorPath(member) / "user" / MemberLabActor.Name)
+            .Ask<HostedPingsDone>(new RunHostedPings(1, (uint)patience.TotalMilliseconds, perSecond), dialing + patience + TimeSpan.FromSeconds(30), cancel);
+    }
 }

@@ -11,6 +11,7 @@ public static class HubScaleReport
         members = r.Members.Count == 0 ? 1 : r.Members.Count,
         proposal = r.Proposal,
         seed = r.Seed,
+        dialRate = r.DialRate,
         nodes = r.Nodes,
         links = r.Links,
         buildSeconds = Math.Round(r.Built.TotalSeconds, 3),
@@ -43,7 +44,7 @@ public static class HubScaleReport
     public static void Print(HubScaleResult r, TextWriter o)
     {
         var across = r.Members.Count == 0 ? "in one process" : $"across {r.Members.Count} members";
-        o.WriteLine($"hub-scale: {r.Branches} branch sites, {r.Nodes} nodes, {r.Links} links, {across}, IKE {r.Proposal}, seed {r.Seed}");
+        o.WriteLine($"hub-scale: {r.Branches} branch sites, {r.Nodes} nodes, {r.Links} links, {across}, IKE {r.Proposal}, seed {r.Seed}, {(r.DialRate == 0 ? "every branch dialing at once" : $"{r.DialRate} branches dialing a second")}");
         if (r.MembersReady is { } ready) o.WriteLine($"  members started, loaded the topology, built their nodes and found their peers in {ready.TotalSeconds:0.00} s");
         o.WriteLine($"  lab built in {r.Built.TotalSeconds:0.00} s{(r.Members.Count == 0 ? "" : " (the slowest member)")}");
         o.WriteLine($"  {r.TunnelsUp} of {r.Branches} tunnels up after {r.TunnelsUpAt.TotalSeconds:0.00} s ({r.SetupsPerSecond:0} setups/s); {r.FirstPingsAnswered} first pings answered (the others timed out while their tunnel dialed)");

@@ -30,6 +30,9 @@ public sealed record HubScaleResult(
     long ResidentBytes,
     long PeakResidentBytes)
 {
+    /// <summary>Branches that dialed per second (0: all at once).</summary>
+    public int DialRate { get; init; }
+
     /// <summary>The members of a run across processes, with what each held at the end; empty for a run in one process.</summary>
     public IReadOnlyList<HubScaleMember> Members { get; init; } = [];
 
@@ -48,7 +51,8 @@ public sealed record HubScaleResult(
 /// </summary>
 public static class HubScaleRun
 {
-    public static HubScaleResult Run(int branches, Proposal? proposal = null, ulong seed = 1, Action<string>? progress = null)
+    /// <param name="dialRate">First pings (each dials its branch's tunnel) started per second; 0: all at once.</param>
+    public static HubScaleResult Run(int branches, Proposal? proposal = null, ulong seed = 1, Action<string>? progress = null, int dialRate = 0)
     {
         var phase = Stopwatch.StartNew();
         var topology = HubTopology.Generate(branches, seed, proposal);
@@ -85,15 +89,24 @@ public static class HubScaleRun
         var vm = scenario!.Traffic.OfType<PingSpec>().First().To.ToString();
         Task<PingSummary> Ping(IActorRef c) => c.Ask<PingSummary>(new StartPing { Host = "client", Destination = vm, Count = 1, IntervalMs = 1000, Size = 32, SummaryOnly = true }, TimeSpan.FromSeconds(120));
 
-        var first = clients.Select(Ping).ToArray();
+        // Paced: the i-th client dials at i / rate seconds, as branches of a real network come up over time; the pings
+        // through the tunnels go at the same rate.
+        Task<PingSummary>[] PingAll() => dialRate <= 0
+            ? clients.Select(Ping).ToArray()
+            : clients.Select(async (c, i) =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(i / (double)dialRate));
+                return await Ping(c);
+            }).ToArray();
+        var first = PingAll();
         var connected = 0;
         var deadline = TimeSpan.FromSeconds(Math.Max(60, branches / 50.0));
         while (clock.Elapsed < deadline)
         {
             // An overloaded hub may take longer than the poll waits to answer: the run goes on and says so.
-            if (Status(hub) is { } status)
+            if (Counts(hub) is { } counts)
             {
-                connected = status.Tunnels.Count(t => t.State == "Connected");
+                connected = counts.Connected;
                 if (connected == branches) break;
                 progress?.Invoke($"{clock.Elapsed.TotalSeconds:0.0}s: {connected} of {branches} tunnels Connected, {Volatile.Read(ref retransmits)} IKE retransmissions so far");
             }
@@ -102,25 +115,28 @@ public static class HubScaleRun
         }
         var tunnelsUp = clock.Elapsed;
         Settle(first);
-        var second = clients.Select(Ping).ToArray();
+        var second = PingAll();
         Settle(second);
         var up = clock.Elapsed;
-        var hubDrops = (Status(hub)?.Drops ?? [])
-            .Where(d => d.Reason.StartsWith("ike-", StringComparison.Ordinal)).ToDictionary(d => d.Reason, d => d.Count);
+        var hubDrops = (Counts(hub)?.IkeDrops ?? []).ToDictionary(d => d.Key, d => d.Value);
         var after = GC.GetTotalMemory(forceFullCollection: true);
         var resident = Process.GetCurrentProcess();
         var result = new HubScaleResult(branches, proposal?.ToString() ?? "device defaults", seed, actors.Nodes.Count, actors.Links.Count, built, tunnelsUp, up,
             connected, first.Count(Answered), second.Count(Answered), Volatile.Read(ref retransmits),
-            Volatile.Read(ref initRetransmits), Volatile.Read(ref hubKeyExchanges), hubDrops, afterBuild - before, after - before, resident.WorkingSet64 - residentBefore, resident.PeakWorkingSet64);
+            Volatile.Read(ref initRetransmits), Volatile.Read(ref hubKeyExchanges), hubDrops, afterBuild - before, after - before, resident.WorkingSet64 - residentBefore, resident.PeakWorkingSet64)
+        {
+            DialRate = Math.Max(0, dialRate),
+        };
         system.Terminate().Wait();
         return result;
     }
 
-    private static NodeStatus? Status(IActorRef hub)
+    /// <summary>The hub's tunnels counted, without a status of every tunnel (which a poll every half second would pay for).</summary>
+    private static Actors.Nodes.GatewayActor.TunnelCounts? Counts(IActorRef hub)
     {
         try
         {
-            return hub.Ask<NodeStatus>(new QueryStatus(), TimeSpan.FromSeconds(30)).Result;
+            return hub.Ask<Actors.Nodes.GatewayActor.TunnelCounts>(Actors.Nodes.GatewayActor.CountTunnels.Instance, TimeSpan.FromSeconds(30)).Result;
         }
         catch (AggregateException e) when (e.InnerException is AskTimeoutException)
         {

@@ -25,7 +25,7 @@ public sealed class IkeActivityRecorder : ICaptureTap
 
     private readonly ICaptureTap? _inner;
     private readonly Dictionary<string, HashSet<Ipv4Address>> _addresses = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string[]> _connections = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _connections = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Queue<IkeActivityRecord>> _log = new(StringComparer.Ordinal);
     private readonly object _gate = new();
 
@@ -35,7 +35,7 @@ public sealed class IkeActivityRecorder : ICaptureTap
         foreach (var gw in lab.Nodes.OfType<AzureVpnGatewaySpec>())
         {
             _addresses[gw.Name] = [gw.PublicAddress, .. gw.Interfaces.Select(i => i.Address)];
-            _connections[gw.Name] = gw.Connections.Select(c => c.Name).ToArray();
+            _connections[gw.Name] = gw.Connections.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
             _log[gw.Name] = new Queue<IkeActivityRecord>();
         }
     }

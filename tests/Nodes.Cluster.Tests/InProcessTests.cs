@@ -81,10 +81,11 @@ public sealed class InProcessTests : IDisposable
         Assert.Equal(new HostedPingsDone("branches-2", 25_000, 24_998), Back(new HostedPingsDone("branches-2", 25_000, 24_998)));
         Assert.True(Back(new MemberFiguresRequest(true)).Collect);
         var f = new MemberFigures("hub", 0, 5_000_000_000, 300_000_000, 6_000_000_000, 400_000_000, 7_000_000_000, 1234.5, 100_000, 99_999, 7, 5, 100_000,
-            [new("ike-cookie-required", 99_950), new("ike-overloaded", 3)]);
+            [new("ike-cookie-required", 99_950), new("ike-overloaded", 3)]) { NotConnected = ["branch7 (Connecting)"] };
         var back = Back(f);
-        Assert.Equal(f with { IkeDrops = [] }, back with { IkeDrops = [] });
+        Assert.Equal(f with { IkeDrops = [], NotConnected = [] }, back with { IkeDrops = [], NotConnected = [] });
         Assert.Equal(f.IkeDrops, back.IkeDrops);
+        Assert.Equal(f.NotConnected, back.NotConnected);
         // A truncated message is a serialization error, never a half-read figure.
         var bytes = s.ToBinary(f);
         Assert.Throws<System.Runtime.Serialization.SerializationException>(() => s.FromBinary(bytes[..^1], "mf"));

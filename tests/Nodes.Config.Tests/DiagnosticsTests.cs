@@ -173,6 +173,21 @@ public class DiagnosticsTests
     [InlineData("NAT detected: the peer is behind a NAT: IKE and ESP move to UDP 4500")]
     public void An_event_that_is_no_failure_must_give_no_cleanup_line(string text) => Assert.Null(GatewayEvents.Failure(text));
 
+    [Theory]
+    [InlineData("branch12: IKE_SA_INIT from 198.18.0.23:500, answering as responder", "branch12", "IKE_SA_INIT from 198.18.0.23:500, answering as responder")]
+    [InlineData("branch1: child SA up: 10.64.0.0/26 === 10.0.0.0/16", "branch1", "child SA up: 10.64.0.0/26 === 10.0.0.0/16")]
+    [InlineData("branch123: x", null, null)]
+    [InlineData("azure-gw: refused IKE_SA_INIT from 1.2.3.4:500: NO_PROPOSAL_CHOSEN", null, null)]
+    public void An_event_names_its_connection_the_same_from_a_list_and_from_a_set(string text, string? connection, string? rest)
+    {
+        string[] names = ["branch1", "branch12", "branch2"];
+        var fromList = GatewayEvents.Split(text, names);
+        var fromSet = GatewayEvents.Split(text, names.ToHashSet());
+        Assert.Equal(fromList, fromSet);
+        Assert.Equal(connection, fromSet?.Connection);
+        Assert.Equal(rest, fromSet?.Text);
+    }
+
     private static IkeEventActivity Ev(int s, string text) => new(T0.AddSeconds(s), "home-rras", text);
 
     private static IkeMessageActivity Msg(int s, bool sent, int exchange = 34, bool response = false) =>

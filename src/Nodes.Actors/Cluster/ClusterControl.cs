@@ -50,10 +50,11 @@ public sealed record FaultRouted(string Id, string Process, IReadOnlyList<string
 /// <summary>
 /// Asks a member's lab actor to start, from every node it hosts that one of the scenario's pings starts at, that ping
 /// with <see cref="Count"/> echo requests (a summary only); answered with <see cref="HostedPingsDone"/> once every
-/// ping has its summary or <see cref="PatienceMs"/> has passed. A scale run drives a hundred thousand hosts this way
-/// with one message per member instead of one per host.
+/// ping has its summary or <see cref="PatienceMs"/> has passed after the last one started. With
+/// <see cref="PerSecond"/> the pings start at that rate, in tenths of a second, instead of all at once. A scale run
+/// drives a hundred thousand hosts this way with one message per member instead of one per host.
 /// </summary>
-public sealed record RunHostedPings(uint Count, uint PatienceMs) : IClusterControlMessage;
+public sealed record RunHostedPings(uint Count, uint PatienceMs, uint PerSecond = 0) : IClusterControlMessage;
 
 /// <summary>How a <see cref="RunHostedPings"/> round went in one member: pings started, and those whose every echo came back.</summary>
 public sealed record HostedPingsDone(string Process, int Started, int Answered) : IClusterControlMessage;
@@ -84,7 +85,11 @@ public sealed record MemberFigures(
     long IkeRetransmissions,
     long InitRetransmissions,
     long ResponderExchanges,
-    IReadOnlyList<KeyValuePair<string, ulong>> IkeDrops) : IClusterControlMessage;
+    IReadOnlyList<KeyValuePair<string, ulong>> IkeDrops) : IClusterControlMessage
+{
+    /// <summary>The first few of the Azure gateways' tunnels that are not Connected, with their status.</summary>
+    public IReadOnlyList<string> NotConnected { get; init; } = [];
+}
 
 /// <summary>
 /// Serializes the cluster control messages in protobuf wire format with short, stable manifests, written by hand
@@ -152,6 +157,7 @@ public sealed class ClusterControlSerializer(ExtendedActorSystem system) : Seria
                 {
                     o.WriteTag(1, WireFormat.WireType.Varint); o.WriteUInt32(r.Count);
                     o.WriteTag(2, WireFormat.WireType.Varint); o.WriteUInt32(r.PatienceMs);
+                    o.WriteTag(3, WireFormat.WireType.Varint); o.WriteUInt32(r.PerSecond);
                 });
             case HostedPingsDone d:
                 return Write(o =>
@@ -186,6 +192,7 @@ public sealed class ClusterControlSerializer(ExtendedActorSystem system) : Seria
                         o.WriteTag(14, WireFormat.WireType.LengthDelimited); o.WriteString(reason);
                         o.WriteTag(15, WireFormat.WireType.Varint); o.WriteUInt64(count);
                     }
+                    foreach (var n in f.NotConnected) { o.WriteTag(16, WireFormat.WireType.LengthDelimited); o.WriteString(n); }
                 });
             default:
                 throw new ArgumentException($"{obj.GetType()} is not a cluster control message", nameof(obj));
@@ -279,16 +286,17 @@ public sealed class ClusterControlSerializer(ExtendedActorSystem system) : Seria
                 }
             case "rp":
                 {
-                    uint count = 0, patience = 0;
+                    uint count = 0, patience = 0, rate = 0;
                     return Read(bytes, manifest, (n, i) =>
                     {
                         switch (n)
                         {
                             case 1: count = i.ReadUInt32(); break;
                             case 2: patience = i.ReadUInt32(); break;
+                            case 3: rate = i.ReadUInt32(); break;
                             default: i.SkipLastField(); break;
                         }
-                    }, () => new RunHostedPings(count, patience));
+                    }, () => new RunHostedPings(count, patience, rate));
                 }
             case "pd":
                 {
@@ -321,6 +329,7 @@ public sealed class ClusterControlSerializer(ExtendedActorSystem system) : Seria
                     long managed = 0, managedBase = 0, resident = 0, residentBase = 0, peak = 0, retrans = 0, init = 0, exchanges = 0;
                     double build = 0;
                     var drops = new List<KeyValuePair<string, ulong>>();
+                    var notConnected = new List<string>();
                     string? reason = null;
                     return Read(bytes, manifest, (n, i) =>
                     {
@@ -345,9 +354,13 @@ public sealed class ClusterControlSerializer(ExtendedActorSystem system) : Seria
                                 if (reason is not null) drops.Add(new(reason, count));
                                 reason = null;
                                 break;
+                            case 16: notConnected.Add(i.ReadString()); break;
                             default: i.SkipLastField(); break;
                         }
-                    }, () => new MemberFigures(process, waiting, managed, managedBase, resident, residentBase, peak, build, tunnels, connected, retrans, init, exchanges, drops));
+                    }, () => new MemberFigures(process, waiting, managed, managedBase, resident, residentBase, peak, build, tunnels, connected, retrans, init, exchanges, drops)
+                    {
+                        NotConnected = notConnected,
+                    });
                 }
             default:
                 throw new SerializationException($"unknown cluster control manifest '{manifest}'");

@@ -136,11 +136,11 @@ public sealed class MemberLabActor : ReceiveActor
     private static async Task<MemberFigures> FiguresAsync(bool collect, string process, int waiting, Built built, IReadOnlyList<IActorRef> gateways,
         (long Retransmissions, long Init, long Exchanges) counts)
     {
-        var statuses = await Task.WhenAll(gateways.Select(async g =>
+        var counts2 = await Task.WhenAll(gateways.Select(async g =>
         {
             try
             {
-                return await g.Ask<NodeStatus>(new QueryStatus { Requester = "figures" }, TimeSpan.FromSeconds(30));
+                return await g.Ask<Nodes.GatewayActor.TunnelCounts>(Nodes.GatewayActor.CountTunnels.Instance, TimeSpan.FromSeconds(30));
             }
             catch (AskTimeoutException)
             {
@@ -150,11 +150,14 @@ public sealed class MemberLabActor : ReceiveActor
         // The collection runs on a pool thread, not the actor's: the member keeps answering while it measures.
         var managed = collect ? await Task.Run(() => GC.GetTotalMemory(forceFullCollection: true)) : GC.GetTotalMemory(false);
         using var self = Process.GetCurrentProcess();
-        var tunnels = statuses.OfType<NodeStatus>().SelectMany(s => s.Tunnels).ToList();
-        var drops = statuses.OfType<NodeStatus>().SelectMany(s => s.Drops).Where(d => d.Reason.StartsWith("ike-", StringComparison.Ordinal))
-            .GroupBy(d => d.Reason, StringComparer.Ordinal).Select(g => new KeyValuePair<string, ulong>(g.Key, (ulong)g.Sum(d => (decimal)d.Count))).ToList();
+        var answered = counts2.OfType<Nodes.GatewayActor.TunnelCounts>().ToList();
+        var drops = answered.SelectMany(s => s.IkeDrops)
+            .GroupBy(d => d.Key, StringComparer.Ordinal).Select(g => new KeyValuePair<string, ulong>(g.Key, (ulong)g.Sum(d => (decimal)d.Value))).ToList();
         return new MemberFigures(process, waiting, managed, built.ManagedBaseline, self.WorkingSet64, built.ResidentBaseline, self.PeakWorkingSet64, built.BuildMs,
-            tunnels.Count, tunnels.Count(t => t.State == "Connected"), counts.Retransmissions, counts.Init, counts.Exchanges, drops);
+            answered.Sum(a => a.Tunnels), answered.Sum(a => a.Connected), counts.Retransmissions, counts.Init, counts.Exchanges, drops)
+        {
+            NotConnected = answered.SelectMany(a => a.NotConnected).Take(Nodes.GatewayActor.TunnelCounts.NamesKept).ToList(),
+        };
     }
 
     /// <summary>One <see cref="RunHostedPings"/> round: starts every ping, counts the summaries, answers once all are in or patience ends.</summary>
@@ -166,8 +169,14 @@ public sealed class MemberLabActor : ReceiveActor
         private readonly RunHostedPings _round;
         private int _summaries;
         private int _answered;
+        private int _started;
 
         public ITimerScheduler Timers { get; set; } = null!;
+
+        private sealed record Next : INoSerializationVerificationNeeded
+        {
+            public static readonly Next Instance = new();
+        }
 
         public PingRound(string process, IReadOnlyList<(IActorRef Host, PingSpec Ping)> pings, RunHostedPings round, IActorRef replyTo)
         {
@@ -182,22 +191,30 @@ public sealed class MemberLabActor : ReceiveActor
                 if (_summaries == _pings.Count) Finish();
             });
             Receive<ReceiveTimeout>(_ => Finish());
+            Receive<Next>(_ => StartSome());
         }
 
         protected override void PreStart()
         {
-            if (_pings.Count == 0)
+            if (_pings.Count == 0) Finish();
+            else StartSome();
+        }
+
+        /// <summary>Starts the next tenth of a second's pings (all of them without a rate), then waits for the next tenth or for the answers.</summary>
+        private void StartSome()
+        {
+            var batch = _round.PerSecond == 0 ? _pings.Count : (int)Math.Max(1, _round.PerSecond / 10);
+            for (var end = Math.Min(_pings.Count, _started + batch); _started < end; _started++)
             {
-                Finish();
-                return;
-            }
-            foreach (var (host, p) in _pings)
+                var (host, p) = _pings[_started];
                 host.Tell(new StartPing
                 {
                     Host = p.From, Destination = p.To.ToString(), Count = _round.Count, IntervalMs = (uint)p.Interval.TotalMilliseconds,
                     Size = (uint)p.Size, DontFragment = p.DontFragment, SummaryOnly = true,
                 }, Self);
-            Timers.StartSingleTimer("patience", ReceiveTimeout.Instance, TimeSpan.FromMilliseconds(Math.Max(1, _round.PatienceMs)));
+            }
+            if (_started < _pings.Count) Timers.StartSingleTimer("next", Next.Instance, TimeSpan.FromMilliseconds(100));
+            else Timers.StartSingleTimer("patience", ReceiveTimeout.Instance, TimeSpan.FromMilliseconds(Math.Max(1, _round.PatienceMs)));
         }
 
         private void Finish()

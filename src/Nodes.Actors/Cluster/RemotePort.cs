@@ -26,6 +26,7 @@ public sealed class RemotePort : ReceiveActor, IWithTimers
     private readonly string _actorName;
     private readonly string _portName;
     private readonly IActorRef? _watcher;
+    private readonly IActorRef? _directory;
     private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
     private readonly Queue<(object Message, IActorRef Sender)> _buffer = new();
     private IActorRef? _target;
@@ -33,17 +34,19 @@ public sealed class RemotePort : ReceiveActor, IWithTimers
     private bool _reachable = true;
     private bool _everConnected;
     private long _dropped;
+    private int _failedResolves;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public string Role => _role;
     public string ActorName => _actorName;
 
-    public RemotePort(string portName, string role, string actorName, IActorRef? watcher, string? processRole = null)
+    public RemotePort(string portName, string role, string actorName, IActorRef? watcher, string? processRole = null, IActorRef? directory = null)
     {
         _portName = portName;
         _role = role;
         _processRole = processRole;
+        _directory = directory;
         _actorName = actorName;
         _watcher = watcher;
         Receive<ClusterEvent.MemberUp>(m => OnMemberUp(m.Member));
@@ -73,14 +76,18 @@ public sealed class RemotePort : ReceiveActor, IWithTimers
             _target = r.Actor;
             _reachable = true;
             _everConnected = true;
+            _failedResolves = 0;
             Context.Watch(_target);
             while (_buffer.TryDequeue(out var b)) _target.Tell(b.Message, b.Sender);
             _watcher?.Tell(new PortState(_portName, true, _dropped));
         });
         Receive<ResolveFailed>(f =>
         {
-            // The member is up but has not created the actor yet (it builds its part of the lab after joining).
-            if (_member is not null && f.Member.Equals(_member.UniqueAddress)) Timers.StartSingleTimer("resolve", new Retry(f.Member), TimeSpan.FromMilliseconds(250));
+            // The member is up but has not created the actor (yet), or answered too late: ask again, less and less
+            // often (250 ms doubling to 4 s), so that a hundred thousand ports do not flood a busy member.
+            if (_member is null || !f.Member.Equals(_member.UniqueAddress)) return;
+            var wait = TimeSpan.FromMilliseconds(250 << Math.Min(4, _failedResolves++));
+            Timers.StartSingleTimer("resolve", new Retry(f.Member), wait);
         });
         Receive<Retry>(r =>
         {
@@ -94,8 +101,9 @@ public sealed class RemotePort : ReceiveActor, IWithTimers
         ReceiveAny(Forward);
     }
 
-    public static Props Props(string portName, string role, string actorName, IActorRef? watcher = null, string? processRole = null) =>
-        Akka.Actor.Props.Create(() => new RemotePort(portName, role, actorName, watcher, processRole));
+    /// <param name="directory">The member's <see cref="PeerDirectory"/>, which tells the port of the members holding its roles; without one the port subscribes to the cluster's events itself.</param>
+    public static Props Props(string portName, string role, string actorName, IActorRef? watcher = null, string? processRole = null, IActorRef? directory = null) =>
+        Akka.Actor.Props.Create(() => new RemotePort(portName, role, actorName, watcher, processRole, directory));
 
     /// <summary>Reported to the watcher whenever the port finds or loses its peer.</summary>
     public sealed record PortState(string Port, bool Connected, long Dropped = 0) : INoSerializationVerificationNeeded;
@@ -107,10 +115,16 @@ public sealed class RemotePort : ReceiveActor, IWithTimers
     private sealed record ResolveFailed(UniqueAddress Member) : INoSerializationVerificationNeeded;
     private sealed record Retry(UniqueAddress Member) : INoSerializationVerificationNeeded;
 
-    protected override void PreStart() =>
-        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+    protected override void PreStart()
+    {
+        if (_directory is not null) _directory.Tell(new PeerDirectory.Register(_processRole is null ? [_role] : [_role, _processRole]));
+        else _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+    }
 
-    protected override void PostStop() => _cluster.Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        if (_directory is null) _cluster.Unsubscribe(Self);
+    }
 
     private bool Same(Member m) => _member is not null && m.UniqueAddress.Equals(_member.UniqueAddress);
 

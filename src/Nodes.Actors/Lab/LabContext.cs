@@ -77,6 +77,10 @@ public sealed class CaptureSink : IDisposable
     private readonly ICaptureTap? _tap;
     private readonly Dictionary<string, PcapngWriter> _writers = [];
     private readonly WiresharkKeys _keys = new();
+    // The SPIs already recorded, looked up per new SA: a hub of a hundred thousand tunnels reports as many SAs, and a
+    // walk of the list for each made building the keys file quadratic.
+    private readonly HashSet<uint> _espSpis = [];
+    private readonly HashSet<(ulong Initiator, ulong Responder)> _ikeSpis = [];
 
     /// <summary>A sink writing into <paramref name="directory"/> (null: no files, only the tap).</summary>
     public CaptureSink(string? directory, ICaptureTap? tap = null)
@@ -121,7 +125,7 @@ public sealed class CaptureSink : IDisposable
         lock (_gate)
         {
             // Both ends of a tunnel report each SA; one line per SPI is enough.
-            if (_keys.EspSas.Any(e => e.Spi == esp.Spi)) return;
+            if (!_espSpis.Add(esp.Spi)) return;
             copy = esp with { EncryptionKey = Copy(esp.EncryptionKey)!, IntegrityKey = Copy(esp.IntegrityKey) };
             _keys.Add(copy);
         }
@@ -133,7 +137,7 @@ public sealed class CaptureSink : IDisposable
         IkeSaKeyEntry copy;
         lock (_gate)
         {
-            if (_keys.IkeSas.Any(e => e.InitiatorSpi == ike.InitiatorSpi && e.ResponderSpi == ike.ResponderSpi)) return;
+            if (!_ikeSpis.Add((ike.InitiatorSpi, ike.ResponderSpi))) return;
             copy = ike with { SkEi = Copy(ike.SkEi)!, SkEr = Copy(ike.SkEr)!, SkAi = Copy(ike.SkAi), SkAr = Copy(ike.SkAr) };
             _keys.Add(copy);
         }

@@ -52,6 +52,22 @@ public sealed class GatewayActor : NodeActor
 
     private bool _keyExchangePosted;
 
+    /// <summary>
+    /// Asks for the gateway's tunnels counted (how many, how many Connected) and its IKE drops, answered with
+    /// <see cref="TunnelCounts"/>: what a scale run polls, without building a status of every tunnel.
+    /// </summary>
+    public sealed record CountTunnels : INoSerializationVerificationNeeded
+    {
+        public static readonly CountTunnels Instance = new();
+    }
+
+    /// <summary>The answer to <see cref="CountTunnels"/>.</summary>
+    public sealed record TunnelCounts(int Tunnels, int Connected, IReadOnlyList<string> NotConnected, IReadOnlyList<KeyValuePair<string, ulong>> IkeDrops) : INoSerializationVerificationNeeded
+    {
+        /// <summary>How many names of tunnels not Connected the answer carries (the first, in the gateway's order).</summary>
+        public const int NamesKept = 10;
+    }
+
     /// <summary>Delete every IKE SA (the device is being switched off); answered with <see cref="DisconnectDone"/>.</summary>
     public sealed record Disconnect : INoSerializationVerificationNeeded;
 
@@ -72,6 +88,11 @@ public sealed class GatewayActor : NodeActor
             GatewayEngine.QueuedIkeOptions, Net.DeterministicRandom.Derive(lab.Seed, $"{Name}/bgp@{lab.MemberIncarnation}#{Incarnation}"), new TimeScale(lab.TimeScale));
 
         Receive<Frame>(OnFrame);
+        Receive<CountTunnels>(_ =>
+        {
+            Sender.Tell(new TunnelCounts(_engine.Tunnels.Count, _engine.ConnectedTunnels, _engine.TunnelsNotConnected(TunnelCounts.NamesKept),
+                Drops.Where(d => d.Key.StartsWith("ike-", StringComparison.Ordinal)).Select(d => new KeyValuePair<string, ulong>(d.Key, (ulong)d.Value)).ToList()));
+        });
         Receive<RunKeyExchange>(_ =>
         {
             _keyExchangePosted = false;

@@ -8,13 +8,14 @@ internal static class GatewayStatusMessages
 {
     public static void AddTunnels(NodeStatus status, GatewayEngine engine, DateTimeOffset now, TimeSpan elapsed)
     {
+        var dialing = engine.TunnelsDialing();
         foreach (var t in engine.Tunnels)
         {
             var snap = t.CurrentSa;
             var ts = new TunnelStatus
             {
                 Name = t.Profile.Name,
-                State = engine.ConnectionStatus(t),
+                State = engine.ConnectionStatus(t, dialing),
                 IkeState = snap?.State.ToString() ?? "None",
                 InitiatorSpi = snap?.InitiatorSpi ?? 0,
                 ResponderSpi = snap?.ResponderSpi ?? 0,
