@@ -54,7 +54,13 @@ public static class HubScaleCluster
                     "--seed-nodes", seedAddress, "--quiet", "--state-dir", dir.FullName]), log), log));
             }
             progress?.Invoke($"{members} members started (nodes host {file} --process {string.Join("|", processes)}), logs in {dir.FullName}");
-            driver = new ClusterSettings { Hostname = "127.0.0.1", Port = 0, SeedNodes = [seedAddress], Roles = [ClusterSettings.DriverRole] }.CreateSystem();
+            // The driver's standard output is the report (JSON with --json): Akka's own log lines (the seed member not
+            // listening yet while it loads the topology) stay out of it; what goes wrong surfaces as this run's error.
+            driver = new ClusterSettings
+            {
+                Hostname = "127.0.0.1", Port = 0, SeedNodes = [seedAddress], Roles = [ClusterSettings.DriverRole],
+                Overrides = Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = OFF\nakka.stdout-loglevel = OFF"),
+            }.CreateSystem();
             var figures = await ReadyAsync(driver, processes, running, progress, cancel);
             var ready = launch.Elapsed;
             progress?.Invoke($"{ready.TotalSeconds:0.0}s: every member is up and every port has found its peer");
