@@ -65,6 +65,13 @@ internal static class ScaleCommand
                 err.WriteLine($"hub-scale: {e.Message}");
                 return 1;
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A run that breaks (an actor system that will not start, a member process that cannot be launched) is
+                // one sentence, not a stack trace.
+                err.WriteLine($"hub-scale: the run stopped: {e.GetBaseException().Message}");
+                return 1;
+            }
             if (asJson) output.WriteLine(HubScaleReport.Json(result));
             else HubScaleReport.Print(result, output);
             return result.PingsAnswered == n && result.TunnelsUp == n ? 0 : 1;

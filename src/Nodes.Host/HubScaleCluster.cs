@@ -172,7 +172,15 @@ public static class HubScaleCluster
         os.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
         os.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
         os.Exited += (_, _) => { lock (writer) writer.Dispose(); };
-        if (!os.Start()) throw new InvalidOperationException($"could not start {start.FileName}");
+        try
+        {
+            if (!os.Start()) throw new InvalidOperationException($"could not start {start.FileName}");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            writer.Dispose();
+            throw new InvalidOperationException($"could not start a member with {start.FileName}: {e.Message}", e);
+        }
         os.BeginOutputReadLine();
         os.BeginErrorReadLine();
         return os;

@@ -37,4 +37,13 @@ public sealed class HubScaleClusterTests
         Assert.Equal(3 * 300 + 4, r.Nodes);
         Assert.Contains("\"members\":3", HubScaleReport.Json(r), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_member_program_that_cannot_start_ends_the_run_with_one_sentence_naming_it()
+    {
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            HubScaleCluster.RunAsync(4, 2, null, 1, _ => new ProcessStartInfo("/nonexistent/nodes-member")));
+        Assert.Contains("could not start a member with /nonexistent/nodes-member", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", e.Message, StringComparison.Ordinal);
+    }
 }
