@@ -98,7 +98,7 @@ public sealed class ClusterMember : IAsyncDisposable
             : null;
         // The member joins once its part of the lab is built: a peer that sees it Up finds every actor it looks for at
         // the first try, instead of asking again and again while tens of thousands of nodes are still being made.
-        var joinsLater = settings.JoinAtStart;
+        var joinWhenBuilt = settings.JoinAtStart;
         settings = settings with { Roles = [ClusterSettings.LabRole, .. LabBuilder.MemberRoles(topology, hosted), .. settings.Roles], JoinAtStart = false };
         var system = settings.CreateSystem();
         var lab = topology.ForScenario(scenario);
@@ -132,7 +132,7 @@ public sealed class ClusterMember : IAsyncDisposable
             Gateways = lab.Nodes.OfType<AzureVpnGatewaySpec>().Select(n => n.Name).Where(hosted.Contains).ToList(),
         });
         labActor.Tell(new MemberLabActor.Built(managedBefore, residentBefore, building.Elapsed.TotalMilliseconds));
-        if (joinsLater) settings.JoinNow(system);
+        if (joinWhenBuilt) settings.JoinNow(system);
         return new ClusterMember(system, actors, labActor, telemetry);
     }
 

@@ -63,16 +63,8 @@ public static class HubScaleRun
         topology.TrySelectScenario(null, out var scenario, out _);
         var lab = topology.ForScenario(scenario!);
         using var system = ActorSystem.Create("hub-scale", LabRunner.AkkaConfig(serializeAll: false));
-        var retransmits = 0;
-        var initRetransmits = 0;
-        var hubKeyExchanges = 0;
-        Action<bool> count = init =>
-        {
-            Interlocked.Increment(ref retransmits);
-            if (init) Interlocked.Increment(ref initRetransmits);
-        };
-        Action answered = () => Interlocked.Increment(ref hubKeyExchanges);
-        var events = system.ActorOf(Props.Create(() => new RetransmitCounter(count, answered)), "events");
+        var tally = new IkeEventTally(node => node == "azure-gw");
+        var events = system.ActorOf(Props.Create(() => new EventCounter(tally)), "events");
         var before = GC.GetTotalMemory(forceFullCollection: true);
         var residentBefore = Process.GetCurrentProcess().WorkingSet64;
         var clock = Stopwatch.StartNew();
@@ -108,9 +100,9 @@ public static class HubScaleRun
             {
                 connected = counts.Connected;
                 if (connected == branches) break;
-                progress?.Invoke($"{clock.Elapsed.TotalSeconds:0.0}s: {connected} of {branches} tunnels Connected, {Volatile.Read(ref retransmits)} IKE retransmissions so far");
+                progress?.Invoke($"{clock.Elapsed.TotalSeconds:0.0}s: {connected} of {branches} tunnels Connected, {tally.Retransmissions} IKE retransmissions so far");
             }
-            else progress?.Invoke($"{clock.Elapsed.TotalSeconds:0.0}s: the hub did not answer a status query within 30 s, {Volatile.Read(ref retransmits)} IKE retransmissions so far");
+            else progress?.Invoke($"{clock.Elapsed.TotalSeconds:0.0}s: the hub did not answer a status query within 30 s, {tally.Retransmissions} IKE retransmissions so far");
             Thread.Sleep(500);
         }
         var tunnelsUp = clock.Elapsed;
@@ -122,8 +114,8 @@ public static class HubScaleRun
         var after = GC.GetTotalMemory(forceFullCollection: true);
         var resident = Process.GetCurrentProcess();
         var result = new HubScaleResult(branches, proposal?.ToString() ?? "device defaults", seed, actors.Nodes.Count, actors.Links.Count, built, tunnelsUp, up,
-            connected, first.Count(Answered), second.Count(Answered), Volatile.Read(ref retransmits),
-            Volatile.Read(ref initRetransmits), Volatile.Read(ref hubKeyExchanges), hubDrops, afterBuild - before, after - before, resident.WorkingSet64 - residentBefore, resident.PeakWorkingSet64)
+            connected, first.Count(Answered), second.Count(Answered), (int)tally.Retransmissions,
+            (int)tally.InitRetransmissions, (int)tally.ResponderExchanges, hubDrops, afterBuild - before, after - before, resident.WorkingSet64 - residentBefore, resident.PeakWorkingSet64)
         {
             DialRate = Math.Max(0, dialRate),
         };
@@ -149,21 +141,9 @@ public static class HubScaleRun
 
     private static bool Answered(Task<PingSummary> ping) => ping.IsCompletedSuccessfully && ping.Result.Received == 1;
 
-    /// <summary>
-    /// Counts the IKE retransmissions the lab's nodes report, telling those of IKE_SA_INIT requests apart, and the
-    /// responder SAs the hub made (each one key exchange it paid for).
-    /// </summary>
-    private sealed class RetransmitCounter : ReceiveActor
+    /// <summary>The lab's event sink: every node event goes to the tally (retransmissions, the hub's key exchanges).</summary>
+    private sealed class EventCounter : ReceiveActor
     {
-        private static readonly string Init = $"{Wire.Ike.ExchangeType.IkeSaInit} message ID";
-
-        public RetransmitCounter(Action<bool> count, Action hubAnswered) => Receive<NodeEvent>(e =>
-        {
-            if (e.Kind != "ike") return;
-            if (e.Text.Contains(Ike.IkeEventKinds.ToName(Ike.IkeEventKind.Retransmit), StringComparison.Ordinal))
-                count(e.Text.Contains(Init, StringComparison.Ordinal));
-            else if (e.Node == "azure-gw" && e.Text.EndsWith(Gateway.GatewayEngine.AnsweringAsResponder, StringComparison.Ordinal))
-                hubAnswered();
-        });
+        public EventCounter(IkeEventTally tally) => Receive<NodeEvent>(tally.Add);
     }
 }

@@ -31,13 +31,8 @@ public sealed class MemberLabActor : ReceiveActor
     private IReadOnlyList<PingSpec> _pings = [];
     private IReadOnlyList<string> _gateways = [];
     private Built _built = new(0, 0, 0);
-    private long _retransmissions;
-    private long _initRetransmissions;
-    private long _responderExchanges;
+    private readonly Lab.IkeEventTally _tally;
     private int _rounds;
-
-    private static readonly string Retransmit = Ike.IkeEventKinds.ToName(Ike.IkeEventKind.Retransmit);
-    private static readonly string InitMessage = $"{Wire.Ike.ExchangeType.IkeSaInit} message ID";
 
     /// <summary>The ports the member built; each reports when it finds its peer.</summary>
     public sealed record ExpectPorts(IReadOnlyCollection<string> Ports) : INoSerializationVerificationNeeded;
@@ -60,6 +55,7 @@ public sealed class MemberLabActor : ReceiveActor
     {
         _info = info;
         _onEvent = onEvent;
+        _tally = new Lab.IkeEventTally(node => _gateways.Contains(node));
         _links = links;
         Receive<ExpectPorts>(m => _waiting.UnionWith(m.Ports.Where(p => !_connected.Contains(p))));
         Receive<Hosted>(h =>
@@ -77,7 +73,7 @@ public sealed class MemberLabActor : ReceiveActor
         });
         Receive<MemberFiguresRequest>(q =>
         {
-            var counts = (Volatile.Read(ref _retransmissions), Volatile.Read(ref _initRetransmissions), Volatile.Read(ref _responderExchanges));
+            var counts = (_tally.Retransmissions, _tally.InitRetransmissions, _tally.ResponderExchanges);
             var gateways = _gateways.Where(_nodesHere.ContainsKey).Select(g => _nodesHere[g]).ToList();
             FiguresAsync(q.Collect, _info.Process, _waiting.Count, _built, gateways, counts).PipeTo(Sender);
         });
@@ -102,7 +98,7 @@ public sealed class MemberLabActor : ReceiveActor
         Receive<Terminated>(t => _subscribers.Remove(t.ActorRef));
         Receive<NodeEvent>(e =>
         {
-            Count(e);
+            _tally.Add(e);
             _onEvent?.Invoke(e);
             foreach (var s in _subscribers) s.Tell(e);
         });
@@ -120,23 +116,10 @@ public sealed class MemberLabActor : ReceiveActor
         });
     }
 
-    /// <summary>Counts the IKE retransmissions reported here, and the key exchanges the Azure gateways here answered.</summary>
-    private void Count(NodeEvent e)
-    {
-        if (e.Kind != "ike") return;
-        if (e.Text.Contains(Retransmit, StringComparison.Ordinal))
-        {
-            _retransmissions++;
-            if (e.Text.Contains(InitMessage, StringComparison.Ordinal)) _initRetransmissions++;
-        }
-        else if (e.Text.EndsWith(Gateway.GatewayEngine.AnsweringAsResponder, StringComparison.Ordinal) && _gateways.Contains(e.Node))
-            _responderExchanges++;
-    }
-
     private static async Task<MemberFigures> FiguresAsync(bool collect, string process, int waiting, Built built, IReadOnlyList<IActorRef> gateways,
         (long Retransmissions, long Init, long Exchanges) counts)
     {
-        var counts2 = await Task.WhenAll(gateways.Select(async g =>
+        var tunnelCounts = await Task.WhenAll(gateways.Select(async g =>
         {
             try
             {
@@ -150,7 +133,7 @@ public sealed class MemberLabActor : ReceiveActor
         // The collection runs on a pool thread, not the actor's: the member keeps answering while it measures.
         var managed = collect ? await Task.Run(() => GC.GetTotalMemory(forceFullCollection: true)) : GC.GetTotalMemory(false);
         using var self = Process.GetCurrentProcess();
-        var answered = counts2.OfType<Nodes.GatewayActor.TunnelCounts>().ToList();
+        var answered = tunnelCounts.OfType<Nodes.GatewayActor.TunnelCounts>().ToList();
         var drops = answered.SelectMany(s => s.IkeDrops)
             .GroupBy(d => d.Key, StringComparer.Ordinal).Select(g => new KeyValuePair<string, ulong>(g.Key, (ulong)g.Sum(d => (decimal)d.Value))).ToList();
         return new MemberFigures(process, waiting, managed, built.ManagedBaseline, self.WorkingSet64, built.ResidentBaseline, self.PeakWorkingSet64, built.BuildMs,
