@@ -173,7 +173,7 @@ public sealed record ClusterSettings
                 threadtype = background
               }
             }
-            """).WithFallback(NodesSerializer.Configuration()).WithFallback(ClusterControlSerializer.Configuration()).WithFallback(CaptureFeedSerializer.Configuration()).WithFallback(Nodes.Actors.Lab.LabGuardianStrategy.Configuration);
+            """).WithFallback(NodesSerializer.Configuration()).WithFallback(ClusterControlSerializer.Configuration()).WithFallback(CaptureFeedSerializer.Configuration()).WithFallback(Nodes.Actors.Lab.LabGuardianStrategy.Configuration).WithFallback(Nodes.Actors.Lab.LabMailbox.Configuration);
     }
 
     /// <summary>

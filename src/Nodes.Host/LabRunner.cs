@@ -108,7 +108,7 @@ public static class LabRunner
               log-dead-letters-during-shutdown = off
               actor.serialize-messages = {{(serializeAll ? "on" : "off")}}
             }
-            """).WithFallback(NodesSerializer.Configuration()).WithFallback(LabGuardianStrategy.Configuration);
+            """).WithFallback(NodesSerializer.Configuration()).WithFallback(LabGuardianStrategy.Configuration).WithFallback(LabMailbox.Configuration);
 
     public static async Task<RunSummary> RunAsync(TopologySpec topology, ScenarioSpec scenario, RunOptions options, CancellationToken cancel = default)
     {

@@ -20,8 +20,9 @@ namespace Nodes.Actors.Lab;
 /// to the interface that owns its next hop (what ARP does on a real LAN). While the link delivers everything at once
 /// and unchanged and nothing captures it, the nodes pass frames through its <see cref="LinkShortcut"/> instead, and
 /// the link only counts them; the model's own per-direction counters see only the frames that went through it.
+/// Its messages are taken in one <see cref="Receive"/> switch, as a node's are (see <see cref="NodeActor"/>).
 /// </summary>
-public sealed class LinkActor : ReceiveActor, IWithUnboundedStash, IWithTimers
+public sealed class LinkActor : ActorBase, IWithUnboundedStash, IWithTimers
 {
     private readonly LinkSpec _spec;
     private readonly LabContext _lab;
@@ -40,42 +41,57 @@ public sealed class LinkActor : ReceiveActor, IWithUnboundedStash, IWithTimers
         _spec = spec;
         _shortcut = shortcut;
         _name = spec.Name;
-        Receive<Connect>(m =>
+    }
+
+    protected override bool Receive(object message)
+    {
+        switch (message)
         {
-            var ends = m.Ends;
-            _ends = ends.ToDictionary(e => e.Attachment, e => (e.Node, e.NodeName, e.Interface, e.Address));
-            var impairments = ToModel(_spec.Impairments, _spec.Mtu);
-            var seed = DeterministicRandom.Derive(_lab.Seed, _spec.Name);
-            _model = _spec.Segment is not null || ends.Count != 2
-                ? LinkModel.Segment(_spec.Name, ends.Select(e => e.Attachment), seed, impairments)
-                : LinkModel.PointToPoint(_spec.Name, ends[0].Attachment, ends[1].Attachment, seed, impairments, impairments);
-            Stash.UnstashAll();
-            Self.Tell(OpenShortcut.Instance); // after the frames that waited for the ends
-        });
-        Receive<OpenShortcut>(_ =>
-        {
-            if (ShortcutAllowed()) _shortcut!.Open(new LinkShortcut.Route(ShortcutEnds(), _model!.Kind == LinkKind.Segment, Self));
-        });
-        Receive<Frame>(f =>
-        {
-            if (_model is null) Stash.Stash(); // a node spoke before the link knew its ends
-            else OnFrame(f);
-        });
-        Receive<QueryStatus>(_ =>
-        {
-            var s = new NodeStatus { Node = _name, Kind = "link", FramesIn = (ulong)(_carried + (_shortcut?.Carried ?? 0)), LinkState = State() };
-            foreach (var (r, c) in _drops) s.Drops.Add(new DropCount { Reason = r, Count = (ulong)c });
-            Sender.Tell(s);
-        });
-        Receive<SetLinkUp>(m => _model?.SetUp(m.Up));
-        Receive<InjectFault>(OnInjectFault);
-        Receive<Undo>(u =>
-        {
-            if (_model is null) return;
-            foreach (var (attachment, impairments) in u.Previous) _model.Egress(attachment).Impairments = impairments;
-            Report($"{u.Fault} over: the link is as before");
-        });
-        Receive<Replay>(_ => ReplayRecorded());
+            case Connect m:
+                OnConnect(m.Ends);
+                break;
+            case OpenShortcut:
+                if (ShortcutAllowed()) _shortcut!.Open(new LinkShortcut.Route(ShortcutEnds(), _model!.Kind == LinkKind.Segment, Self));
+                break;
+            case Frame f:
+                if (_model is null) Stash.Stash(); // a node spoke before the link knew its ends
+                else OnFrame(f);
+                break;
+            case QueryStatus:
+                var s = new NodeStatus { Node = _name, Kind = "link", FramesIn = (ulong)(_carried + (_shortcut?.Carried ?? 0)), LinkState = State() };
+                foreach (var (r, c) in _drops) s.Drops.Add(new DropCount { Reason = r, Count = (ulong)c });
+                Sender.Tell(s);
+                break;
+            case SetLinkUp m:
+                _model?.SetUp(m.Up);
+                break;
+            case InjectFault f:
+                OnInjectFault(f);
+                break;
+            case Undo u:
+                if (_model is null) break;
+                foreach (var (attachment, impairments) in u.Previous) _model.Egress(attachment).Impairments = impairments;
+                Report($"{u.Fault} over: the link is as before");
+                break;
+            case Replay:
+                ReplayRecorded();
+                break;
+            default:
+                return false;
+        }
+        return true;
+    }
+
+    private void OnConnect(IReadOnlyList<End> ends)
+    {
+        _ends = ends.ToDictionary(e => e.Attachment, e => (e.Node, e.NodeName, e.Interface, e.Address));
+        var impairments = ToModel(_spec.Impairments, _spec.Mtu);
+        var seed = DeterministicRandom.Derive(_lab.Seed, _spec.Name);
+        _model = _spec.Segment is not null || ends.Count != 2
+            ? LinkModel.Segment(_spec.Name, ends.Select(e => e.Attachment), seed, impairments)
+            : LinkModel.PointToPoint(_spec.Name, ends[0].Attachment, ends[1].Attachment, seed, impairments, impairments);
+        Stash.UnstashAll();
+        Self.Tell(OpenShortcut.Instance); // after the frames that waited for the ends
     }
 
     public IStash Stash { get; set; } = null!;

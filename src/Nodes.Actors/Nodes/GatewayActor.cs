@@ -86,73 +86,77 @@ public sealed class GatewayActor : NodeActor
         _telemetry = new GatewayIkeTelemetry(Name, NodeTag, () => Now, lab.Capture);
         _engine = new GatewayEngine(Name, profile, new Router(interfaces, routes), NewRandom, new Port(this),
             GatewayEngine.QueuedIkeOptions, Net.DeterministicRandom.Derive(lab.Seed, $"{Name}/bgp@{lab.MemberIncarnation}#{Incarnation}"), new TimeScale(lab.TimeScale));
+    }
 
-        Receive<Frame>(OnFrame);
-        Receive<CountTunnels>(_ =>
+    protected override bool OnMessage(object message)
+    {
+        switch (message)
         {
-            Sender.Tell(new TunnelCounts(_engine.Tunnels.Count, _engine.ConnectedTunnels, _engine.TunnelsNotConnected(TunnelCounts.NamesKept),
-                Drops.Where(d => d.Key.StartsWith("ike-", StringComparison.Ordinal)).Select(d => new KeyValuePair<string, ulong>(d.Key, (ulong)d.Value)).ToList()));
-        });
-        Receive<RunKeyExchange>(_ =>
-        {
-            _keyExchangePosted = false;
-            _engine.RunQueuedKeyExchange(Time);
-            ArmIkeTimer();
-            PostKeyExchange();
-        });
-        Receive<IkeTick>(t =>
-        {
-            _ikeTimerAt = null;
-            _engine.Tick(Time, t.At);
-            ArmIkeTimer();
-        });
-        Receive<BgpTick>(_ =>
-        {
-            _bgpTimerAt = null;
-            _engine.BgpTick(Time);
-            ArmIkeTimer();
-        });
-        Receive<ReassemblyTick>(_ =>
-        {
-            if (!_engine.ExpireFragments(Time)) Timers.Cancel("reassembly");
-        });
-        Receive<Redial>(m =>
-        {
-            _engine.Redial(m.Tunnel, Time);
-            ArmIkeTimer();
-        });
-        Receive<FloodTick>(_ => OnFloodTick());
-        Receive<Disconnect>(_ =>
-        {
-            _disconnecting = Sender;
-            var live = _engine.Disconnect(Time);
-            ArmIkeTimer();
-            if (live == 0) Disconnected();
-            else if (_disconnecting is not null) Timers.StartSingleTimer("disconnect", new DisconnectTimeout(), TimeSpan.FromSeconds(3));
-        });
-        Receive<DisconnectTimeout>(_ => Disconnected());
-        Receive<InstanceUp>(m =>
-        {
-            Timers.Cancel($"instance-drained-{m.Instance}");
-            _engine.InstanceUp(m.Instance, Time);
-            ArmIkeTimer();
-        });
-        Receive<InstanceDrained>(m =>
-        {
-            _engine.InstanceDrained(m.Instance, Time);
-            ArmIkeTimer();
-        });
-        Receive<RestoreNetworks>(m =>
-        {
-            _engine.RestoreBgpNetworks(m.Networks, Time, m.Peer);
-            ArmIkeTimer();
-            Report("fault", $"bgp-withdraw over: {string.Join(", ", m.Networks)} advertised again{(m.Peer is null ? "" : $" to {m.Peer}")}");
-        });
-        Receive<RestoreProfiles>(m =>
-        {
-            _engine.RestoreProfiles(m.Profiles);
-            Report("fault", $"{m.Fault} over: {string.Join(", ", m.Profiles.Keys)} use their own settings again");
-        });
+            case Frame frame:
+                OnFrame(frame);
+                break;
+            case CountTunnels:
+                Sender.Tell(new TunnelCounts(_engine.Tunnels.Count, _engine.ConnectedTunnels, _engine.TunnelsNotConnected(TunnelCounts.NamesKept),
+                    Drops.Where(d => d.Key.StartsWith("ike-", StringComparison.Ordinal)).Select(d => new KeyValuePair<string, ulong>(d.Key, (ulong)d.Value)).ToList()));
+                break;
+            case RunKeyExchange:
+                _keyExchangePosted = false;
+                _engine.RunQueuedKeyExchange(Time);
+                ArmIkeTimer();
+                PostKeyExchange();
+                break;
+            case IkeTick t:
+                _ikeTimerAt = null;
+                _engine.Tick(Time, t.At);
+                ArmIkeTimer();
+                break;
+            case BgpTick:
+                _bgpTimerAt = null;
+                _engine.BgpTick(Time);
+                ArmIkeTimer();
+                break;
+            case ReassemblyTick:
+                if (!_engine.ExpireFragments(Time)) Timers.Cancel("reassembly");
+                break;
+            case Redial m:
+                _engine.Redial(m.Tunnel, Time);
+                ArmIkeTimer();
+                break;
+            case FloodTick:
+                OnFloodTick();
+                break;
+            case Disconnect:
+                _disconnecting = Sender;
+                var live = _engine.Disconnect(Time);
+                ArmIkeTimer();
+                if (live == 0) Disconnected();
+                else if (_disconnecting is not null) Timers.StartSingleTimer("disconnect", new DisconnectTimeout(), TimeSpan.FromSeconds(3));
+                break;
+            case DisconnectTimeout:
+                Disconnected();
+                break;
+            case InstanceUp m:
+                Timers.Cancel($"instance-drained-{m.Instance}");
+                _engine.InstanceUp(m.Instance, Time);
+                ArmIkeTimer();
+                break;
+            case InstanceDrained m:
+                _engine.InstanceDrained(m.Instance, Time);
+                ArmIkeTimer();
+                break;
+            case RestoreNetworks m:
+                _engine.RestoreBgpNetworks(m.Networks, Time, m.Peer);
+                ArmIkeTimer();
+                Report("fault", $"bgp-withdraw over: {string.Join(", ", m.Networks)} advertised again{(m.Peer is null ? "" : $" to {m.Peer}")}");
+                break;
+            case RestoreProfiles m:
+                _engine.RestoreProfiles(m.Profiles);
+                Report("fault", $"{m.Fault} over: {string.Join(", ", m.Profiles.Keys)} use their own settings again");
+                break;
+            default:
+                return false;
+        }
+        return true;
     }
 
     public static Props Props(NodeSpec spec, GatewayProfile profile, IEnumerable<Attachment> attachments, LabContext lab) =>

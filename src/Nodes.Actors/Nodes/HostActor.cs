@@ -224,30 +224,55 @@ public sealed class HostActor : NodeActor
             var via = interfaces.FirstOrDefault(i => i.Prefix.Contains(r.NextHop));
             if (via is not null) _stack.Routes.Add(new Route(r.Destination, r.NextHop, via.Name, r.Metric));
         }
-        Receive<Frame>(OnFrame);
-        Receive<StartPing>(OnStartPing);
-        Receive<StartUdp>(OnStartUdp);
-        Receive<UdpTick>(OnUdpTick);
-        Receive<ListenUdp>(m =>
+    }
+
+    protected override bool OnMessage(object message)
+    {
+        switch (message)
         {
-            if (!_receivers.ContainsKey((ushort)m.Port)) _receivers[(ushort)m.Port] = _stack.ListenUdp((ushort)m.Port);
-            Sender.Tell(Counts((ushort)m.Port));
-        });
-        Receive<QueryUdp>(m => Sender.Tell(Counts((ushort)m.Port)));
-        Receive<PingTick>(OnPingTick);
-        Receive<ListenTcp>(m =>
-        {
-            _stack.ListenTcp(new TcpListenOptions((ushort)m.Port, (int)m.RequestSize, (int)m.ResponseSize));
-            Sender.Tell(new TcpListening { Host = Name, Port = m.Port });
-        });
-        Receive<StartTcp>(OnStartTcp);
-        Receive<TcpLimit>(OnTcpLimit);
-        Receive<TcpTick>(_ =>
-        {
-            _tcpTimerAt = null;
-            Handle(_stack.Tick(LabNow), "");
-        });
-        Receive<StackTick>(_ => Handle(_stack.Tick(LabNow), ""));
+            case Frame frame:
+                OnFrame(frame);
+                break;
+            case StartPing m:
+                OnStartPing(m);
+                break;
+            case StartUdp m:
+                OnStartUdp(m);
+                break;
+            case UdpTick m:
+                OnUdpTick(m);
+                break;
+            case ListenUdp m:
+                if (!_receivers.ContainsKey((ushort)m.Port)) _receivers[(ushort)m.Port] = _stack.ListenUdp((ushort)m.Port);
+                Sender.Tell(Counts((ushort)m.Port));
+                break;
+            case QueryUdp m:
+                Sender.Tell(Counts((ushort)m.Port));
+                break;
+            case PingTick m:
+                OnPingTick(m);
+                break;
+            case ListenTcp m:
+                _stack.ListenTcp(new TcpListenOptions((ushort)m.Port, (int)m.RequestSize, (int)m.ResponseSize));
+                Sender.Tell(new TcpListening { Host = Name, Port = m.Port });
+                break;
+            case StartTcp m:
+                OnStartTcp(m);
+                break;
+            case TcpLimit m:
+                OnTcpLimit(m);
+                break;
+            case TcpTick:
+                _tcpTimerAt = null;
+                Handle(_stack.Tick(LabNow), "");
+                break;
+            case StackTick:
+                Handle(_stack.Tick(LabNow), "");
+                break;
+            default:
+                return false;
+        }
+        return true;
     }
 
     public static Props Props(HostSpec spec, IEnumerable<Attachment> attachments, LabContext lab) =>

@@ -12,8 +12,13 @@ namespace Nodes.Actors.Nodes;
 /// What every node actor does: knows its links, sends frames, counts what it receives and drops, reports events
 /// and answers status queries. Subclasses are thin: they hand frames to a pure model (host stack, router, NAT,
 /// IKE and ESP engines) and carry out what the model returns.
+/// <para>
+/// A node takes its messages in one <see cref="Receive"/> switch (and a subclass in <see cref="OnMessage"/>) rather than
+/// through Akka's typed handler tables: those cost an object and a delegate a handler in every actor, about 1 KB a node,
+/// and a generated hub has three nodes a branch.
+/// </para>
 /// </summary>
-public abstract class NodeActor : ReceiveActor, IWithTimers
+public abstract class NodeActor : ActorBase, IWithTimers
 {
     private readonly Dictionary<string, Attachment> _attachments;
     private ulong _sequence;
@@ -33,10 +38,28 @@ public abstract class NodeActor : ReceiveActor, IWithTimers
             foreach (var (reason, count) in carried.Drops) Drops[reason] = count;
             Incarnation = carried.Incarnation;
         }
-        Receive<QueryStatus>(OnQueryStatus);
-        Receive<InjectFault>(OnInjectFault);
-        Receive<RestartNode>(_ => Restart("restarting after the crash", null));
     }
+
+    protected sealed override bool Receive(object message)
+    {
+        switch (message)
+        {
+            case QueryStatus query:
+                OnQueryStatus(query);
+                return true;
+            case InjectFault fault:
+                OnInjectFault(fault);
+                return true;
+            case RestartNode:
+                Restart("restarting after the crash", null);
+                return true;
+            default:
+                return OnMessage(message);
+        }
+    }
+
+    /// <summary>A message for this kind of node; false when it is none of its (Akka then treats it as unhandled).</summary>
+    protected abstract bool OnMessage(object message);
 
     // -------------------------------------------------------------------------------------------------------
     // Faults
@@ -111,22 +134,27 @@ public abstract class NodeActor : ReceiveActor, IWithTimers
     {
     }
 
-    private void Crashed()
+    private bool Crashed(object message)
     {
-        Receive<Frame>(_ => Drops["node-down"] = Drops.GetValueOrDefault("node-down") + 1);
-        Receive<QueryStatus>(_ =>
+        switch (message)
         {
-            var s = new NodeStatus { Node = Name, Kind = Kind, FramesIn = FramesIn, FramesOut = FramesOut };
-            foreach (var (reason, count) in Drops.OrderBy(d => d.Key, StringComparer.Ordinal)) s.Drops.Add(new DropCount { Reason = reason, Count = (ulong)count });
-            Sender.Tell(s);
-        });
-        Receive<InjectFault>(f =>
-        {
-            if (f.Fault == FaultCatalog.Of(FaultKind.NodeRestart).Name) Restart("restarting", f);
-            else Answer(f, FaultOutcome.Refused($"{Name} is down (crashed); restart it first"));
-        });
-        Receive<RestartNode>(_ => Restart("restarting after the crash", null));
-        ReceiveAny(_ => { }); // timers of the old state, SA actors' last words: a crashed node hears nothing
+            case Frame:
+                Drops["node-down"] = Drops.GetValueOrDefault("node-down") + 1;
+                break;
+            case QueryStatus:
+                var s = new NodeStatus { Node = Name, Kind = Kind, FramesIn = FramesIn, FramesOut = FramesOut };
+                foreach (var (reason, count) in Drops.OrderBy(d => d.Key, StringComparer.Ordinal)) s.Drops.Add(new DropCount { Reason = reason, Count = (ulong)count });
+                Sender.Tell(s);
+                break;
+            case InjectFault f:
+                if (f.Fault == FaultCatalog.Of(FaultKind.NodeRestart).Name) Restart("restarting", f);
+                else Answer(f, FaultOutcome.Refused($"{Name} is down (crashed); restart it first"));
+                break;
+            case RestartNode:
+                Restart("restarting after the crash", null);
+                break;
+        }
+        return true; // timers of the old state, SA actors' last words: a crashed node hears nothing
     }
 
     private FaultOutcome Restart(string what, InjectFault? f)

@@ -60,19 +60,28 @@ public sealed class RouterActor : NodeActor
             _natTick = lab.Scaled(TimeSpan.FromSeconds(5));
             StartNatTimer();
         }
-        Receive<Frame>(OnFrame);
-        Receive<NatTick>(_ =>
+    }
+
+    protected override bool OnMessage(object message)
+    {
+        switch (message)
         {
-            _nat!.ExpireIdle(LabNow);
-            ReportNatEvents();
-            foreach (var expired in _defrag!.Expire(LabNow)) Drop(DropReason.ReassemblyTimeout);
-        });
-        Receive<RestoreTimeouts>(m =>
-        {
-            _nat?.SetTimeouts(m.Udp, m.Icmp);
-            Report("fault", $"nat-expire over: UDP idle timeout {m.Udp.TotalSeconds:0.###} s, ICMP {m.Icmp.TotalSeconds:0.###} s again");
-            StartNatTimer();
-        });
+            case Frame frame:
+                OnFrame(frame);
+                return true;
+            case NatTick:
+                _nat!.ExpireIdle(LabNow);
+                ReportNatEvents();
+                foreach (var expired in _defrag!.Expire(LabNow)) Drop(DropReason.ReassemblyTimeout);
+                return true;
+            case RestoreTimeouts m:
+                _nat?.SetTimeouts(m.Udp, m.Icmp);
+                Report("fault", $"nat-expire over: UDP idle timeout {m.Udp.TotalSeconds:0.###} s, ICMP {m.Icmp.TotalSeconds:0.###} s again");
+                StartNatTimer();
+                return true;
+            default:
+                return false;
+        }
     }
 
     private void StartNatTimer()
