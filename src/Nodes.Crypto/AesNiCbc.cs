@@ -10,14 +10,15 @@ namespace Nodes.Crypto;
 /// AES-CBC (FIPS 197, NIST SP 800-38A section 6.2) on the processor's AES instructions, in place, with the packet's IV:
 /// the round keys are expanded once per SA and a packet costs its blocks' rounds, without the per-call error-queue and
 /// context work of going through OpenSSL for a few blocks. The decryption keys are those of the equivalent inverse
-/// cipher (FIPS 197 section 5.3.5). Used where <see cref="IsSupported"/>; <see cref="ChainedCbc"/> elsewhere.
+/// cipher (FIPS 197 section 5.3.5), derived at the first decryption: an SA's direction only ever encrypts or only
+/// decrypts, so the outbound one never pays for the second schedule. Used where <see cref="IsSupported"/>; <see cref="ChainedCbc"/> elsewhere.
 /// Not thread-safe: one owner (one direction of an SA) uses an instance.
 /// </summary>
 internal sealed class AesNiCbc : IDisposable
 {
     private const int Block = 16;
     private readonly Vector128<byte>[] _encrypt;
-    private readonly Vector128<byte>[] _decrypt;
+    private Vector128<byte>[]? _decrypt;
     private readonly int _rounds;
 
     /// <summary>True when the processor has the AES instructions .NET exposes.</summary>
@@ -48,10 +49,6 @@ internal sealed class AesNiCbc : IDisposable
         }
         _encrypt = new Vector128<byte>[_rounds + 1];
         for (var r = 0; r <= _rounds; r++) _encrypt[r] = Vector128.Create(words[4 * r], words[4 * r + 1], words[4 * r + 2], words[4 * r + 3]).AsByte();
-        _decrypt = new Vector128<byte>[_rounds + 1];
-        _decrypt[0] = _encrypt[_rounds];
-        for (var r = 1; r < _rounds; r++) _decrypt[r] = X86Aes.InverseMixColumns(_encrypt[_rounds - r]);
-        _decrypt[_rounds] = _encrypt[0];
         CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(words.AsSpan()));
     }
 
@@ -75,7 +72,7 @@ internal sealed class AesNiCbc : IDisposable
     public void Decrypt(ReadOnlySpan<byte> iv, Span<byte> body)
     {
         Check(iv, body);
-        var keys = _decrypt;
+        var keys = _decrypt ??= DecryptionKeys(_encrypt, _rounds);
         var chain = Vector128.Create(iv);
         for (var offset = 0; offset < body.Length; offset += Block)
         {
@@ -88,10 +85,20 @@ internal sealed class AesNiCbc : IDisposable
         }
     }
 
+    /// <summary>The equivalent inverse cipher's round keys: the encryption keys in reverse, the inner ones through InvMixColumns.</summary>
+    private static Vector128<byte>[] DecryptionKeys(Vector128<byte>[] encrypt, int rounds)
+    {
+        var keys = new Vector128<byte>[rounds + 1];
+        keys[0] = encrypt[rounds];
+        for (var r = 1; r < rounds; r++) keys[r] = X86Aes.InverseMixColumns(encrypt[rounds - r]);
+        keys[rounds] = encrypt[0];
+        return keys;
+    }
+
     public void Dispose()
     {
         CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(_encrypt.AsSpan()));
-        CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(_decrypt.AsSpan()));
+        if (_decrypt is not null) CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(_decrypt.AsSpan()));
     }
 
     private static void Check(ReadOnlySpan<byte> iv, Span<byte> body)

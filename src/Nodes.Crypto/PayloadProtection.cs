@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -131,7 +132,6 @@ internal sealed class CbcHmacProtection : PayloadProtection
     private readonly BouncyTripleDesCbc? _tripleDes;     // 3DES keys that .NET refuses as weak
     private readonly AesNiCbc? _aesNi;                   // AES on the processor's instructions, where it has them
     private readonly PrekeyedHmac _mac;
-    private readonly byte[] _macKey;
     private ChainedCbc? _encryptor;
     private ChainedCbc? _decryptor;
 
@@ -162,14 +162,14 @@ internal sealed class CbcHmacProtection : PayloadProtection
                 _tripleDes = new BouncyTripleDesCbc(encryptionKey.Expose());
             }
         }
-        _macKey = integrityKey.Expose().ToArray();
+        // The key is folded into the HMAC's states and not kept (an SA lives long, and a hub holds tens of thousands).
         _mac = new PrekeyedHmac(suite.Integrity switch
         {
             IntegrityAlgorithm.HmacSha1_96 => HashAlgorithmName.SHA1,
             IntegrityAlgorithm.HmacSha256_128 => HashAlgorithmName.SHA256,
             IntegrityAlgorithm.HmacSha384_192 => HashAlgorithmName.SHA384,
             _ => HashAlgorithmName.SHA512,
-        }, _macKey);
+        }, integrityKey.Expose());
     }
 
     public override void Seal(ReadOnlySpan<byte> aad, ReadOnlySpan<byte> iv, Span<byte> body, Span<byte> icv, ReadOnlySpan<byte> macTrailer = default)
@@ -228,7 +228,6 @@ internal sealed class CbcHmacProtection : PayloadProtection
         _aesNi?.Dispose();
         _tripleDes?.Dispose();
         _mac.Dispose();
-        CryptographicOperations.ZeroMemory(_macKey);
     }
 }
 
@@ -246,8 +245,6 @@ internal sealed class ChainedCbc : IDisposable
     private readonly bool _encrypt;
     private readonly int _blockSize;
     private readonly byte[] _previous;
-    private byte[] _input = [];
-    private byte[] _output = [];
 
     public ChainedCbc(SymmetricAlgorithm cipher, bool encrypt)
     {
@@ -265,41 +262,40 @@ internal sealed class ChainedCbc : IDisposable
     {
         var length = body.Length;
         if (length == 0) return;
-        if (_input.Length < length)
+        // The cipher takes arrays: two are borrowed for the call (an SA that kept its own would hold them for its life).
+        var input = ArrayPool<byte>.Shared.Rent(length);
+        var output = ArrayPool<byte>.Shared.Rent(length);
+        try
         {
-            CryptographicOperations.ZeroMemory(_input);
-            CryptographicOperations.ZeroMemory(_output);
-            _input = new byte[length];
-            _output = new byte[length];
+            body.CopyTo(input);
+            if (_encrypt)
+            {
+                for (var i = 0; i < _blockSize; i++) input[i] ^= (byte)(iv[i] ^ _previous[i]);
+            }
+            var n = _transform.TransformBlock(input, 0, length, output, 0);
+            if (n != length) throw new CryptographicException($"the cipher returned {n} of {length} bytes");
+            if (_encrypt)
+            {
+                output.AsSpan(length - _blockSize, _blockSize).CopyTo(_previous);
+            }
+            else
+            {
+                for (var i = 0; i < _blockSize; i++) output[i] ^= (byte)(iv[i] ^ _previous[i]);
+                input.AsSpan(length - _blockSize, _blockSize).CopyTo(_previous);
+            }
+            output.AsSpan(0, length).CopyTo(body);
         }
-        body.CopyTo(_input);
-        if (_encrypt)
+        finally
         {
-            for (var i = 0; i < _blockSize; i++) _input[i] ^= (byte)(iv[i] ^ _previous[i]);
+            // The borrowed arrays held plaintext on one side or the other.
+            CryptographicOperations.ZeroMemory(input.AsSpan(0, length));
+            CryptographicOperations.ZeroMemory(output.AsSpan(0, length));
+            ArrayPool<byte>.Shared.Return(input);
+            ArrayPool<byte>.Shared.Return(output);
         }
-        var n = _transform.TransformBlock(_input, 0, length, _output, 0);
-        if (n != length) throw new CryptographicException($"the cipher returned {n} of {length} bytes");
-        if (_encrypt)
-        {
-            _output.AsSpan(length - _blockSize, _blockSize).CopyTo(_previous);
-        }
-        else
-        {
-            for (var i = 0; i < _blockSize; i++) _output[i] ^= (byte)(iv[i] ^ _previous[i]);
-            _input.AsSpan(length - _blockSize, _blockSize).CopyTo(_previous);
-        }
-        _output.AsSpan(0, length).CopyTo(body);
-        // The scratch buffers held plaintext on one side or the other.
-        CryptographicOperations.ZeroMemory(_input.AsSpan(0, length));
-        CryptographicOperations.ZeroMemory(_output.AsSpan(0, length));
     }
 
-    public void Dispose()
-    {
-        _transform.Dispose();
-        CryptographicOperations.ZeroMemory(_input);
-        CryptographicOperations.ZeroMemory(_output);
-    }
+    public void Dispose() => _transform.Dispose();
 }
 
 /// <summary>3DES-EDE in CBC mode on BouncyCastle, in place, for keys .NET's TripleDES will not take.</summary>

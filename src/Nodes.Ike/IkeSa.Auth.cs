@@ -187,6 +187,10 @@ public sealed partial class IkeSa
         _lastInbound = now;
         _ikeRekeyAt = now + Soft(_config.Lifetimes.IkeRekey);
         _ikeExpireAt = now + _config.Lifetimes.IkeRekey + _config.Lifetimes.HardMargin;
+        // The IKE_SA_INIT messages were kept for the AUTH payloads (RFC 7296 section 2.15) and to know a copy of the
+        // request; both are behind us now (the response cache holds IKE_AUTH's), and an SA may live for hours.
+        _initRequest = null;
+        _initResponse = null;
         SetState(IkeSaState.Established, reason);
     }
 
