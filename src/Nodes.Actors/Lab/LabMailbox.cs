@@ -9,7 +9,9 @@ namespace Nodes.Actors.Lab;
 /// The lab's mailbox: unbounded, first in first out, with a front for a stash to put messages back. Akka's default
 /// queue starts every actor with a segment of 32 slots (about 1 KB) that it keeps for ever; a generated hub has five
 /// actors a branch, most of them idle most of the time, so that alone was 5 KB a tunnel. This one starts with no
-/// slots, grows by doubling while messages wait, and lets a big ring go once it is empty again.
+/// slots and grows by doubling while messages wait; it keeps the size it reached (as Akka's keeps its newest segment),
+/// so an actor that takes floods (a hub's gateway, the internet router) does not allocate its ring again for each one,
+/// and one that never saw more than a few messages at once holds a few slots.
 /// </summary>
 public sealed class LabMailbox(Settings settings, Config config) : MailboxType(settings, config), IProducesMessageQueue<LabMessageQueue>
 {
@@ -32,9 +34,6 @@ public sealed class LabMessageQueue : IMessageQueue, IUnboundedDequeBasedMessage
     /// <summary>Slots the ring gets for its first message.</summary>
     public const int FirstCapacity = 4;
 
-    /// <summary>A ring bigger than this is let go when it empties, so a burst does not hold its memory for ever.</summary>
-    public const int KeptCapacity = 64;
-
     private readonly Lock _gate = new();
     private Envelope[] _ring = [];
     private int _head;
@@ -44,7 +43,7 @@ public sealed class LabMessageQueue : IMessageQueue, IUnboundedDequeBasedMessage
 
     public int Count => _count;
 
-    /// <summary>Slots the ring has now (0 before the first message and after a burst has drained).</summary>
+    /// <summary>Slots the ring has now (0 before the first message, then the most that ever waited, rounded up to a power of two).</summary>
     public int Capacity => _ring.Length;
 
     public void Enqueue(IActorRef receiver, Envelope envelope)
@@ -86,11 +85,6 @@ public sealed class LabMessageQueue : IMessageQueue, IUnboundedDequeBasedMessage
             _ring[_head] = default;
             _head = (_head + 1) & (_ring.Length - 1);
             _count--;
-            if (_count == 0 && _ring.Length > KeptCapacity)
-            {
-                _ring = [];
-                _head = 0;
-            }
             return true;
         }
     }
