@@ -275,16 +275,17 @@ public sealed class IkeResponder : IDisposable
         var sa = IkeSa.RespondToInit(config, _env, request, message, from, to, now, out var reply, out var refusal, out var dropped);
         if (dropped is { } why) Drop(why, $"IKE_SA_INIT from {from}: {refusal}");
         if (refusal is not null) _outputs.Add(new IkeSaOutput(null, refusal));
-        if (reply is not null)
-            _outputs.Add(new IkeSaOutput(null, new IkeSend(to, from, reply.ToArray(), ExchangeType.IkeSaInit, 0, IsResponse: true, IsRetransmission: false)));
-        if (sa is null) return;
-        if (_bySpi.ContainsKey(sa.ResponderSpi))
+        if (sa is not null && _bySpi.ContainsKey(sa.ResponderSpi))
         {
-            // Two SAs may not share our SPI; the initiator retransmits and gets a fresh draw.
+            // Two SAs may not share our SPI: this one is dropped before its answer goes out (an answer naming the other
+            // SA's SPI would send the initiator's IKE_AUTH to that SA); the initiator retransmits and gets a fresh draw.
             Drop(IkeDropReason.SpiCollision, $"IKE_SA_INIT from {from}: drew an SPI already in use");
             sa.Dispose();
             return;
         }
+        if (reply is not null)
+            _outputs.Add(new IkeSaOutput(null, new IkeSend(to, from, reply.ToArray(), ExchangeType.IkeSaInit, 0, IsResponse: true, IsRetransmission: false)));
+        if (sa is null) return;
         Add(sa, sa.ResponderSpi, (sa.InitiatorSpi, from));
         Collect(sa);
     }

@@ -131,6 +131,7 @@ public sealed partial class IkeSa
         if (c.State == ChildState.Deleted) return;
         c.State = ChildState.Deleted;
         _children.Remove(c.Info.InboundSpi);
+        ReleaseSpi(c.Info.InboundSpi);
         Emit(new ChildSaDown(c.Info.InboundSpi, c.Info.OutboundSpi, reason));
     }
 

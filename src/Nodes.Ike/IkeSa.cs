@@ -13,6 +13,9 @@ public sealed record IkeEnvironment(IRandomSource Random)
     /// <summary>Creates the key exchange for a group; replaceable by tests.</summary>
     public Func<DhGroup, IRandomSource, IKeyExchange> KeyExchangeFactory { get; init; } = KeyExchange.Create;
 
+    /// <summary>The receiver's inbound ESP SPIs: every IKE SA made with this environment (one gateway's) draws from them.</summary>
+    public InboundSpis InboundSpis { get; init; } = new();
+
     public static IkeEnvironment System { get; } = new(SystemRandomSource.Instance);
 }
 
@@ -44,6 +47,9 @@ public sealed partial class IkeSa : IDisposable
     private uint _expectedPeerRequestId;
     private Pending? _pending;
     private (uint MessageId, byte[] Bytes, ExchangeType Exchange)? _cachedResponse;
+    // The inbound SPIs this SA drew from its gateway (InboundSpis) and still holds: its children's, and any drawn for an
+    // exchange under way.
+    private List<uint>? _drawnSpis;
 
     private DateTimeOffset _lastInbound;
     private DateTimeOffset _lastOutbound;
@@ -594,6 +600,7 @@ public sealed partial class IkeSa : IDisposable
     private void Close(string reason, DateTimeOffset now)
     {
         foreach (var c in _children.Values.ToArray()) RemoveChild(c, reason);
+        ReleaseDrawnSpis();
         _pending = null;
         _work.Clear();
         SetState(IkeSaState.Closed, reason);
@@ -615,16 +622,26 @@ public sealed partial class IkeSa : IDisposable
         return v;
     }
 
+    /// <summary>A new inbound SPI, unique at this gateway (<see cref="Ike.InboundSpis"/>), held until its Child SA goes or the SA closes.</summary>
     private uint NewChildSpi()
     {
-        Span<byte> b = stackalloc byte[4];
-        uint v;
-        do
-        {
-            _env.Random.Fill(b);
-            v = BinaryPrimitives.ReadUInt32BigEndian(b);
-        } while (v < 256 || _children.ContainsKey(v)); // RFC 4303 section 2.1: 0-255 are reserved
-        return v;
+        var spi = _env.InboundSpis.Draw(_env.Random);
+        (_drawnSpis ??= []).Add(spi);
+        return spi;
+    }
+
+    /// <summary>Gives an inbound SPI this SA drew back to the gateway.</summary>
+    private void ReleaseSpi(uint spi)
+    {
+        if (_drawnSpis?.Remove(spi) == true) _env.InboundSpis.Release(spi);
+    }
+
+    /// <summary>Gives back every inbound SPI this SA still holds: drawn for an exchange that came to nothing, or of children gone with it.</summary>
+    private void ReleaseDrawnSpis()
+    {
+        if (_drawnSpis is null) return;
+        foreach (var spi in _drawnSpis) _env.InboundSpis.Release(spi);
+        _drawnSpis.Clear();
     }
 
     private byte[] NewNonce()
@@ -650,6 +667,7 @@ public sealed partial class IkeSa : IDisposable
 
     public void Dispose()
     {
+        ReleaseDrawnSpis();
         foreach (var c in _children.Values) c.Info.Keys.Dispose();
         _crypto?.Dispose();
         _oldCrypto?.Dispose();

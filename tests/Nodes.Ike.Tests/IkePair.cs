@@ -21,13 +21,14 @@ public sealed class IkePair : IDisposable
     private readonly Dictionary<Ipv4Endpoint, Ipv4Endpoint> _natIn = [];
     private ushort _nextNatPort = 61000;
 
-    public IkePair(IkeSaConfig initiator, IkeSaConfig responder, bool nat = true, ulong seed = 1, IkeResponderOptions? gateway = null)
+    /// <param name="responderSpis">The responder gateway's inbound SPIs, when a test gives it some already taken.</param>
+    public IkePair(IkeSaConfig initiator, IkeSaConfig responder, bool nat = true, ulong seed = 1, IkeResponderOptions? gateway = null, InboundSpis? responderSpis = null)
     {
         InitiatorConfig = initiator;
         ResponderConfig = responder;
         Nat = nat;
         InitiatorEnv = new IkeEnvironment(new SeededRandomSource(seed, "initiator"));
-        ResponderEnv = new IkeEnvironment(new SeededRandomSource(seed, "responder"));
+        ResponderEnv = new IkeEnvironment(new SeededRandomSource(seed, "responder")) { InboundSpis = responderSpis ?? new InboundSpis() };
         Initiator = IkeSa.CreateInitiator(initiator, InitiatorEnv, RrasLan, AzureGw);
         Gateway = new IkeResponder(ResponderEnv, [new IkeConnection(responder)], gateway);
         InitiatorPlane = new EspPlane("rras");

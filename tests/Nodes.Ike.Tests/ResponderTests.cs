@@ -26,6 +26,32 @@ public class ResponderTests
         return m!;
     }
 
+    /// <summary>Gives the same bytes for every draw: every SA of a responder using it picks the same SPI.</summary>
+    private sealed class SameBytesRandom : IRandomSource
+    {
+        public void Fill(Span<byte> destination) => destination.Fill(0x5a);
+    }
+
+    [Fact]
+    public void A_responder_SPI_drawn_twice_must_leave_the_second_request_unanswered_and_the_first_SA_untouched()
+    {
+        using var gw = new IkeResponder(new IkeEnvironment(new SameBytesRandom()), [new IkeConnection(IkePair.Azure())], new IkeResponderOptions());
+        var first = NewInitiator(201, new Ipv4Endpoint(Ipv4Address.Parse("198.51.100.1"), 500));
+        var second = NewInitiator(202, new Ipv4Endpoint(Ipv4Address.Parse("198.51.100.2"), 500));
+        gw.Receive(first.Init, first.Sa.Local, IkePair.AzureGw, T0);
+        var answered = gw.TakeOutputs();
+        Assert.Single(answered.Select(o => o.Output).OfType<IkeSend>(), s => s.To == first.Sa.Local);
+
+        gw.Receive(second.Init, second.Sa.Local, IkePair.AzureGw, T0);
+        var outputs = gw.TakeOutputs().Select(o => o.Output).ToList();
+        // No answer names the first SA's SPI to the second initiator (its IKE_AUTH would reach the wrong SA).
+        Assert.DoesNotContain(outputs.OfType<IkeSend>(), s => s.To == second.Sa.Local);
+        Assert.Contains(outputs.OfType<IkeDropped>(), d => d.Reason == IkeDropReason.SpiCollision);
+        var sa = Assert.Single(gw.Sas);
+        Assert.Equal(first.Sa.InitiatorSpi, sa.InitiatorSpi);
+        Assert.Equal(IkeSaState.InitAnswered, sa.State);
+    }
+
     // IKE_SA_INIT { SA, KE, Ni, N(NAT_D) x2 }                -->
     //                                                        <--  { N(COOKIE) }            (SPIr = 0, no state kept)
     // IKE_SA_INIT { N(COOKIE), SA, KE, Ni, N(NAT_D) x2 }     -->
