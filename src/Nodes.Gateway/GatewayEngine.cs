@@ -109,10 +109,23 @@ public sealed partial class GatewayEngine : IDisposable
     /// <summary>How many tunnels are Connected (<see cref="ConnectionStatus(Tunnel)"/>): an established IKE SA with a Child SA.</summary>
     public int ConnectedTunnels => _tunnels.Values.Count(t => t.Current is { Sa.State: IkeSaState.Established } h && h.Children.Count > 0);
 
-    /// <summary>The names of up to <paramref name="most"/> tunnels that are not Connected, with their status.</summary>
-    public IReadOnlyList<string> TunnelsNotConnected(int most) =>
-        _tunnels.Values.Where(t => t.Current is not { Sa.State: IkeSaState.Established } h || h.Children.Count == 0).Take(most)
-            .Select(t => $"{t.Profile.Name} ({ConnectionStatus(t)})").ToList();
+    /// <summary>
+    /// The names of up to <paramref name="most"/> tunnels that are not Connected, with their status and, for each, what
+    /// its IKE SAs under way are doing and its last failure: "branch7 (Connecting: IKE SA 1f.._i 9c.._r InitAnswered)".
+    /// </summary>
+    public IReadOnlyList<string> TunnelsNotConnected(int most)
+    {
+        var down = _tunnels.Values.Where(t => t.Current is not { Sa.State: IkeSaState.Established } h || h.Children.Count == 0).Take(most).ToList();
+        if (down.Count == 0) return [];
+        var wanted = down.ToHashSet();
+        var under = _links.Values.Where(h => wanted.Contains(h.Tunnel) && h.Sa.State != IkeSaState.Closed).ToLookup(h => h.Tunnel);
+        return down.Select(t =>
+        {
+            var parts = under[t].Select(h => $"IKE SA {h.Sa.InitiatorSpi:x16}_i {h.Sa.ResponderSpi:x16}_r {h.Sa.State}{(h.Children.Count > 0 ? $" with {h.Children.Count} Child SA(s)" : "")}").ToList();
+            if (t.Failures.Count > 0) parts.Add($"last failure {t.Failures[^1]}");
+            return $"{t.Profile.Name} ({ConnectionStatus(t)}{(parts.Count > 0 ? ": " + string.Join("; ", parts) : "")})";
+        }).ToList();
+    }
 
     /// <summary>Azure's connection status values: Unknown, Connecting, Connected, NotConnected.</summary>
     public string ConnectionStatus(Tunnel t) => ConnectionStatus(t, null);

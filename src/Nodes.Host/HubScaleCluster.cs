@@ -6,6 +6,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Nodes.Actors.Cluster;
 using Nodes.Ike.Proposals;
+using Nodes.Messages;
 using Nodes.Topology;
 
 namespace Nodes.Host;
@@ -90,6 +91,7 @@ public static class HubScaleCluster
                     if (first.All(t => t.IsCompleted) && clock.Elapsed - lastChange > TimeSpan.FromSeconds(20))
                     {
                         progress?.Invoke($"{clock.Elapsed.TotalSeconds:0.0}s: every first ping is done and {branches - connected} tunnels are still not up ({string.Join(", ", hubNow.NotConnected)}); pinging through every tunnel");
+                        foreach (var line in await BranchSidesAsync(driver, hubNow.NotConnected, branches, members, figures, cancel)) progress?.Invoke($"  {line}");
                         break;
                     }
                     var others = await Task.WhenAll(branchMembers.Select(m => FiguresAsync(driver, m, collect: false, cancel, TimeSpan.FromSeconds(5))));
@@ -250,6 +252,33 @@ public static class HubScaleCluster
             }
             await Task.Delay(500, cancel);
         }
+    }
+
+    /// <summary>What the RRAS of each branch the hub names as not Connected says of its end of the tunnel.</summary>
+    private static async Task<List<string>> BranchSidesAsync(ActorSystem driver, IReadOnlyList<string> notConnected, int branches, int members,
+        Dictionary<string, (Address Address, MemberFigures Figures)> figures, CancellationToken cancel)
+    {
+        var lines = new List<string>();
+        foreach (var entry in notConnected)
+        {
+            var name = entry.Split(' ', 2)[0];
+            if (!name.StartsWith("branch", StringComparison.Ordinal) || !int.TryParse(name.AsSpan("branch".Length), out var i) || i < 1 || i > branches) continue;
+            if (!figures.TryGetValue(HubTopology.ProcessOfBranch(i, branches, members), out var member)) continue;
+            var rras = $"{name}-rras";
+            try
+            {
+                var status = await driver.ActorSelection(new RootActorPath(member.Address) / "user" / Actors.Lab.LabBuilder.NodeActorName(rras))
+                    .Ask<NodeStatus>(new QueryStatus { Requester = "hub-scale" }, TimeSpan.FromSeconds(10), cancel);
+                lines.Add(status.Tunnels.FirstOrDefault() is { } t
+                    ? $"{rras} sees {t.State}, IKE SA {t.InitiatorSpi:x16}_i {t.ResponderSpi:x16}_r {(t.IkeState.Length > 0 ? t.IkeState : "none")}, {t.ChildSas.Count} Child SA(s){(t.Failures.Count > 0 ? $", failures: {string.Join("; ", t.Failures)}" : "")}"
+                    : $"{rras} has no tunnel");
+            }
+            catch (Exception e) when (e is AskTimeoutException or TimeoutException)
+            {
+                lines.Add($"{rras} did not answer its status query within 10 s");
+            }
+        }
+        return lines;
     }
 
     private static async Task<MemberFigures?> FiguresAsync(ActorSystem driver, Address member, bool collect, CancellationToken cancel, TimeSpan? wait = null)

@@ -32,6 +32,21 @@ public static class HubTopology
     /// <summary>The placement process hosting the <paramref name="share"/>-th share of the branches (1-based).</summary>
     public static string BranchProcess(int share) => $"branches-{share}";
 
+    /// <summary>The placement process of branch <paramref name="branch"/> (1-based) in a hub of <paramref name="branches"/> spread over <paramref name="members"/>.</summary>
+    public static string ProcessOfBranch(int branch, int branches, int members)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(members, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(branch, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(branch, branches);
+        var shares = members - 1;
+        for (var s = 0; s < shares; s++)
+            if (branch <= ShareEnd(branches, shares, s)) return BranchProcess(s + 1);
+        return BranchProcess(shares);
+    }
+
+    /// <summary>The last branch of share <paramref name="s"/> (0-based) of <paramref name="shares"/>; share s starts after share s - 1 ends.</summary>
+    private static int ShareEnd(int branches, int shares, int s) => (int)((long)branches * (s + 1) / shares);
+
     /// <summary>
     /// The hub with <paramref name="branches"/> sites; shared keys derive from <paramref name="seed"/>. With
     /// <paramref name="ike"/>, every RRAS and every Azure connection proposes exactly that IKE proposal (strongSwan
@@ -121,8 +136,8 @@ public static class HubTopology
         var shares = members - 1;
         for (var s = 0; s < shares; s++)
         {
-            var first = 1 + (int)((long)branches * s / shares);
-            var last = (int)((long)branches * (s + 1) / shares);
+            var first = s == 0 ? 1 : ShareEnd(branches, shares, s - 1) + 1;
+            var last = ShareEnd(branches, shares, s);
             var names = ImmutableArray.CreateBuilder<string>(3 * (last - first + 1));
             for (var i = first; i <= last; i++)
             {

@@ -122,6 +122,19 @@ public class HubFileTests
     }
 
     [Theory]
+    [InlineData(10, 4)]
+    [InlineData(7, 3)]
+    [InlineData(100, 8)]
+    [InlineData(5, 6)]
+    public void A_branchs_process_must_be_the_one_its_placement_puts_it_in(int branches, int members)
+    {
+        var hub = HubTopology.Generate(branches, 1, null, members);
+        for (var i = 1; i <= branches; i++)
+            Assert.Equal(hub.Placement!.ProcessOf($"branch{i}-rras"), HubTopology.ProcessOfBranch(i, branches, members));
+        Assert.Throws<ArgumentOutOfRangeException>(() => HubTopology.ProcessOfBranch(branches + 1, branches, members));
+    }
+
+    [Theory]
     [InlineData("name: h\nhub:\n  branches: 0\n", 3, "hub branches 0 is out of range")]
     [InlineData("name: h\nhub:\n  branches: 5\n  members: 7\n", 4, "hub members 7 is more than the hub's process and one per branch (6)")]
     [InlineData("name: h\nhub:\n  branches: 5\n  proposal: aes128-md7-x25519\n", 4, "hub proposal 'aes128-md7-x25519' is not an IKE proposal")]
