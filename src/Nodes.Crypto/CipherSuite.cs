@@ -77,7 +77,8 @@ public readonly record struct CipherSuite(EncryptionAlgorithm Encryption, int Ke
     };
 
     /// <summary>Builds the packet protection for one direction of an SA from its derived keys.</summary>
-    public PayloadProtection CreateProtection(SecretKey encryptionKey, SecretKey? integrityKey)
+    /// <param name="use">How often it will run: a data plane's every packet, or a few messages in an SA's life (IKE's SK payload).</param>
+    public PayloadProtection CreateProtection(SecretKey encryptionKey, SecretKey? integrityKey, ProtectionUse use = ProtectionUse.EveryPacket)
     {
         if (Problem is { } problem) throw new ArgumentException(problem);
         if (encryptionKey.Length != EncryptionKeyLength)
@@ -86,7 +87,7 @@ public readonly record struct CipherSuite(EncryptionAlgorithm Encryption, int Ke
             throw new ArgumentException($"{this} needs {IntegrityKeyLength} bytes of integrity key material, got {integrityKey?.Length ?? 0}");
         return IsAead
             ? new GcmProtection(this, encryptionKey)
-            : new CbcHmacProtection(this, encryptionKey, integrityKey!);
+            : new CbcHmacProtection(this, encryptionKey, integrityKey!, use);
     }
 
     /// <summary>The names engineers know: "AES-GCM-16-256", "AES-CBC-256/HMAC-SHA2-256-128", "NULL/HMAC-SHA1-96".</summary>
@@ -135,4 +136,15 @@ public static class Names
         DhGroup.Curve25519 => "CURVE25519",
         _ => $"DH-{(ushort)g}",
     };
+}
+
+/// <summary>
+/// How often a protection runs. For every packet it keeps a keyed cipher context (creating one costs more than sealing a
+/// packet); for the few IKE messages of an SA's life, 3DES keeps only its key and makes a context per message, since
+/// .NET's keyed context holds about 450 bytes, and a hub holds an IKE SA for every one of its tunnels.
+/// </summary>
+public enum ProtectionUse
+{
+    EveryPacket,
+    Occasional,
 }

@@ -132,10 +132,11 @@ internal sealed class CbcHmacProtection : PayloadProtection
     private readonly BouncyTripleDesCbc? _tripleDes;     // 3DES keys that .NET refuses as weak
     private readonly AesNiCbc? _aesNi;                   // AES on the processor's instructions, where it has them
     private readonly PrekeyedHmac _mac;
+    private readonly byte[]? _occasionalTripleDesKey; // 3DES for occasional use: a context made for each message
     private ChainedCbc? _encryptor;
     private ChainedCbc? _decryptor;
 
-    public CbcHmacProtection(CipherSuite suite, SecretKey encryptionKey, SecretKey integrityKey) : base(suite)
+    public CbcHmacProtection(CipherSuite suite, SecretKey encryptionKey, SecretKey integrityKey, ProtectionUse use = ProtectionUse.EveryPacket) : base(suite)
     {
         if (suite.Encryption == EncryptionAlgorithm.AesCbc && AesNiCbc.IsSupported)
         {
@@ -154,7 +155,15 @@ internal sealed class CbcHmacProtection : PayloadProtection
             try
             {
                 tripleDes.Key = encryptionKey.Expose().ToArray();
-                _cipher = tripleDes;
+                if (use == ProtectionUse.Occasional)
+                {
+                    _occasionalTripleDesKey = encryptionKey.Expose().ToArray();
+                    tripleDes.Dispose();
+                }
+                else
+                {
+                    _cipher = tripleDes;
+                }
             }
             catch (CryptographicException)
             {
@@ -177,6 +186,7 @@ internal sealed class CbcHmacProtection : PayloadProtection
         CheckShapes(iv, body.Length, icv.Length);
         if (_aesNi is not null) _aesNi.Encrypt(iv, body);
         else if (_tripleDes is not null) _tripleDes.Encrypt(iv, body);
+        else if (_occasionalTripleDesKey is not null) OccasionalTripleDes(encrypt: true, iv, body);
         else if (_cipher is not null) (_encryptor ??= new ChainedCbc(_cipher, encrypt: true)).Transform(iv, body);
         ComputeIcv(aad, iv, body, macTrailer, icv);
     }
@@ -189,8 +199,31 @@ internal sealed class CbcHmacProtection : PayloadProtection
         if (!CryptographicOperations.FixedTimeEquals(expected, icv)) return false;
         if (_aesNi is not null) _aesNi.Decrypt(iv, body);
         else if (_tripleDes is not null) _tripleDes.Decrypt(iv, body);
+        else if (_occasionalTripleDesKey is not null) OccasionalTripleDes(encrypt: false, iv, body);
         else if (_cipher is not null) (_decryptor ??= new ChainedCbc(_cipher, encrypt: false)).Transform(iv, body);
         return true;
+    }
+
+    /// <summary>3DES-CBC of <paramref name="body"/> in place with a context made for this message alone.</summary>
+    private void OccasionalTripleDes(bool encrypt, ReadOnlySpan<byte> iv, Span<byte> body)
+    {
+        if (body.IsEmpty) return;
+        using var cipher = TripleDES.Create();
+        cipher.Key = _occasionalTripleDesKey!;
+        var output = ArrayPool<byte>.Shared.Rent(body.Length);
+        try
+        {
+            var n = encrypt
+                ? cipher.EncryptCbc(body, iv, output, PaddingMode.None)
+                : cipher.DecryptCbc(body, iv, output, PaddingMode.None);
+            if (n != body.Length) throw new CryptographicException($"the cipher returned {n} of {body.Length} bytes");
+            output.AsSpan(0, n).CopyTo(body);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(output.AsSpan(0, body.Length));
+            ArrayPool<byte>.Shared.Return(output);
+        }
     }
 
     private void ComputeIcv(ReadOnlySpan<byte> aad, ReadOnlySpan<byte> iv, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> trailer, Span<byte> icv)
@@ -228,6 +261,7 @@ internal sealed class CbcHmacProtection : PayloadProtection
         _aesNi?.Dispose();
         _tripleDes?.Dispose();
         _mac.Dispose();
+        if (_occasionalTripleDesKey is not null) CryptographicOperations.ZeroMemory(_occasionalTripleDesKey);
     }
 }
 

@@ -22,8 +22,9 @@ public sealed class IkeCrypto : IDisposable
         Keys = keys;
         WeAreOriginalInitiator = weAreOriginalInitiator;
         _random = random;
-        var initiatorOut = suite.Cipher.CreateProtection(keys.SkEi, keys.SkAi);
-        var responderOut = suite.Cipher.CreateProtection(keys.SkEr, keys.SkAr);
+        // An IKE SA seals and opens a few messages in its life (IKE_AUTH, DPD, rekeys): no long-lived cipher contexts.
+        var initiatorOut = suite.Cipher.CreateProtection(keys.SkEi, keys.SkAi, ProtectionUse.Occasional);
+        var responderOut = suite.Cipher.CreateProtection(keys.SkEr, keys.SkAr, ProtectionUse.Occasional);
         _outbound = weAreOriginalInitiator ? initiatorOut : responderOut;
         _inbound = weAreOriginalInitiator ? responderOut : initiatorOut;
     }

@@ -9,9 +9,9 @@ public class PayloadProtectionTests
 {
     private static readonly SecretKey Sha1Key = new(Enumerable.Repeat((byte)0x33, 20).ToArray());
 
-    private static byte[] EncryptCbc(CipherSuite suite, byte[] key, byte[] iv, byte[] plaintext)
+    private static byte[] EncryptCbc(CipherSuite suite, byte[] key, byte[] iv, byte[] plaintext, ProtectionUse use = ProtectionUse.EveryPacket)
     {
-        using var protection = suite.CreateProtection(new SecretKey(key), Sha1Key);
+        using var protection = suite.CreateProtection(new SecretKey(key), Sha1Key, use);
         var body = plaintext.ToArray();
         protection.Seal([], iv, body, new byte[suite.IcvLength]);
         return body;
@@ -31,14 +31,47 @@ public class PayloadProtectionTests
 
     // NIST SP 800-67 rev. 1 appendix B, TDEA ECB example ("The qufck brown fox jump"); with a zero IV one CBC block is one ECB block.
     [Theory]
-    [InlineData("5468652071756663", "a826fd8ce53b855f")]
-    [InlineData("6b2062726f776e20", "cce21c8112256fe6")]
-    [InlineData("666f78206a756d70", "68d5c05dd9b6b900")]
-    public void TripleDes_must_match_SP_800_67_example(string plaintext, string ciphertext)
+    [InlineData("5468652071756663", "a826fd8ce53b855f", ProtectionUse.EveryPacket)]
+    [InlineData("6b2062726f776e20", "cce21c8112256fe6", ProtectionUse.EveryPacket)]
+    [InlineData("666f78206a756d70", "68d5c05dd9b6b900", ProtectionUse.EveryPacket)]
+    [InlineData("5468652071756663", "a826fd8ce53b855f", ProtectionUse.Occasional)]
+    [InlineData("666f78206a756d70", "68d5c05dd9b6b900", ProtectionUse.Occasional)]
+    public void TripleDes_must_match_SP_800_67_example(string plaintext, string ciphertext, ProtectionUse use)
     {
         var suite = new CipherSuite(EncryptionAlgorithm.Des3Cbc, 192, IntegrityAlgorithm.HmacSha1_96);
         var key = Hex.Decode("0123456789abcdef 23456789abcdef01 456789abcdef0123");
-        Assert.Equal(ciphertext, Hex.Encode(EncryptCbc(suite, key, new byte[8], Hex.Decode(plaintext))));
+        Assert.Equal(ciphertext, Hex.Encode(EncryptCbc(suite, key, new byte[8], Hex.Decode(plaintext), use)));
+    }
+
+    [Fact]
+    public void TripleDes_made_per_message_must_seal_and_open_what_a_long_lived_context_does()
+    {
+        // IKE's SK payload makes a 3DES context per message (ProtectionUse.Occasional); ESP keeps one. The two must be
+        // the same cipher: each opens what the other sealed, over several blocks and IVs, and a changed ICV fails.
+        var suite = new CipherSuite(EncryptionAlgorithm.Des3Cbc, 192, IntegrityAlgorithm.HmacSha1_96);
+        var key = new SecretKey(Hex.Decode("0123456789abcdef 23456789abcdef01 456789abcdef0123"));
+        using var occasional = suite.CreateProtection(key, Sha1Key, ProtectionUse.Occasional);
+        using var everyPacket = suite.CreateProtection(key, Sha1Key);
+        var random = new Random(5);
+        for (var i = 0; i < 8; i++)
+        {
+            var iv = new byte[8];
+            random.NextBytes(iv);
+            var plain = new byte[8 * (i + 1)];
+            random.NextBytes(plain);
+            var (sealer, opener) = i % 2 == 0 ? (occasional, everyPacket) : (everyPacket, occasional);
+            var body = plain.ToArray();
+            var icv = new byte[12];
+            sealer.Seal([1, 2, 3], iv, body, icv);
+            var reference = plain.ToArray();
+            everyPacket.Seal([1, 2, 3], iv, reference, new byte[12]);
+            Assert.Equal(reference, body); // the same ciphertext either way
+            var tampered = body.ToArray();
+            Assert.True(opener.Open([1, 2, 3], iv, body, icv));
+            Assert.Equal(plain, body);
+            icv[0] ^= 1;
+            Assert.False(opener.Open([1, 2, 3], iv, tampered, icv));
+        }
     }
 
     // Keys .NET calls weak (K1 = K2 or K2 = K3) reduce EDE to single DES with the remaining key; FIPS 46 worked

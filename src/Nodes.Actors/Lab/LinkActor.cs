@@ -29,7 +29,7 @@ public sealed class LinkActor : ActorBase, IWithUnboundedStash, IWithTimers
     private readonly string _name;
     private LinkModel? _model;
     private Dictionary<string, (IActorRef Node, string NodeName, string Interface, Ipv4Address Address)> _ends = [];
-    private readonly Dictionary<string, long> _drops = [];
+    private Dictionary<string, long>? _drops; // made at the first drop: most links of a big lab never drop
     private long _carried;
     private readonly LinkShortcut? _shortcut;
 
@@ -59,7 +59,7 @@ public sealed class LinkActor : ActorBase, IWithUnboundedStash, IWithTimers
                 break;
             case QueryStatus:
                 var s = new NodeStatus { Node = _name, Kind = "link", FramesIn = (ulong)(_carried + (_shortcut?.Carried ?? 0)), LinkState = State() };
-                foreach (var (r, c) in _drops) s.Drops.Add(new DropCount { Reason = r, Count = (ulong)c });
+                foreach (var (r, c) in _drops ?? []) s.Drops.Add(new DropCount { Reason = r, Count = (ulong)c });
                 Sender.Tell(s);
                 break;
             case SetLinkUp m:
@@ -394,7 +394,11 @@ public sealed class LinkActor : ActorBase, IWithUnboundedStash, IWithTimers
             ? "impaired" : "up";
     }
 
-    private void Count(string reason) => _drops[reason] = _drops.GetValueOrDefault(reason) + 1;
+    private void Count(string reason)
+    {
+        _drops ??= [];
+        _drops[reason] = _drops.GetValueOrDefault(reason) + 1;
+    }
 
     /// <summary>The topology's netem values as the link model's parameters.</summary>
     public static LinkImpairments ToModel(ImpairmentSpec s, int? mtu) => new()

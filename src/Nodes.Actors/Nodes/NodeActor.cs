@@ -172,7 +172,8 @@ public abstract class NodeActor : ActorBase, IWithTimers
     protected string Kind { get; }
     protected LabContext Lab { get; }
     /// <summary>Drops by reason name ("link-loss", "esp-replay", ...).</summary>
-    protected Dictionary<string, long> Drops { get; } = [];
+    protected Dictionary<string, long> Drops => _drops ??= []; // made at the first drop or status: most nodes of a big lab never drop
+    private Dictionary<string, long>? _drops;
     protected ulong FramesIn { get; set; }
     protected ulong FramesOut { get; set; }
     /// <summary>0 for the node as built, then one more per restart: part of the names of its seeded random streams.</summary>

@@ -50,7 +50,7 @@ public sealed class ChannelCounters
 public sealed class LinkChannel
 {
     private readonly DeterministicRandom _random;
-    private readonly PriorityQueue<TimeSpan, TimeSpan> _held = new();
+    private PriorityQueue<TimeSpan, TimeSpan>? _held; // made when a frame is first delayed: most channels deliver at once
     private double _lastDelay;
     private double _lastLoss;
     private double _lastReorder;
@@ -71,7 +71,7 @@ public sealed class LinkChannel
     public ChannelCounters Counters { get; } = new();
 
     /// <summary>Frames held by the link at the last call (serializing or in flight), which <see cref="LinkImpairments.Limit"/> bounds.</summary>
-    public int Held => _held.Count;
+    public int Held => _held?.Count ?? 0;
 
     /// <summary>Offers a frame at <paramref name="now"/>; never throws for any bytes.</summary>
     public ChannelOutcome Transmit(ReadOnlySpan<byte> frame, TimeSpan now)
@@ -80,7 +80,7 @@ public sealed class LinkChannel
         Counters.Offered++;
         if (!impairments.Up) return Drop(DropReason.LinkDown);
         if (impairments.Mtu is { } mtu && frame.Length > mtu) return Drop(DropReason.LinkMtu);
-        while (_held.TryPeek(out _, out var at) && at <= now) _held.Dequeue();
+        while (_held is { } held && held.TryPeek(out _, out var at) && at <= now) held.Dequeue();
 
         var count = 1;
         if (impairments.Duplicate > 0 && _random.NextDouble() * 100 < impairments.Duplicate) count++;
@@ -135,7 +135,7 @@ public sealed class LinkChannel
             Counters.Corrupted++;
         }
 
-        if (_held.Count >= impairments.Limit) return null;
+        if (Held >= impairments.Limit) return null;
 
         // netem: "gap == 0 || counter < gap - 1 || reorder < random" keeps the normal path.
         var normal = impairments.Reorder <= 0
@@ -159,7 +159,7 @@ public sealed class LinkChannel
         }
 
         var deliverAt = sent + DrawDelay(impairments);
-        _held.Enqueue(deliverAt, deliverAt);
+        (_held ??= new()).Enqueue(deliverAt, deliverAt);
         return new FrameDelivery(deliverAt, bytes, isDuplicate, corrupted);
     }
 
