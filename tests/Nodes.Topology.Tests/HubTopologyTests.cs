@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
 using Nodes.Topology.Model;
 using Nodes.Topology.Validation;
 
@@ -17,15 +16,12 @@ public class HubTopologyTests
     }
 
     [Fact]
-    public void Hub_with_a_thousand_branches_must_validate_clean_within_two_seconds()
+    public void Hub_with_a_thousand_branches_must_validate_clean()
     {
-        var watch = Stopwatch.StartNew();
+        // How fast is the benchmark's question (TopologyValidationBenchmarks, against one pass over the names).
         var hub = HubTopology.Generate(1000);
-        var diagnostics = TopologyValidator.Validate(hub);
-        watch.Stop();
-        Assert.Empty(diagnostics);
+        Assert.Empty(TopologyValidator.Validate(hub));
         Assert.Equal(1000, hub.Nodes.OfType<RrasSpec>().Count());
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed}");
     }
 
     [Fact]
