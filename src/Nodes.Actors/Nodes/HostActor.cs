@@ -26,7 +26,7 @@ public sealed class HostActor : NodeActor
     private ushort _nextIdentifier = 0x1000;
     private bool _quiet;
     /// <summary>The root span of every echo request in flight, by ICMP identifier and sequence (only while tracing).</summary>
-    private readonly Dictionary<(ushort Identifier, ushort Sequence), Activity> _echoes = [];
+    private Dictionary<(ushort Identifier, ushort Sequence), Activity>? _echoes; // made when the first traced ping starts
 
     private sealed record PingRun(StartPing Request, PingSession Session, IActorRef ReplyTo, TimeSpan Interval)
     {
@@ -41,8 +41,9 @@ public sealed class HostActor : NodeActor
 
     private sealed record UdpRun(StartUdp Request, UdpFlow Flow, IActorRef ReplyTo, int PerTick, TimeSpan Interval);
 
-    private readonly Dictionary<int, UdpRun> _udpRuns = [];
-    private readonly Dictionary<ushort, UdpReceiver> _receivers = [];
+    // Made at first use: most hosts of a big lab never send UDP, listen or open TCP.
+    private Dictionary<int, UdpRun>? _udpRuns;
+    private Dictionary<ushort, UdpReceiver>? _receivers;
     private int _nextFlow;
 
     /// <summary>
@@ -62,14 +63,14 @@ public sealed class HostActor : NodeActor
         var rate = m.RatePps <= 0 ? 100 : m.RatePps;
         var interval = rate > 100 ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromSeconds(1 / rate);
         var perTick = rate > 100 ? (int)Math.Ceiling(rate / 100) : 1;
-        _udpRuns[id] = new UdpRun(m, flow, Sender, perTick, interval);
+        (_udpRuns ??= [])[id] = new UdpRun(m, flow, Sender, perTick, interval);
         Report("udp", $"sending {m.Packets} UDP datagrams of {m.Size} bytes to {destination}:{m.Port} at {rate:0.#} per second");
         Self.Tell(new UdpTick(id));
     }
 
     private void OnUdpTick(UdpTick t)
     {
-        if (!_udpRuns.TryGetValue(t.Flow, out var run)) return;
+        if (_udpRuns is null || !_udpRuns.TryGetValue(t.Flow, out var run)) return;
         Handle(_stack.SendUdp(run.Flow, Math.Min(run.PerTick, run.Flow.Remaining), LabNow), "");
         if (run.Flow.Remaining > 0)
         {
@@ -81,7 +82,7 @@ public sealed class HostActor : NodeActor
         run.ReplyTo.Tell(new UdpSummary { Host = Name, Destination = run.Request.Destination, Port = run.Request.Port, Sent = (uint)run.Flow.Sent });
     }
 
-    private UdpCounts Counts(ushort port) => _receivers.TryGetValue(port, out var r)
+    private UdpCounts Counts(ushort port) => _receivers is not null && _receivers.TryGetValue(port, out var r)
         ? new UdpCounts { Host = Name, Port = port, Packets = (ulong)r.Packets, Distinct = (ulong)r.Distinct, Duplicates = (ulong)r.Duplicates, OutOfOrder = (ulong)r.OutOfOrder }
         : new UdpCounts { Host = Name, Port = port };
     private sealed record StackTick : INoSerializationVerificationNeeded;
@@ -95,7 +96,7 @@ public sealed class HostActor : NodeActor
         public bool Connected { get; set; }
     }
 
-    private readonly Dictionary<int, TcpRun> _tcpRuns = [];
+    private Dictionary<int, TcpRun>? _tcpRuns;
     private int _nextTcp;
     private TimeSpan? _tcpTimerAt;
 
@@ -111,7 +112,7 @@ public sealed class HostActor : NodeActor
             : new TcpFlowOptions(new Ipv4Endpoint(destination, (ushort)m.Port), TcpFlowKind.Bulk, Bytes: (long)m.Bytes);
         var id = ++_nextTcp;
         var flow = _stack.StartTcp(options, LabNow, out var output);
-        _tcpRuns[id] = new TcpRun(m, flow, Sender);
+        (_tcpRuns ??= [])[id] = new TcpRun(m, flow, Sender);
         Report("tcp", m.Requests > 0
             ? $"connecting to {destination}:{m.Port} from port {flow.LocalPort} for {m.Requests} requests of {m.RequestSize} bytes answered by {m.ResponseSize} bytes"
             : $"connecting to {destination}:{m.Port} from port {flow.LocalPort} to send {m.Bytes} bytes");
@@ -121,7 +122,7 @@ public sealed class HostActor : NodeActor
 
     private void OnTcpLimit(TcpLimit l)
     {
-        if (!_tcpRuns.Remove(l.Flow, out var run)) return;
+        if (_tcpRuns is null || !_tcpRuns.Remove(l.Flow, out var run)) return;
         var summary = Summarize(run);
         Handle(_stack.AbortTcp(run.Flow, LabNow), "");
         Report("tcp", $"{run.Request.Destination}:{run.Request.Port} unfinished after {run.Request.LimitMs / 1000.0:0.###} s: {Describe(summary)}; aborted");
@@ -132,7 +133,7 @@ public sealed class HostActor : NodeActor
     /// <summary>After every event: report connections and ended flows, and set the TCP timer to the stack's next deadline.</summary>
     private void AfterTcp()
     {
-        if (_tcpRuns.Count > 0)
+        if (_tcpRuns is { Count: > 0 })
         {
             foreach (var (id, run) in _tcpRuns.ToList())
             {
@@ -243,6 +244,7 @@ public sealed class HostActor : NodeActor
                 OnUdpTick(m);
                 break;
             case ListenUdp m:
+                _receivers ??= [];
                 if (!_receivers.ContainsKey((ushort)m.Port)) _receivers[(ushort)m.Port] = _stack.ListenUdp((ushort)m.Port);
                 Sender.Tell(Counts((ushort)m.Port));
                 break;
@@ -318,6 +320,7 @@ public sealed class HostActor : NodeActor
         root.AddTag(Attr.NetworkType, "ipv4");
         Spans.TagPacket(root, output.Transmissions[0].Datagram);
         root.SetTag(Attr.EgressInterface, output.Transmissions[0].Interface);
+        _echoes ??= [];
         if (_echoes.Remove(key, out var stale)) Spans.StopDetached(stale);
         _echoes[key] = root;
         Handle(output, root.Id ?? "");
@@ -370,7 +373,7 @@ public sealed class HostActor : NodeActor
 
     private void EndEcho(ushort identifier, ushort sequence, double? rttMs, string? failure)
     {
-        if (_echoes.Count == 0 || !_echoes.Remove((identifier, sequence), out var root)) return;
+        if (_echoes is not { Count: > 0 } || !_echoes.Remove((identifier, sequence), out var root)) return;
         if (rttMs is { } ms) root.SetTag(Attr.PingRttMs, Math.Round(ms, 3));
         if (failure is not null)
         {
@@ -382,6 +385,7 @@ public sealed class HostActor : NodeActor
 
     protected override void PostStop()
     {
+        if (_echoes is null) return;
         foreach (var root in _echoes.Values) Spans.StopDetached(root);
         _echoes.Clear();
     }

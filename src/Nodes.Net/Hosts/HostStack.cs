@@ -48,8 +48,9 @@ public sealed partial class HostStack
     private static readonly byte[] EchoPattern = "abcdefghijklmnopqrstuvw"u8.ToArray();
     private readonly InterfaceSet _set = new();
     private readonly Dictionary<ushort, PingSession> _pings = new();
-    private readonly Dictionary<ushort, UdpReceiver> _udp = new();
-    private readonly Dictionary<Ipv4Address, int> _pathMtu = new();
+    // Made at first use: most hosts of a big lab never listen for UDP or learn a path MTU.
+    private Dictionary<ushort, UdpReceiver>? _udp;
+    private Dictionary<Ipv4Address, int>? _pathMtu;
     private readonly Ipv4Reassembler _reassembler;
     private ushort _identification;
 
@@ -83,7 +84,7 @@ public sealed partial class HostStack
     public DropCounters Drops { get; } = new();
 
     /// <summary>The path MTU learnt for <paramref name="destination"/>, or null when none was reported.</summary>
-    public int? PathMtu(Ipv4Address destination) => _pathMtu.TryGetValue(destination, out var mtu) ? mtu : null;
+    public int? PathMtu(Ipv4Address destination) => _pathMtu is not null && _pathMtu.TryGetValue(destination, out var mtu) ? mtu : null;
 
     /// <summary>True when <paramref name="address"/> is one of the host's addresses.</summary>
     public bool IsLocalAddress(Ipv4Address address) => _set.HasAddress(address);
@@ -111,7 +112,7 @@ public sealed partial class HostStack
     public UdpReceiver ListenUdp(ushort port)
     {
         var receiver = new UdpReceiver(port);
-        _udp.Add(port, receiver);
+        (_udp ??= []).Add(port, receiver);
         return receiver;
     }
 
@@ -304,9 +305,9 @@ public sealed partial class HostStack
 
             // RFC 1191 §3: lower the PMTU estimate to the reported MTU, never below 68.
             if (icmp.NextHopMtu >= IpInterface.MinimumMtu
-                && (!_pathMtu.TryGetValue(quoted.Destination, out var known) || icmp.NextHopMtu < known))
+                && (_pathMtu is null || !_pathMtu.TryGetValue(quoted.Destination, out var known) || icmp.NextHopMtu < known))
             {
-                _pathMtu[quoted.Destination] = icmp.NextHopMtu;
+                (_pathMtu ??= [])[quoted.Destination] = icmp.NextHopMtu;
             }
         }
 
@@ -331,7 +332,7 @@ public sealed partial class HostStack
     private HostOutput ReceiveUdp(Ipv4Header header, byte[] message, byte[] datagram, bool broadcast, TimeSpan now)
     {
         if (!UdpHeader.TryParse(message, header.Source, header.Destination, out var udp, out var payload, out _)) return Drop(DropReason.Malformed);
-        if (_udp.TryGetValue(udp.DestinationPort, out var receiver))
+        if (_udp is not null && _udp.TryGetValue(udp.DestinationPort, out var receiver))
         {
             receiver.Count(payload);
             return new HostOutput([], [new UdpReceived(new Ipv4Endpoint(header.Source, udp.SourcePort),
