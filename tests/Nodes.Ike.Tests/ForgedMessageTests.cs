@@ -84,6 +84,53 @@ public class ForgedMessageTests
     }
 
     [Fact]
+    public void A_replayed_exchange_after_establishment_must_leave_the_sa_as_it_is()
+    {
+        // The SA lets its copies of the IKE_SA_INIT messages go once established: a replayed IKE_SA_INIT must still not
+        // touch it, and a replayed IKE_AUTH must still get the cached answer (RFC 7296 section 2.1), nothing more.
+        using var pair = Established();
+        var responder = pair.Responder!;
+        var before = (responder.State, responder.InitiatorSpi, responder.ResponderSpi, responder.ChildSas.Single().InboundSpi);
+        bool Is(IkePair.Wired w, ExchangeType e, bool response) => IkeHeader.TryParse(w.Payload, out var h, out _) && h.Exchange == e && h.IsResponse == response;
+        var init = pair.Wire.First(w => Is(w, ExchangeType.IkeSaInit, false));
+        var auth = pair.Wire.First(w => Is(w, ExchangeType.IkeAuth, false));
+        var answer = pair.Wire.First(w => Is(w, ExchangeType.IkeAuth, true));
+
+        pair.Inject(init.Payload, init.From, init.To);
+        Assert.Equal(before, (responder.State, responder.InitiatorSpi, responder.ResponderSpi, responder.ChildSas.Single().InboundSpi));
+
+        var sent = pair.Wire.Count;
+        pair.Inject(auth.Payload, auth.From, auth.To);
+        Assert.Equal(before, (responder.State, responder.InitiatorSpi, responder.ResponderSpi, responder.ChildSas.Single().InboundSpi));
+        var resent = pair.Wire.Skip(sent + 1).Single(w => Is(w, ExchangeType.IkeAuth, true));
+        Assert.Equal(answer.Payload, resent.Payload);
+        Assert.Contains(pair.ResponderOutputs, o => o is IkeEvent { Kind: IkeEventKind.RequestRetransmittedByPeer });
+        pair.PingBothWays();
+    }
+
+    [Fact]
+    public void A_peer_without_the_key_and_a_flood_of_spoofed_requests_must_take_no_inbound_SPI_at_the_gateway()
+    {
+        // Child SA SPIs are drawn only once the peer has authenticated: neither a wrong key nor a crowd of spoofed
+        // IKE_SA_INIT requests holds any of the gateway's SPIs, and the refused initiator gives its own back.
+        using var pair = new IkePair(IkePair.Rras(psk: "NotTheSharedKey999"), IkePair.Azure());
+        pair.Start();
+        Assert.NotEqual(IkeSaState.Established, pair.Responder?.State);
+        for (var i = 0; i < 50; i++)
+        {
+            var spoofed = IkeSa.CreateInitiator(IkePair.Rras(), new IkeEnvironment(new Crypto.SeededRandomSource((ulong)i, "spoof")),
+                new Ipv4Endpoint(Ipv4Address.Parse($"198.51.100.{i + 1}"), 500), IkePair.AzureGw);
+            spoofed.Start(pair.Now);
+            pair.Inject(spoofed.TakeOutputs().OfType<IkeSend>().Single().Message, spoofed.Local, IkePair.AzureGw);
+        }
+        Assert.Equal(0, pair.ResponderEnv.InboundSpis.Count);
+        pair.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(IkeSaState.Closed, pair.Initiator.State);
+        Assert.Equal(0, pair.InitiatorEnv.InboundSpis.Count);
+        Assert.Equal(0, pair.ResponderEnv.InboundSpis.Count);
+    }
+
+    [Fact]
     public void An_ike_sa_init_request_with_spis_already_in_use_must_be_dropped()
     {
         using var pair = Established();
